@@ -1,0 +1,61 @@
+# The two commands of the README: `make run` and `make test`. Both set themselves up
+# (virtualenv, dependencies from the lock, migrations) on a machine with Python 3.11+.
+
+PYTHON ?= python3
+PORT ?= 8000
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean
+
+$(STAMP): pyproject.toml requirements.lock
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+migrate: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_demo
+
+run: seed
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving on http://127.0.0.1:$(PORT)/  (API /api/v1/, docs /api/docs/, console /admin/)"
+	$(BIN)/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+
+test: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+# The same suite against PostgreSQL and Redis (used by .ci/run):
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/mediation REDIS_URL=redis://127.0.0.1:6379/0 make test-postgres
+test-postgres: install
+	$(PY) -m pytest -q -p no:cacheprovider
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: install
+	$(BIN)/mypy .
+
+openapi: install
+	$(PY) manage.py spectacular --file openapi.yaml --validate
+
+openapi-check: install
+	$(PY) -m pytest -q -p no:cacheprovider tests/api/test_openapi.py
+
+check: lint typecheck openapi-check
+
+clean:
+	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,131 @@
+"""One place that turns every error into application/problem+json (RFC 9457)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import set_rollback
+
+from mediation.errors import DomainError
+
+logger = logging.getLogger(__name__)
+
+PROBLEM = "application/problem+json"
+
+_DRF_CODES: list[tuple[type[Exception], str, str]] = [
+    (drf.NotAuthenticated, "not_authenticated", "Authentication credentials were not provided"),
+    (drf.AuthenticationFailed, "authentication_failed", "The credentials are not valid"),
+    (drf.PermissionDenied, "forbidden", "You may not do this"),
+    (drf.NotFound, "not_found", "Not found"),
+    (drf.MethodNotAllowed, "method_not_allowed", "Method not allowed"),
+    (drf.NotAcceptable, "not_acceptable", "Not acceptable"),
+    (drf.UnsupportedMediaType, "unsupported_media_type", "Unsupported media type"),
+    (drf.Throttled, "throttled", "Too many requests"),
+    (drf.ParseError, "invalid", "The request body could not be parsed"),
+    (drf.ValidationError, "invalid", "The request is not valid"),
+]
+
+
+def problem(
+    status: int, code: str, title: str, detail: str = "", instance: str = "", **extra: Any
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "type": f"urn:mediation:problem:{code}",
+        "title": title,
+        "status": status,
+        "code": code,
+        "detail": detail or title,
+    }
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return body
+
+
+def problem_response(data: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+    return Response(data, status=data["status"], content_type=PROBLEM, headers=headers)
+
+
+def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
+    request = context.get("request")
+    instance = request.get_full_path() if request is not None else ""
+    set_rollback()
+    if isinstance(exc, DomainError):
+        extra = {k: v for k, v in exc.extra.items() if v is not None}
+        return problem_response(
+            problem(exc.status, exc.code, exc.title, exc.message, instance, **_jsonable(extra))
+        )
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    if isinstance(exc, drf.APIException):
+        code, title = "error", "Error"
+        for cls, known_code, known_title in _DRF_CODES:
+            if isinstance(exc, cls):
+                code, title = known_code, known_title
+                break
+        headers: dict[str, str] = {}
+        if isinstance(exc, drf.Throttled) and exc.wait is not None:
+            headers["Retry-After"] = str(int(exc.wait) + 1)
+        if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+            headers["WWW-Authenticate"] = 'Token realm="api"'
+        extra: dict[str, Any] = {}
+        if isinstance(exc, drf.ValidationError):
+            extra["errors"] = (
+                exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
+            )
+            detail = _first_message(exc.detail)
+        else:
+            detail = str(exc.detail)
+        return problem_response(
+            problem(exc.status_code, code, title, detail, instance, **extra), headers
+        )
+    logger.exception("Unhandled error on %s", instance, exc_info=exc)
+    return problem_response(
+        problem(500, "internal_error", "Something went wrong on our side", "", instance)
+    )
+
+
+def _first_message(detail: Any) -> str:
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            return f"{key}: {_first_message(value)}"
+    if isinstance(detail, list) and detail:
+        return _first_message(detail[0])
+    return str(detail)
+
+
+def _jsonable(extra: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in extra.items()}
+
+
+def _json_problem(request: HttpRequest, status: int, code: str, title: str) -> JsonResponse:
+    return JsonResponse(
+        problem(status, code, title, "", request.get_full_path()),
+        status=status,
+        content_type=PROBLEM,
+    )
+
+
+def not_found_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_problem(request, 404, "not_found", "Not found")
+
+
+def server_error_view(request: HttpRequest) -> JsonResponse:
+    return _json_problem(request, 500, "internal_error", "Something went wrong on our side")
+
+
+def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
+    return _json_problem(request, 400, "invalid", "Bad request")
+
+
+def permission_denied_view(
+    request: HttpRequest, exception: Exception | None = None
+) -> JsonResponse:
+    return _json_problem(request, 403, "forbidden", "You may not do this")

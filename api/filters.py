@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+
+from mediation.models import Dispute, Order, Reason, State
+from mediation.selectors import overdue_filter
+
+
+class DisputeFilter(django_filters.FilterSet):
+    state = django_filters.MultipleChoiceFilter(choices=State.choices)
+    reason = django_filters.MultipleChoiceFilter(choices=Reason.choices)
+    shop = django_filters.CharFilter(field_name="shop__slug", help_text="The shop's slug")
+    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Past its respond_by")
+    assigned_to_me = django_filters.BooleanFilter(method="filter_assigned_to_me")
+    order = django_filters.CharFilter(
+        field_name="order__external_id", help_text="The order's external id"
+    )
+
+    class Meta:
+        model = Dispute
+        fields = ["state", "reason", "shop", "overdue", "assigned_to_me", "order"]
+
+    def filter_overdue(
+        self, queryset: QuerySet[Dispute], name: str, value: Any
+    ) -> QuerySet[Dispute]:
+        if value is None:
+            return queryset
+        return queryset.filter(overdue_filter()) if value else queryset.exclude(overdue_filter())
+
+    def filter_assigned_to_me(
+        self, queryset: QuerySet[Dispute], name: str, value: Any
+    ) -> QuerySet[Dispute]:
+        if value is None:
+            return queryset
+        user = self.request.user if self.request else None
+        if value:
+            return queryset.filter(assigned_to_id=getattr(user, "pk", None))
+        return queryset.exclude(assigned_to_id=getattr(user, "pk", None))
+
+
+class OrderFilter(django_filters.FilterSet):
+    shop = django_filters.CharFilter(field_name="shop__slug")
+    external_id = django_filters.CharFilter(field_name="external_id")
+    disputable = django_filters.BooleanFilter(
+        method="filter_disputable", help_text="Has no open dispute"
+    )
+
+    class Meta:
+        model = Order
+        fields = ["shop", "external_id", "disputable"]
+
+    def filter_disputable(self, queryset: QuerySet[Any], name: str, value: Any) -> QuerySet[Any]:
+        if value is None:
+            return queryset
+        open_disputes = Dispute.objects.exclude(state=State.CLOSED).values("order_id")
+        if value:
+            return queryset.exclude(pk__in=open_disputes)
+        return queryset.filter(pk__in=open_disputes)

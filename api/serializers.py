@@ -1,0 +1,504 @@
+"""Input and output serializers. Inputs list their writable fields explicitly; nothing a
+client sends can set a state, an actor or a refunded amount."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from mediation.actors import mediator_profile
+from mediation.models import (
+    PARTY_ESCALATION_CHOICES,
+    PARTY_REMEDY_CHOICES,
+    AuditEntry,
+    Dispute,
+    Feedback,
+    FulfilmentKind,
+    Funder,
+    Message,
+    Offer,
+    OfferStatus,
+    Order,
+    OrderItem,
+    Party,
+    Reason,
+    Remedy,
+    Ruling,
+    RulingStatus,
+    State,
+)
+from mediation.money import CURRENCY_CHOICES
+from workflows.transitions import CHECKS, allowed_actions
+
+AMOUNT_HELP = "Integer amount in minor units of the order's currency (3000 = 30.00 USD)."
+
+
+# --- Output ---------------------------------------------------------------------------------
+
+
+class OrderItemSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = OrderItem
+        fields = ["id", "sku", "title", "quantity", "unit_price"]
+
+
+class OrderSerializer(serializers.ModelSerializer):
+    shop = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    buyer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    refundable = serializers.IntegerField(
+        read_only=True, help_text="total + shipping - refunded_total"
+    )
+    items = OrderItemSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "external_id",
+            "shop",
+            "buyer",
+            "currency",
+            "total",
+            "shipping",
+            "refunded_total",
+            "refundable",
+            "placed_at",
+            "shipped_at",
+            "carrier",
+            "tracking_number",
+            "delivered_at",
+            "items",
+        ]
+        read_only_fields = fields
+
+
+class OrderSummarySerializer(serializers.ModelSerializer):
+    refundable = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Order
+        fields = [
+            "id",
+            "external_id",
+            "currency",
+            "total",
+            "shipping",
+            "refunded_total",
+            "refundable",
+            "placed_at",
+        ]
+        read_only_fields = fields
+
+
+class OfferSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Offer
+        fields = [
+            "id",
+            "side",
+            "author",
+            "kind",
+            "amount",
+            "note",
+            "fulfilment_days",
+            "status",
+            "approved_by",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class RulingSerializer(serializers.ModelSerializer):
+    proposer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    approver = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Ruling
+        fields = [
+            "id",
+            "kind",
+            "amount",
+            "funded_by",
+            "rationale",
+            "status",
+            "proposer",
+            "approver",
+            "decision_note",
+            "created_at",
+            "decided_at",
+        ]
+        read_only_fields = fields
+
+
+class ShopRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class AgreementSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Remedy.choices)
+    amount = serializers.IntegerField(help_text=AMOUNT_HELP)
+    funded_by = serializers.ChoiceField(choices=Funder.choices)
+    delivered_amount = serializers.IntegerField()
+    replacement_shipped = serializers.BooleanField()
+    return_shipped = serializers.BooleanField()
+    return_acknowledged = serializers.BooleanField()
+
+
+class PolicyRefSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    effective_from = serializers.DateTimeField()
+    text = serializers.CharField()
+
+
+def _viewer(context: dict[str, Any]) -> Any:
+    request = context.get("request")
+    return getattr(request, "user", None)
+
+
+def _is_staff_view(context: dict[str, Any]) -> bool:
+    return mediator_profile(_viewer(context)) is not None
+
+
+class DisputeSerializer(serializers.ModelSerializer):
+    order = OrderSummarySerializer(read_only=True)
+    shop = serializers.SerializerMethodField()
+    buyer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    currency = serializers.CharField(source="order.currency", read_only=True)
+    overdue = serializers.SerializerMethodField()
+    agreement = serializers.SerializerMethodField()
+    policy_version = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+    offers = serializers.SerializerMethodField()
+    rulings = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Dispute
+        fields = [
+            "id",
+            "order",
+            "shop",
+            "buyer",
+            "reason",
+            "requested_outcome",
+            "requested_amount",
+            "currency",
+            "description",
+            "state",
+            "outcome",
+            "respond_by",
+            "overdue",
+            "escalation_reason",
+            "assigned_to",
+            "required_tier",
+            "info_requested_from",
+            "counter_rounds",
+            "appealed",
+            "agreement",
+            "policy_version",
+            "version",
+            "created_at",
+            "updated_at",
+            "closed_at",
+            "allowed_actions",
+            "offers",
+            "rulings",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ShopRefSerializer)
+    def get_shop(self, obj: Dispute) -> dict[str, Any]:
+        return {"id": obj.shop_id, "slug": obj.shop.slug, "name": obj.shop.name}
+
+    def get_overdue(self, obj: Dispute) -> bool:
+        return (
+            obj.state != State.CLOSED
+            and obj.respond_by is not None
+            and obj.respond_by < timezone.now()
+        )
+
+    @extend_schema_field(AgreementSerializer(allow_null=True))
+    def get_agreement(self, obj: Dispute) -> dict[str, Any] | None:
+        if not obj.agreed_kind:
+            return None
+        return {
+            "kind": obj.agreed_kind,
+            "amount": obj.agreed_amount,
+            "funded_by": obj.funded_by,
+            "delivered_amount": obj.delivered_amount,
+            "replacement_shipped": obj.replacement_shipped,
+            "return_shipped": obj.return_shipped,
+            "return_acknowledged": obj.return_acknowledged,
+        }
+
+    @extend_schema_field(PolicyRefSerializer(allow_null=True))
+    def get_policy_version(self, obj: Dispute) -> dict[str, Any] | None:
+        policy = obj.policy_version
+        if policy is None:
+            return None
+        return {
+            "version": policy.version,
+            "effective_from": policy.effective_from,
+            "text": policy.text,
+        }
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=list(CHECKS))))
+    def get_allowed_actions(self, obj: Dispute) -> list[str]:
+        return allowed_actions(obj, _viewer(self.context))
+
+    @extend_schema_field(OfferSerializer(many=True))
+    def get_offers(self, obj: Dispute) -> list[dict[str, Any]]:
+        offers = list(obj.offers.all())
+        viewer = _viewer(self.context)
+        # An agent's offer waiting for the owner is the shop's business until approved.
+        if getattr(viewer, "pk", None) == obj.buyer_id:
+            offers = [o for o in offers if o.status != OfferStatus.PENDING_APPROVAL]
+        return OfferSerializer(offers, many=True).data
+
+    @extend_schema_field(RulingSerializer(many=True))
+    def get_rulings(self, obj: Dispute) -> list[dict[str, Any]]:
+        rulings = list(obj.rulings.all())
+        if not _is_staff_view(self.context):
+            # Parties see decided rulings; proposals and rejected drafts stay with the platform.
+            rulings = [r for r in rulings if r.status == RulingStatus.APPROVED]
+        return RulingSerializer(rulings, many=True).data
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Message
+        fields = [
+            "id",
+            "author",
+            "author_role",
+            "body",
+            "internal",
+            "reported",
+            "report_reason",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_display", read_only=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "seq",
+            "created_at",
+            "actor",
+            "actor_role",
+            "action",
+            "from_state",
+            "to_state",
+            "payload",
+            "visibility",
+            "prev_hash",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class AuditSerializer(serializers.Serializer):
+    entries = AuditEntrySerializer(many=True)
+    verified = serializers.BooleanField()
+    broken_at = serializers.IntegerField(allow_null=True)
+    problem = serializers.CharField(allow_blank=True)
+
+
+class TimelineEventSerializer(serializers.Serializer):
+    seq = serializers.IntegerField()
+    at = serializers.DateTimeField()
+    actor = serializers.CharField()
+    actor_role = serializers.CharField()
+    action = serializers.CharField()
+    from_state = serializers.CharField(allow_blank=True)
+    to_state = serializers.CharField(allow_blank=True)
+    summary = serializers.CharField()
+
+
+class FeedbackSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Feedback
+        fields = ["id", "party", "author", "rating", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()
+
+
+# --- Input ----------------------------------------------------------------------------------
+
+
+class TokenRequestSerializer(serializers.Serializer):
+    username = serializers.CharField(max_length=150)
+    password = serializers.CharField(
+        max_length=128, style={"input_type": "password"}, trim_whitespace=False
+    )
+
+
+class OrderItemInputSerializer(serializers.Serializer):
+    sku = serializers.CharField(max_length=100)
+    title = serializers.CharField(max_length=300)
+    quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
+    unit_price = serializers.IntegerField(min_value=0, help_text=AMOUNT_HELP)
+
+
+class OrderUpsertSerializer(serializers.Serializer):
+    external_id = serializers.CharField(max_length=100)
+    buyer = serializers.CharField(
+        max_length=150, help_text="The buyer's username on the marketplace"
+    )
+    buyer_email = serializers.EmailField(required=False, allow_blank=True, default="")
+    shop = serializers.SlugField(help_text="The shop's slug")
+    currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
+    total = serializers.IntegerField(min_value=0, help_text=AMOUNT_HELP)
+    shipping = serializers.IntegerField(min_value=0, default=0, help_text=AMOUNT_HELP)
+    placed_at = serializers.DateTimeField()
+    items = OrderItemInputSerializer(many=True, required=False, default=list)
+    shipped_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    tracking_number = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+    delivered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+MAX_TEXT = 10_000
+MAX_AMOUNT = 10**15
+
+
+def _amount(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=0, max_value=MAX_AMOUNT, help_text=AMOUNT_HELP, **kwargs
+    )
+
+
+def _text(**kwargs: Any) -> serializers.CharField:
+    kwargs.setdefault("required", False)
+    kwargs.setdefault("allow_blank", True)
+    kwargs.setdefault("default", "")
+    return serializers.CharField(max_length=MAX_TEXT, **kwargs)
+
+
+class DisputeCreateSerializer(serializers.Serializer):
+    order = serializers.IntegerField(help_text="The order's id (from GET /api/v1/orders/)")
+    items = serializers.ListField(
+        child=serializers.IntegerField(), required=False, default=list, max_length=500
+    )
+    reason = serializers.ChoiceField(choices=Reason.choices)
+    requested_outcome = serializers.ChoiceField(choices=PARTY_REMEDY_CHOICES)
+    requested_amount = _amount(required=False, allow_null=True, default=None)
+    description = serializers.CharField(max_length=MAX_TEXT)
+
+
+class NoteSerializer(serializers.Serializer):
+    note = _text()
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class OfferInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PARTY_REMEDY_CHOICES)
+    amount = _amount(required=False, allow_null=True, default=None)
+    note = _text()
+    fulfilment_days = serializers.IntegerField(
+        min_value=1, max_value=90, required=False, allow_null=True, default=None
+    )
+
+
+class ContestSerializer(serializers.Serializer):
+    statement = serializers.CharField(max_length=MAX_TEXT)
+
+
+class AcceptOfferSerializer(serializers.Serializer):
+    offer = serializers.IntegerField(required=False, allow_null=True, default=None)
+
+
+class CounterSerializer(serializers.Serializer):
+    requested_outcome = serializers.ChoiceField(choices=PARTY_REMEDY_CHOICES)
+    requested_amount = _amount(required=False, allow_null=True, default=None)
+    note = _text()
+
+
+class EscalateSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=PARTY_ESCALATION_CHOICES,
+        required=False,
+        allow_blank=True,
+        default="",
+    )
+    note = _text()
+
+
+class AssignSerializer(serializers.Serializer):
+    mediator = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Username; yourself by default",
+    )
+
+
+class RequestInfoSerializer(serializers.Serializer):
+    party = serializers.ChoiceField(choices=Party.choices)
+    question = serializers.CharField(max_length=MAX_TEXT)
+    respond_by = serializers.DateTimeField(required=False, allow_null=True, default=None)
+
+
+class ProvideInfoSerializer(serializers.Serializer):
+    answer = serializers.CharField(max_length=MAX_TEXT)
+
+
+class RuleSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=Remedy.choices)
+    amount = _amount(required=False, allow_null=True, default=None)
+    funded_by = serializers.ChoiceField(choices=Funder.choices, default=Funder.SELLER)
+    rationale = serializers.CharField(max_length=MAX_TEXT)
+
+
+class FulfilSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=FulfilmentKind.choices)
+    amount = _amount(required=False, default=0)
+    reference = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    carrier = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    tracking_number = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+
+
+class AppealSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=MAX_TEXT)
+
+
+class MessageInputSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=20_000)
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+class ReportSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=MAX_TEXT)
+
+
+class FeedbackInputSerializer(serializers.Serializer):
+    rating = serializers.IntegerField(min_value=1, max_value=5)
+    comment = _text()

@@ -1,0 +1,29 @@
+from django.urls import path
+
+from api import views
+
+app_name = "api"
+
+urlpatterns = [
+    path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("orders/", views.OrderListView.as_view(), name="orders"),
+    path("disputes/", views.DisputeListView.as_view(), name="disputes"),
+    path("disputes/<int:dispute_id>/", views.DisputeDetailView.as_view(), name="dispute"),
+    path(
+        "disputes/<int:dispute_id>/offers/<int:offer_id>/approve/",
+        views.OfferApproveView.as_view(),
+        name="offer-approve",
+    ),
+    path("disputes/<int:dispute_id>/messages/", views.MessageListView.as_view(), name="messages"),
+    path(
+        "disputes/<int:dispute_id>/messages/<int:message_id>/report/",
+        views.MessageReportView.as_view(),
+        name="message-report",
+    ),
+    path("disputes/<int:dispute_id>/timeline/", views.TimelineView.as_view(), name="timeline"),
+    path("disputes/<int:dispute_id>/audit/", views.AuditView.as_view(), name="audit"),
+    path("disputes/<int:dispute_id>/feedback/", views.FeedbackView.as_view(), name="feedback"),
+] + [
+    path(f"disputes/<int:dispute_id>/{name}/", view.as_view(), name=f"dispute-{name}")
+    for name, view in views.ACTION_VIEWS.items()
+]

@@ -1,0 +1,525 @@
+"""Thin views: parse, call a service, serialize. Rules live in the services."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib.auth import authenticate
+from django.db import connection
+from django.http import HttpRequest, JsonResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.authtoken.models import Token
+from rest_framework.pagination import CursorPagination
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.throttling import AnonRateThrottle
+from rest_framework.views import APIView
+
+from api import serializers as s
+from api.errors import PROBLEM
+from api.filters import DisputeFilter, OrderFilter
+from api.idempotency import idempotent
+from mediation import audit
+from mediation.actors import is_integration, mediator_profile
+from mediation.errors import Forbidden, NotFound, RuleViolation, VersionConflict
+from mediation.models import Dispute, Feedback, Visibility
+from mediation.selectors import (
+    attach_membership,
+    audit_entries,
+    dispute_detail_queryset,
+    messages_for,
+    orders_for,
+)
+from mediation.services import ItemData, OrderData, upsert_order
+from workflows import conversation, transitions
+from workflows.base import Result
+from workflows.timeline import timeline
+
+PROBLEM_RESPONSE = OpenApiResponse(description="application/problem+json with a stable `code`")
+ERRORS = {code: PROBLEM_RESPONSE for code in (400, 401, 403, 404, 409, 412, 422, 429)}
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="The dispute's ETag; a stale one is refused with 412 version_conflict.",
+)
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description="Retry-safe POST: a replay returns the first response.",
+)
+
+
+def etag(dispute: Dispute) -> str:
+    return f'"{dispute.pk}-{dispute.version}"'
+
+
+def expected_version(request: Request, dispute_id: Any) -> int | None:
+    """The version named by ``If-Match``, or None when the client did not send one."""
+    header = request.headers.get("If-Match")
+    if header is None or header.strip() == "*":
+        return None
+    value = header.strip().removeprefix("W/").strip('"')
+    prefix = f"{dispute_id}-"
+    if not value.startswith(prefix) or not value[len(prefix) :].isdigit():
+        raise VersionConflict("If-Match does not name a version of this dispute.")
+    return int(value[len(prefix) :])
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
+
+
+def ready(request: HttpRequest) -> JsonResponse:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception as exc:  # the database is down or unreachable
+        return JsonResponse(
+            {"status": "unavailable", "database": str(exc.__class__.__name__)},
+            status=503,
+            content_type=PROBLEM,
+        )
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+class TokenThrottle(AnonRateThrottle):
+    scope = "anon"
+
+
+class TokenView(APIView):
+    """Exchange a username and password for an API token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[Any] = []
+    throttle_classes = [TokenThrottle]
+
+    @extend_schema(
+        request=s.TokenRequestSerializer,
+        responses={200: s.TokenSerializer, **ERRORS},
+        tags=["auth"],
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(s.TokenRequestSerializer, request)
+        user = authenticate(request._request, username=data["username"], password=data["password"])
+        if user is None or not user.is_active:
+            raise Forbidden("Unknown username or wrong password.", code="invalid_credentials")
+        token, _ = Token.objects.get_or_create(user=user)
+        return Response({"token": token.key})
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+# --- Orders -----------------------------------------------------------------------------------
+
+
+class OrderPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class OrderListView(generics.ListAPIView):
+    serializer_class = s.OrderSerializer
+    pagination_class = OrderPagination
+    filterset_class = OrderFilter
+
+    def get_queryset(self) -> Any:
+        return orders_for(self.request.user).prefetch_related("items")
+
+    @extend_schema(responses={200: s.OrderSerializer(many=True), **ERRORS}, tags=["orders"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.OrderUpsertSerializer,
+        responses={200: s.OrderSerializer, 201: s.OrderSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["orders"],
+        description="Create or update an order by its external_id (platform integration only).",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        if not is_integration(request.user):
+            raise Forbidden("Only the marketplace's integration account syncs orders.")
+        data = _valid(s.OrderUpsertSerializer, request)
+        items = tuple(ItemData(**item) for item in data.pop("items"))
+        order, created = upsert_order(actor=request.user, data=OrderData(items=items, **data))
+        order = orders_for(request.user).prefetch_related("items").get(pk=order.pk)
+        return Response(
+            s.OrderSerializer(order).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+# --- Disputes ---------------------------------------------------------------------------------
+
+
+class DisputePagination(CursorPagination):
+    ordering = "-id"
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+def _dispute(request: Request, dispute_id: Any) -> Dispute:
+    try:
+        dispute = dispute_detail_queryset(request.user).get(pk=int(dispute_id))
+    except (Dispute.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such dispute.") from None
+    return attach_membership(dispute, request.user)
+
+
+def _dispute_response(request: Request, dispute: Dispute, code: int = 200) -> Response:
+    dispute = _dispute(request, dispute.pk)
+    data = s.DisputeSerializer(dispute, context={"request": request}).data
+    return Response(data, status=code, headers={"ETag": etag(dispute)})
+
+
+class DisputeListView(generics.ListAPIView):
+    serializer_class = s.DisputeSerializer
+    pagination_class = DisputePagination
+    filterset_class = DisputeFilter
+
+    def get_queryset(self) -> Any:
+        return dispute_detail_queryset(self.request.user)
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        queryset = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(queryset) or []
+        for dispute in page:
+            attach_membership(dispute, request.user)
+        data = self.get_serializer(page, many=True).data
+        return self.get_paginated_response(data)
+
+    @extend_schema(responses={200: s.DisputeSerializer(many=True), **ERRORS}, tags=["disputes"])
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request=s.DisputeCreateSerializer,
+        responses={201: s.DisputeSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["disputes"],
+        description="The buyer raises a dispute on one of their orders.",
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _valid(s.DisputeCreateSerializer, request)
+        result = transitions.raise_dispute(
+            actor=request.user,
+            order_id=data["order"],
+            reason=data["reason"],
+            requested_outcome=data["requested_outcome"],
+            requested_amount=data["requested_amount"],
+            description=data["description"],
+            item_ids=data["items"],
+        )
+        response = _dispute_response(request, result.dispute, status.HTTP_201_CREATED)
+        response["Location"] = f"/api/v1/disputes/{result.dispute.pk}/"
+        return response
+
+
+class DisputeDetailView(APIView):
+    @extend_schema(responses={200: s.DisputeSerializer, 304: None, **ERRORS}, tags=["disputes"])
+    def get(self, request: Request, dispute_id: int) -> Response:
+        dispute = _dispute(request, dispute_id)
+        tag = etag(dispute)
+        if request.headers.get("If-None-Match") == tag:
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+        data = s.DisputeSerializer(dispute, context={"request": request}).data
+        return Response(data, headers={"ETag": tag})
+
+
+ActionRunner = Callable[[Any, Any, dict[str, Any], int | None], Result]
+
+# action name -> (input serializer, how to call its service, description)
+ACTIONS: dict[str, tuple[type[serializers.Serializer], ActionRunner, str]] = {
+    "accept-request": (
+        s.NoteSerializer,
+        lambda d, u, b, v: transitions.accept_request(
+            dispute_id=d, actor=u, note=b["note"], expected_version=v
+        ),
+        "The shop accepts the buyer's request as it stands (within the member's offer limit).",
+    ),
+    "offer": (
+        s.OfferInputSerializer,
+        lambda d, u, b, v: transitions.make_offer(dispute_id=d, actor=u, expected_version=v, **b),
+        "The shop offers a remedy (202 while an agent's offer above their limit awaits the owner).",
+    ),
+    "contest": (
+        s.ContestSerializer,
+        lambda d, u, b, v: transitions.contest(
+            dispute_id=d, actor=u, statement=b["statement"], expected_version=v
+        ),
+        "The shop disagrees, with a statement.",
+    ),
+    "accept-offer": (
+        s.AcceptOfferSerializer,
+        lambda d, u, b, v: transitions.accept_offer(
+            dispute_id=d, actor=u, offer_id=b["offer"], expected_version=v
+        ),
+        "The buyer accepts the shop's open offer.",
+    ),
+    "counter": (
+        s.CounterSerializer,
+        lambda d, u, b, v: transitions.counter(dispute_id=d, actor=u, expected_version=v, **b),
+        "The buyer asks for something else (at most 3 rounds).",
+    ),
+    "escalate": (
+        s.EscalateSerializer,
+        lambda d, u, b, v: transitions.escalate(dispute_id=d, actor=u, expected_version=v, **b),
+        "Hand the dispute to the platform's mediators.",
+    ),
+    "withdraw": (
+        s.NoteSerializer,
+        lambda d, u, b, v: transitions.withdraw(
+            dispute_id=d, actor=u, note=b["note"], expected_version=v
+        ),
+        "The buyer withdraws the dispute (before any ruling).",
+    ),
+    "assign": (
+        s.AssignSerializer,
+        lambda d, u, b, v: transitions.assign(
+            dispute_id=d, actor=u, mediator=b["mediator"] or None, expected_version=v
+        ),
+        "A mediator takes the case; a lead may give it to another mediator.",
+    ),
+    "request-info": (
+        s.RequestInfoSerializer,
+        lambda d, u, b, v: transitions.request_info(dispute_id=d, actor=u, expected_version=v, **b),
+        "The mediator asks a party for something, by a deadline.",
+    ),
+    "provide-info": (
+        s.ProvideInfoSerializer,
+        lambda d, u, b, v: transitions.provide_info(
+            dispute_id=d, actor=u, answer=b["answer"], expected_version=v
+        ),
+        "The asked party answers the mediator.",
+    ),
+    "rule": (
+        s.RuleSerializer,
+        lambda d, u, b, v: transitions.rule(dispute_id=d, actor=u, expected_version=v, **b),
+        "The mediator rules. 202 when the amount is beyond their authority and waits for approval.",
+    ),
+    "approve-ruling": (
+        s.NoteSerializer,
+        lambda d, u, b, v: transitions.approve_ruling(
+            dispute_id=d, actor=u, note=b["note"], expected_version=v
+        ),
+        "A second mediator whose authority covers the amount approves the ruling.",
+    ),
+    "reject-ruling": (
+        s.NoteSerializer,
+        lambda d, u, b, v: transitions.reject_ruling(
+            dispute_id=d, actor=u, note=b["note"], expected_version=v
+        ),
+        "A second mediator sends the ruling back for review.",
+    ),
+    "fulfil": (
+        s.FulfilSerializer,
+        lambda d, u, b, v: transitions.fulfil(dispute_id=d, actor=u, expected_version=v, **b),
+        "Record a delivery: refund, replacement shipment, return label or shipment, store credit.",
+    ),
+    "acknowledge-return": (
+        s.NoteSerializer,
+        lambda d, u, b, v: transitions.acknowledge_return(
+            dispute_id=d, actor=u, note=b["note"], expected_version=v
+        ),
+        "The shop acknowledges the returned item; the refund may then be recorded.",
+    ),
+    "confirm-received": (
+        s.EmptySerializer,
+        lambda d, u, b, v: transitions.confirm_received(dispute_id=d, actor=u, expected_version=v),
+        "The buyer confirms the replacement arrived; the dispute closes.",
+    ),
+    "appeal": (
+        s.AppealSerializer,
+        lambda d, u, b, v: transitions.appeal(
+            dispute_id=d, actor=u, reason=b["reason"], expected_version=v
+        ),
+        "A party appeals a ruling, once, within 10 days; a higher tier hears it.",
+    ),
+}
+
+
+class DisputeActionView(APIView):
+    action_name = ""
+
+    def post(self, request: Request, dispute_id: int) -> Response:
+        serializer_class, run, _ = ACTIONS[self.action_name]
+        body = _valid(serializer_class, request)
+        result = run(dispute_id, request.user, body, expected_version(request, dispute_id))
+        code = status.HTTP_202_ACCEPTED if result.waiting_for_approval else status.HTTP_200_OK
+        return _dispute_response(request, result.dispute, code)
+
+
+def _action_view(name: str) -> type[DisputeActionView]:
+    serializer_class, _, description = ACTIONS[name]
+    op = name.replace("-", "_")
+
+    @extend_schema(
+        operation_id=f"disputes_{op}",
+        request=serializer_class,
+        responses={200: s.DisputeSerializer, 202: s.DisputeSerializer, **ERRORS},
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        description=description,
+        tags=["dispute actions"],
+    )
+    @idempotent
+    def post(self: DisputeActionView, request: Request, dispute_id: int) -> Response:
+        return DisputeActionView.post(self, request, dispute_id)
+
+    return type(
+        f"Dispute{op.title().replace('_', '')}View",
+        (DisputeActionView,),
+        {"action_name": name, "post": post},
+    )
+
+
+ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}
+
+
+class OfferApproveView(APIView):
+    @extend_schema(
+        request=s.NoteSerializer,
+        responses={200: s.DisputeSerializer, **ERRORS},
+        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
+        tags=["dispute actions"],
+        description="The shop owner approves an agent's offer above the agent's limit.",
+    )
+    @idempotent
+    def post(self, request: Request, dispute_id: int, offer_id: int) -> Response:
+        body = _valid(s.NoteSerializer, request)
+        result = transitions.approve_offer(
+            dispute_id=dispute_id,
+            offer_id=offer_id,
+            actor=request.user,
+            note=body["note"],
+            expected_version=expected_version(request, dispute_id),
+        )
+        return _dispute_response(request, result.dispute)
+
+
+# --- Thread, timeline, audit, feedback ----------------------------------------------------------
+
+
+def _visible_dispute(request: Request, dispute_id: Any) -> Dispute:
+    return _dispute(request, dispute_id)
+
+
+class MessageListView(APIView):
+    @extend_schema(responses={200: s.MessageSerializer(many=True), **ERRORS}, tags=["thread"])
+    def get(self, request: Request, dispute_id: int) -> Response:
+        dispute = _visible_dispute(request, dispute_id)
+        staff = mediator_profile(request.user) is not None
+        messages = messages_for(dispute, include_internal=staff)
+        return Response(s.MessageSerializer(messages, many=True).data)
+
+    @extend_schema(
+        request=s.MessageInputSerializer,
+        responses={201: s.MessageSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["thread"],
+    )
+    @idempotent
+    def post(self, request: Request, dispute_id: int) -> Response:
+        body = _valid(s.MessageInputSerializer, request)
+        message = conversation.post_message(
+            dispute_id=dispute_id, actor=request.user, body=body["body"], internal=body["internal"]
+        )
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+
+class MessageReportView(APIView):
+    @extend_schema(
+        request=s.ReportSerializer,
+        responses={200: s.MessageSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["thread"],
+        description="A party reports an abusive or threatening message to the mediators.",
+    )
+    @idempotent
+    def post(self, request: Request, dispute_id: int, message_id: int) -> Response:
+        body = _valid(s.ReportSerializer, request)
+        message = conversation.report_message(
+            dispute_id=dispute_id, message_id=message_id, actor=request.user, reason=body["reason"]
+        )
+        return Response(s.MessageSerializer(message).data)
+
+
+class TimelineView(APIView):
+    @extend_schema(responses={200: s.TimelineEventSerializer(many=True), **ERRORS}, tags=["audit"])
+    def get(self, request: Request, dispute_id: int) -> Response:
+        dispute = _visible_dispute(request, dispute_id)
+        staff = mediator_profile(request.user) is not None
+        return Response(
+            s.TimelineEventSerializer(timeline(dispute, include_internal=staff), many=True).data
+        )
+
+
+class AuditView(APIView):
+    @extend_schema(responses={200: s.AuditSerializer, **ERRORS}, tags=["audit"])
+    def get(self, request: Request, dispute_id: int) -> Response:
+        dispute = _visible_dispute(request, dispute_id)
+        staff = mediator_profile(request.user) is not None
+        party = dispute.buyer_id == request.user.pk or getattr(dispute, "_member", None) is not None
+        if not (staff or party):
+            raise Forbidden("The audit log is for the parties and the mediators.")
+        entries = audit_entries(dispute)
+        result = audit.verify_entries(dispute, entries)
+        data = s.AuditEntrySerializer(entries, many=True).data
+        if not staff:
+            for row in data:
+                if row["visibility"] == Visibility.MEDIATORS:
+                    row["payload"] = {"redacted": True}
+        return Response(
+            {
+                "entries": data,
+                "verified": result.verified,
+                "broken_at": result.broken_at,
+                "problem": result.problem,
+            }
+        )
+
+
+class FeedbackView(APIView):
+    @extend_schema(responses={200: s.FeedbackSerializer(many=True), **ERRORS}, tags=["feedback"])
+    def get(self, request: Request, dispute_id: int) -> Response:
+        dispute = _visible_dispute(request, dispute_id)
+        items = Feedback.objects.filter(dispute=dispute).select_related("author")
+        return Response(s.FeedbackSerializer(items, many=True).data)
+
+    @extend_schema(
+        request=s.FeedbackInputSerializer,
+        responses={201: s.FeedbackSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["feedback"],
+        description="Each party rates how the closed dispute was handled, once.",
+    )
+    @idempotent
+    def post(self, request: Request, dispute_id: int) -> Response:
+        body = _valid(s.FeedbackInputSerializer, request)
+        feedback = conversation.leave_feedback(
+            dispute_id=dispute_id,
+            actor=request.user,
+            rating=body["rating"],
+            comment=body["comment"],
+        )
+        return Response(s.FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
+
+
+__all__ = ["ACTION_VIEWS", "IsAuthenticated", "RuleViolation"]

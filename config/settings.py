@@ -1,0 +1,282 @@
+"""Settings for the mediation service.
+
+Every value that differs between a laptop and a deployment is read from an environment
+variable with a safe local default, so that ``make run`` works with nothing configured
+(SQLite, local files, console email, a Celery broker on local files) and a deployment
+is configured the twelve-factor way. Every variable is listed in the README.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def env(name: str, default: str = "") -> str:
+    return os.environ.get(name, default)
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value not in (None, "") else default
+
+
+def env_list(name: str, default: str) -> list[str]:
+    return [item.strip() for item in env(name, default).split(",") if item.strip()]
+
+
+def database_from_url(url: str) -> dict:
+    """Turn ``postgres://user:pass@host:port/name`` or ``sqlite:///path`` into a DATABASES entry."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path)
+        if path.startswith("//") or path.startswith("/"):  # sqlite:////absolute/path
+            path = path[1:]
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": path if path.startswith("/") else str(BASE_DIR / path),
+            "OPTIONS": {"timeout": 20},
+        }
+    if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
+        options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": unquote(parsed.path.lstrip("/")),
+            "USER": unquote(parsed.username or ""),
+            "PASSWORD": unquote(parsed.password or ""),
+            "HOST": parsed.hostname or "",
+            "PORT": str(parsed.port or ""),
+            "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+            "OPTIONS": options,
+        }
+    raise ValueError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")
+
+
+# --- Core -----------------------------------------------------------------------------
+
+# DJANGO_SECRET_KEY: required in deployment; the default only suits a laptop.
+SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-local-development-key-change-me")
+# DJANGO_DEBUG: "1" for development pages; off by default.
+DEBUG = env_bool("DJANGO_DEBUG", False)
+# DJANGO_ALLOWED_HOSTS: comma-separated host names the service answers to.
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+# DJANGO_CSRF_TRUSTED_ORIGINS: origins allowed to post the console's forms (https://...).
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# DATA_DIR: where the embedded default keeps its SQLite database, uploads and broker files.
+DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")))
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_celery_beat",
+    "mediation",
+    "workflows",
+    "api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# DATABASE_URL: sqlite:///var/db.sqlite3 (default) or postgres://user:pass@host:5432/name.
+DATABASES = {"default": database_from_url(env("DATABASE_URL", f"sqlite:///{DATA_DIR}/db.sqlite3"))}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and uploaded files ----------------------------------------------------------
+
+STATIC_URL = "/static/"
+# STATIC_ROOT: where collectstatic puts the console's and API docs' assets.
+STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
+# MEDIA_ROOT: uploaded files (local storage); kept outside the static root, never served as is.
+MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if not DEBUG
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = True
+
+# --- Cache (throttling, idempotency locks) ------------------------------------------------
+
+# REDIS_URL: redis://host:6379/0 to share the cache between web processes; local memory if unset.
+REDIS_URL = env("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Email ------------------------------------------------------------------------------
+
+# EMAIL_BACKEND: console by default; set django.core.mail.backends.smtp.EmailBackend for SMTP.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("EMAIL_PORT", 25)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "disputes@marketplace.local")
+
+# --- Celery -----------------------------------------------------------------------------
+
+# CELERY_BROKER_URL: redis://host:6379/1 in deployment; a broker on local files by default.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+CELERY_BROKER_TRANSPORT_OPTIONS = (
+    {
+        "data_folder_in": str(DATA_DIR / "broker"),
+        "data_folder_out": str(DATA_DIR / "broker"),
+        "processed_folder": str(DATA_DIR / "broker-processed"),
+        "store_processed": False,
+    }
+    if CELERY_BROKER_URL.startswith("filesystem")
+    else {}
+)
+# CELERY_RESULT_BACKEND: results are not needed by the service; off unless set.
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", "") or None
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 100
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_TIMEZONE = "UTC"
+
+# --- REST API -----------------------------------------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        # API_THROTTLE_ANON / API_THROTTLE_USER: request rates such as 60/minute.
+        "anon": env("API_THROTTLE_ANON", "60/minute"),
+        "user": env("API_THROTTLE_USER", "600/minute"),
+    },
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Marketplace dispute mediation API",
+    "DESCRIPTION": (
+        "Buyers raise disputes on orders, sellers answer, and the platform's mediators rule "
+        "when the two cannot agree. Amounts are integers in minor units with an ISO 4217 "
+        "currency beside them. Errors are application/problem+json with a stable `code`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "RemedyEnum": "mediation.models.Remedy",
+        "PartyRemedyEnum": "mediation.models.PARTY_REMEDY_CHOICES",
+        "ReasonEnum": "mediation.models.Reason",
+        "StateEnum": "mediation.models.State",
+        "PartyEnum": "mediation.models.Party",
+        "FulfilmentKindEnum": "mediation.models.FulfilmentKind",
+        "EscalationReasonEnum": "mediation.models.EscalationReason",
+        "PartyEscalationReasonEnum": "mediation.models.PARTY_ESCALATION_CHOICES",
+        "FunderEnum": "mediation.models.Funder",
+        "TierEnum": "mediation.models.Tier",
+        "OutcomeEnum": "mediation.models.Outcome",
+    },
+}
+
+# --- Dispute policy (DESIGN §4, §5) --------------------------------------------------------
+# Deadlines as hours; a later policy table may override them per reason.
+MEDIATION_DEADLINES = {
+    "awaiting_seller": timedelta(hours=env_int("DEADLINE_SELLER_HOURS", 24)),
+    "awaiting_buyer": timedelta(hours=env_int("DEADLINE_BUYER_HOURS", 72)),
+    "awaiting_info": timedelta(hours=env_int("DEADLINE_INFO_HOURS", 72)),
+    "pending_approval": timedelta(hours=env_int("DEADLINE_APPROVAL_HOURS", 24)),
+    "awaiting_fulfilment": timedelta(days=env_int("DEADLINE_FULFILMENT_DAYS", 5)),
+    "escalated": timedelta(hours=env_int("DEADLINE_MEDIATOR_SLA_HOURS", 48)),
+    "under_review": timedelta(hours=env_int("DEADLINE_MEDIATOR_SLA_HOURS", 48)),
+}
+# How long a replacement may take to arrive before the dispute closes on its own.
+MEDIATION_DELIVERY_WINDOW = timedelta(days=env_int("DELIVERY_WINDOW_DAYS", 14))
+# DISPUTE_WINDOW_DAYS: how long after placement an order can be disputed.
+MEDIATION_DISPUTE_WINDOW = timedelta(days=env_int("DISPUTE_WINDOW_DAYS", 180))
+# APPEAL_WINDOW_DAYS: how long after a ruling a party may appeal it.
+MEDIATION_APPEAL_WINDOW = timedelta(days=env_int("APPEAL_WINDOW_DAYS", 10))
+MEDIATION_MAX_COUNTER_ROUNDS = env_int("MAX_COUNTER_ROUNDS", 3)
+# Idempotency records are kept this long; a replay after that runs again.
+MEDIATION_IDEMPOTENCY_TTL = timedelta(hours=env_int("IDEMPOTENCY_TTL_HOURS", 24))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}

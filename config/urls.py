@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from api.views import health, ready
+
+handler400 = "api.errors.bad_request_view"
+handler403 = "api.errors.permission_denied_view"
+handler404 = "api.errors.not_found_view"
+handler500 = "api.errors.server_error_view"
+
+urlpatterns = [
+    path("healthz", health, name="healthz"),
+    path("readyz", ready, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("api.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]

@@ -1,0 +1,129 @@
+"""Who acts: a user in a role on a dispute, or the system (deadline sweeper, workers).
+
+Roles come from data (shop membership, mediator profile, integration account, the
+order's buyer), never from anything the client sends.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from mediation.models import Dispute, MediatorProfile, ShopMember
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """The deadline sweeper and background workers."""
+
+    display_name: str = "system"
+    pk: None = None
+    is_authenticated: bool = True
+
+
+SYSTEM = SystemActor()
+
+Actor = Union["AbstractBaseUser", SystemActor]
+
+
+def display_name(actor: Any) -> str:
+    if isinstance(actor, SystemActor):
+        return actor.display_name
+    full = actor.get_full_name() if hasattr(actor, "get_full_name") else ""
+    return full or actor.get_username()
+
+
+def mediator_profile(user: Any) -> MediatorProfile | None:
+    """The user's active mediator profile (loaded with the user by the API's auth)."""
+    if isinstance(user, SystemActor) or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        profile = user.mediator_profile
+    except Exception:  # RelatedObjectDoesNotExist
+        return None
+    return profile if profile is not None and profile.active else None
+
+
+def is_integration(user: Any) -> bool:
+    if isinstance(user, SystemActor) or not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        return user.integration_account is not None
+    except Exception:  # RelatedObjectDoesNotExist
+        return False
+
+
+@dataclass(frozen=True)
+class Roles:
+    """What an actor is on one dispute."""
+
+    buyer: bool = False
+    member: ShopMember | None = None
+    mediator: MediatorProfile | None = None
+    platform: bool = False
+    system: bool = False
+
+    @property
+    def seller(self) -> bool:
+        return self.member is not None
+
+    @property
+    def owner(self) -> bool:
+        return self.member is not None and self.member.role == "owner"
+
+    @property
+    def can_see(self) -> bool:
+        return (
+            self.buyer or self.seller or self.mediator is not None or self.platform or self.system
+        )
+
+    @property
+    def party(self) -> str | None:
+        if self.buyer:
+            return "buyer"
+        if self.seller:
+            return "seller"
+        return None
+
+    def label(self) -> str:
+        """The role recorded on audit entries and messages."""
+        if self.system:
+            return "system"
+        if self.mediator is not None:
+            return "mediator"
+        if self.buyer:
+            return "buyer"
+        if self.member is not None:
+            return f"seller_{self.member.role}"
+        if self.platform:
+            return "platform"
+        return "none"
+
+
+def roles_for(actor: Any, dispute: Dispute) -> Roles:
+    """Resolve the actor's roles on ``dispute``.
+
+    The dispute selectors annotate the caller's shop membership (``_member``); without it
+    one query finds it.
+    """
+    if isinstance(actor, SystemActor):
+        return Roles(system=True)
+    if not getattr(actor, "is_authenticated", False):
+        return Roles()
+    member = getattr(dispute, "_member", _UNSET)
+    if member is _UNSET:
+        from mediation.models import ShopMember
+
+        member = ShopMember.objects.filter(shop_id=dispute.shop_id, user_id=actor.pk).first()
+    return Roles(
+        buyer=dispute.buyer_id == actor.pk,
+        member=member,
+        mediator=mediator_profile(actor),
+        platform=is_integration(actor),
+    )
+
+
+_UNSET: Any = object()

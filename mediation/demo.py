@@ -1,0 +1,319 @@
+"""Demo data of DESIGN §11: the people, shops and orders of the README's walkthrough, and a
+handful of disputes in different states, all made through the real services."""
+
+from __future__ import annotations
+
+import zlib
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.utils import timezone
+
+from mediation.models import (
+    Dispute,
+    IntegrationAccount,
+    MediatorProfile,
+    Order,
+    OrderItem,
+    Shop,
+    ShopMember,
+    ShopPolicy,
+    Tier,
+)
+
+PASSWORD = "demo-pass-123"
+
+USERS = {
+    "alice": ("Alice", "Archer"),
+    "bob": ("Bob", "Baker"),
+    "petals_owner": ("Poppy", "Petal"),
+    "petals_agent": ("Pat", "Agent"),
+    "inkwell_owner": ("Ivy", "Inkwell"),
+    "mia_agent": ("Mia", "Moreau"),
+    "sam_senior": ("Sam", "Sato"),
+    "lee_lead": ("Lee", "Lindqvist"),
+    "storefront": ("Storefront", "Integration"),
+}
+
+# (external id, buyer, shop, total, shipping, days ago, items)
+ORDERS: list[tuple[str, str, str, int, int, int, list[tuple[str, str, int, int]]]] = [
+    (
+        "PP-1001",
+        "alice",
+        "paper-petals",
+        24000,
+        0,
+        12,
+        [("PP-BOUQ-XL", "Everlasting paper peony bouquet, XL", 1, 24000)],
+    ),
+    (
+        "PP-1002",
+        "alice",
+        "paper-petals",
+        4500,
+        500,
+        30,
+        [("PP-ROSE-3", "Three crepe-paper roses", 1, 4500)],
+    ),
+    (
+        "IW-2001",
+        "alice",
+        "inkwell-studio",
+        3200,
+        450,
+        20,
+        [("IW-CARD-10", "Letterpress cards, pack of 10", 2, 1600)],
+    ),
+    (
+        "IW-2002",
+        "alice",
+        "inkwell-studio",
+        8900,
+        600,
+        8,
+        [("IW-PEN-GLD", "Gold-nib fountain pen", 1, 8900)],
+    ),
+    ("PP-1003", "bob", "paper-petals", 6800, 500, 5, [("PP-TULIP-6", "Six paper tulips", 1, 6800)]),
+    (
+        "PP-1004",
+        "bob",
+        "paper-petals",
+        12500,
+        700,
+        9,
+        [("PP-WREATH", "Paper wreath, 40 cm", 1, 12500)],
+    ),
+    ("PP-1005", "bob", "paper-petals", 3900, 500, 15, [("PP-BOUT-2", "Two boutonnieres", 1, 3900)]),
+    (
+        "IW-2003",
+        "bob",
+        "inkwell-studio",
+        2400,
+        450,
+        4,
+        [("IW-INK-BLU", "Blue-black ink, 50 ml", 2, 1200)],
+    ),
+    (
+        "IW-2004",
+        "bob",
+        "inkwell-studio",
+        15600,
+        0,
+        25,
+        [("IW-JOURNAL", "Hand-bound leather journal", 1, 15600)],
+    ),
+    (
+        "IW-2005",
+        "bob",
+        "inkwell-studio",
+        5400,
+        450,
+        40,
+        [("IW-STAMP", "Custom wax seal stamp", 1, 5400)],
+    ),
+    (
+        "PP-1006",
+        "alice",
+        "paper-petals",
+        2900,
+        500,
+        60,
+        [("PP-BUD", "Single paper bud vase filler", 1, 2900)],
+    ),
+]
+
+
+def _user(username: str, **extra: Any) -> Any:
+    user_model = get_user_model()
+    first, last = USERS[username]
+    user, created = user_model.objects.get_or_create(
+        username=username,
+        defaults={
+            "first_name": first,
+            "last_name": last,
+            "email": f"{username}@example.com",
+            **extra,
+        },
+    )
+    if created:
+        user.set_password(PASSWORD)
+        user.save()
+    return user
+
+
+@transaction.atomic
+def seed() -> dict[str, int]:
+    """Create what is missing; running it again changes nothing."""
+    now = timezone.now()
+    users = {
+        name: _user(name, is_staff=name in {"mia_agent", "sam_senior", "lee_lead"})
+        for name in USERS
+    }
+    petals, _ = Shop.objects.get_or_create(slug="paper-petals", defaults={"name": "Paper Petals"})
+    inkwell, _ = Shop.objects.get_or_create(
+        slug="inkwell-studio", defaults={"name": "Inkwell Studio"}
+    )
+    for shop, text in (
+        (
+            petals,
+            "Returns within 30 days of delivery for a full refund; damaged items replaced free.",
+        ),
+        (
+            inkwell,
+            "Custom items are final sale unless damaged; others may be returned within 14 days.",
+        ),
+    ):
+        ShopPolicy.objects.get_or_create(
+            shop=shop,
+            version=1,
+            defaults={"text": text, "effective_from": now - timedelta(days=365)},
+        )
+    ShopMember.objects.get_or_create(
+        shop=petals, user=users["petals_owner"], defaults={"role": "owner"}
+    )
+    ShopMember.objects.get_or_create(
+        shop=petals,
+        user=users["petals_agent"],
+        defaults={"role": "agent", "offer_limit": 5000, "offer_limit_currency": "USD"},
+    )
+    ShopMember.objects.get_or_create(
+        shop=inkwell, user=users["inkwell_owner"], defaults={"role": "owner"}
+    )
+    for name, tier, limit in (
+        ("mia_agent", Tier.AGENT, 10000),
+        ("sam_senior", Tier.SENIOR, 100000),
+        ("lee_lead", Tier.LEAD, None),
+    ):
+        MediatorProfile.objects.get_or_create(
+            user=users[name],
+            defaults={"tier": tier, "authority": {} if limit is None else {"USD": limit}},
+        )
+    IntegrationAccount.objects.get_or_create(
+        user=users["storefront"], defaults={"name": "Storefront"}
+    )
+
+    shops = {"paper-petals": petals, "inkwell-studio": inkwell}
+    orders = {}
+    for ext, buyer, shop, total, shipping, days, items in ORDERS:
+        placed = now - timedelta(days=days)
+        order, created = Order.objects.get_or_create(
+            external_id=ext,
+            defaults={
+                "buyer": users[buyer],
+                "shop": shops[shop],
+                "currency": "USD",
+                "total": total,
+                "shipping": shipping,
+                "placed_at": placed,
+                "shipped_at": placed + timedelta(days=1),
+                "carrier": "USPS",
+                "tracking_number": f"9400{zlib.crc32(ext.encode()):012d}",
+                "delivered_at": placed + timedelta(days=4) if days > 6 else None,
+            },
+        )
+        if created:
+            for sku, title, qty, price in items:
+                OrderItem.objects.create(
+                    order=order, sku=sku, title=title, quantity=qty, unit_price=price
+                )
+        orders[ext] = order
+
+    if not Dispute.objects.filter(
+        order__external_id__in=["IW-2001", "IW-2003", "IW-2004", "IW-2005", "PP-1006"]
+    ).exists():
+        _demo_disputes(users, orders)
+    return {"users": len(users), "orders": len(orders), "disputes": Dispute.objects.count()}
+
+
+def _demo_disputes(users: dict[str, Any], orders: dict[str, Order]) -> None:
+    from workflows import conversation
+    from workflows import transitions as t
+
+    alice, bob = users["alice"], users["bob"]
+    ink, petals_owner = users["inkwell_owner"], users["petals_owner"]
+    mia = users["mia_agent"]
+
+    # Waiting for the shop to answer.
+    t.raise_dispute(
+        actor=bob,
+        order_id=orders["IW-2003"].pk,
+        reason="not_received",
+        requested_outcome="full_refund",
+        description="Tracking has not moved for four days and the ink has not arrived.",
+    )
+
+    # The shop offered a partial refund; the buyer has to answer.
+    d = t.raise_dispute(
+        actor=bob,
+        order_id=orders["IW-2004"].pk,
+        reason="damaged_or_defective",
+        requested_outcome="replacement",
+        description="The journal's spine is cracked.",
+    ).dispute
+    t.make_offer(
+        dispute_id=d.pk,
+        actor=ink,
+        kind="partial_refund",
+        amount=4000,
+        note="I am sorry the spine cracked. Could 40.00 back help while you keep the journal?",
+    )
+
+    # Contested and escalated: in the platform's queue.
+    d = t.raise_dispute(
+        actor=alice,
+        order_id=orders["IW-2001"].pk,
+        reason="not_as_described",
+        requested_outcome="full_refund",
+        description="The cards are cream, not the bright white in the photos.",
+    ).dispute
+    t.contest(
+        dispute_id=d.pk,
+        actor=ink,
+        statement="The listing says 'natural cream stock' in the first line.",
+    )
+    t.escalate(
+        dispute_id=d.pk,
+        actor=alice,
+        reason="buyer_request",
+        note="I would like someone to look at the photos.",
+    )
+
+    # Under review by a mediator, with an internal note.
+    d = t.raise_dispute(
+        actor=bob,
+        order_id=orders["IW-2005"].pk,
+        reason="wrong_item",
+        requested_outcome="return_and_refund",
+        description="I received a different seal design from the one I ordered.",
+    ).dispute
+    t.escalate(
+        dispute_id=d.pk,
+        actor=ink,
+        reason="seller_request",
+        note="The proof was approved by the buyer.",
+    )
+    t.assign(dispute_id=d.pk, actor=mia)
+    conversation.post_message(
+        dispute_id=d.pk, actor=mia, body="Check the proof approval email.", internal=True
+    )
+
+    # Settled by agreement and refunded: closed.
+    d = t.raise_dispute(
+        actor=alice,
+        order_id=orders["PP-1006"].pk,
+        reason="damaged_or_defective",
+        requested_outcome="partial_refund",
+        requested_amount=1500,
+        description="One petal was torn in transit.",
+    ).dispute
+    t.accept_request(dispute_id=d.pk, actor=petals_owner, note="So sorry! Refunding 15.00 now.")
+    t.fulfil(
+        dispute_id=d.pk,
+        actor=users["storefront"],
+        kind="refund",
+        amount=1500,
+        reference="re_demo_1006",
+    )
+    conversation.leave_feedback(dispute_id=d.pk, actor=alice, rating=5, comment="Quick and kind.")

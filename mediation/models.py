@@ -1,0 +1,595 @@
+"""The dispute domain (DESIGN §3).
+
+Money is always an integer number of minor units next to an ISO 4217 currency. The
+dispute's ``state`` is a protected django-fsm field: it changes only through the
+transition methods below, and those are called only by the services in
+``workflows.transitions``, inside one transaction with the audit entry.
+"""
+
+from __future__ import annotations
+
+import django_fsm as fsm
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from mediation.money import CURRENCY_CHOICES
+
+
+class State(models.TextChoices):
+    AWAITING_SELLER = "awaiting_seller", "Awaiting seller"
+    AWAITING_BUYER = "awaiting_buyer", "Awaiting buyer"
+    ESCALATED = "escalated", "Escalated"
+    UNDER_REVIEW = "under_review", "Under review"
+    AWAITING_INFO = "awaiting_info", "Awaiting information"
+    PENDING_APPROVAL = "pending_approval", "Ruling pending approval"
+    AWAITING_FULFILMENT = "awaiting_fulfilment", "Awaiting fulfilment"
+    CLOSED = "closed", "Closed"
+
+
+S = State
+
+
+class Reason(models.TextChoices):
+    NOT_RECEIVED = "not_received", "Not received"
+    NOT_AS_DESCRIBED = "not_as_described", "Not as described"
+    DAMAGED_OR_DEFECTIVE = "damaged_or_defective", "Damaged or defective"
+    WRONG_ITEM = "wrong_item", "Wrong item"
+    MISSING_PARTS = "missing_parts", "Missing parts"
+    RETURN_NOT_REFUNDED = "return_not_refunded", "Return not refunded"
+    CANCELLATION_NOT_HONOURED = "cancellation_not_honoured", "Cancellation not honoured"
+    OTHER = "other", "Other"
+
+
+class Remedy(models.TextChoices):
+    FULL_REFUND = "full_refund", "Full refund"
+    PARTIAL_REFUND = "partial_refund", "Partial refund"
+    REPLACEMENT = "replacement", "Replacement"
+    RETURN_AND_REFUND = "return_and_refund", "Return and refund"
+    STORE_CREDIT = "store_credit", "Store credit"
+    GOODWILL = "goodwill", "Goodwill gesture"
+    NO_ACTION = "no_action", "No action"
+
+
+# Remedies a party may propose; ``no_action`` is a mediator's ruling only.
+PARTY_REMEDIES = [r for r in Remedy.values if r != Remedy.NO_ACTION]
+PARTY_REMEDY_CHOICES = [(r.value, r.label) for r in Remedy if r != Remedy.NO_ACTION]
+
+
+class Outcome(models.TextChoices):
+    AGREEMENT = "agreement", "Agreement"
+    RULED_FOR_BUYER = "ruled_for_buyer", "Ruled for the buyer"
+    RULED_FOR_SELLER = "ruled_for_seller", "Ruled for the seller"
+    RULED_PARTIAL = "ruled_partial", "Ruled partially for the buyer"
+    WITHDRAWN = "withdrawn", "Withdrawn"
+    LAPSED = "lapsed", "Lapsed"
+
+
+class EscalationReason(models.TextChoices):
+    BUYER_REQUEST = "buyer_request", "Buyer asked for the platform"
+    SELLER_REQUEST = "seller_request", "Seller asked for the platform"
+    ABUSIVE_CONDUCT = "abusive_conduct", "Abusive conduct"
+    SELLER_NO_RESPONSE = "seller_no_response", "Seller did not answer in time"
+    FULFILMENT_OVERDUE = "fulfilment_overdue", "Remedy not delivered in time"
+    APPEAL = "appeal", "Ruling appealed"
+
+
+# What a party may give as the reason when escalating by hand.
+PARTY_ESCALATION_CHOICES = [
+    (r.value, r.label)
+    for r in (
+        EscalationReason.BUYER_REQUEST,
+        EscalationReason.SELLER_REQUEST,
+        EscalationReason.ABUSIVE_CONDUCT,
+    )
+]
+
+
+class Funder(models.TextChoices):
+    SELLER = "seller", "Seller"
+    PLATFORM = "platform", "Platform"
+
+
+class Tier(models.TextChoices):
+    AGENT = "agent", "Agent"
+    SENIOR = "senior", "Senior"
+    LEAD = "lead", "Lead"
+
+
+TIER_RANK = {Tier.AGENT: 1, Tier.SENIOR: 2, Tier.LEAD: 3}
+
+
+class Party(models.TextChoices):
+    BUYER = "buyer", "Buyer"
+    SELLER = "seller", "Seller"
+
+
+class MediatorProfile(models.Model):
+    """Platform staff who rule on escalated disputes, within a per-currency authority."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mediator_profile"
+    )
+    tier = models.CharField(max_length=10, choices=Tier.choices, default=Tier.AGENT)
+    # {"USD": 10000, "EUR": 10000}: the largest ruling amount (minor units) this mediator
+    # may decide alone in each currency. A lead has no limit; a currency not listed is 0.
+    authority = models.JSONField(default=dict, blank=True)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.tier})"
+
+    @property
+    def rank(self) -> int:
+        return TIER_RANK[Tier(self.tier)]
+
+    def authority_for(self, currency: str) -> int | None:
+        """The limit in minor units, or None when unlimited."""
+        if self.tier == Tier.LEAD:
+            return None
+        return int(self.authority.get(currency, 0))
+
+    def covers(self, amount: int, currency: str) -> bool:
+        limit = self.authority_for(currency)
+        return limit is None or amount <= limit
+
+
+class IntegrationAccount(models.Model):
+    """The marketplace's own backend: syncs orders and records refunds it executed."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="integration_account"
+    )
+    name = models.CharField(max_length=100)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Shop(models.Model):
+    slug = models.SlugField(unique=True)
+    name = models.CharField(max_length=200)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ShopPolicy(models.Model):
+    """A version of the shop's return and refund policy; disputes keep the one in force."""
+
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="policies")
+    version = models.PositiveIntegerField()
+    text = models.TextField()
+    effective_from = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["shop", "version"], name="shop_policy_version_unique")
+        ]
+        ordering = ["shop", "-version"]
+        verbose_name_plural = "shop policies"
+
+    def __str__(self) -> str:
+        return f"{self.shop} policy v{self.version}"
+
+
+class ShopRole(models.TextChoices):
+    OWNER = "owner", "Owner"
+    AGENT = "agent", "Support agent"
+
+
+class ShopMember(models.Model):
+    shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="shop_memberships"
+    )
+    role = models.CharField(max_length=10, choices=ShopRole.choices, default=ShopRole.AGENT)
+    # An agent may offer up to this amount alone; above it the owner approves. Owners are
+    # unlimited for their shop. The limit holds in ``offer_limit_currency`` only.
+    offer_limit = models.PositiveBigIntegerField(default=0)
+    offer_limit_currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES, default="USD")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["shop", "user"], name="shop_member_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.role} of {self.shop})"
+
+    def limit_for(self, currency: str) -> int | None:
+        if self.role == ShopRole.OWNER:
+            return None
+        return self.offer_limit if currency == self.offer_limit_currency else 0
+
+
+class Order(models.Model):
+    """An order synced from the marketplace. Amounts in minor units of ``currency``."""
+
+    external_id = models.CharField(max_length=100, unique=True)
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
+    total = models.PositiveBigIntegerField(help_text="Goods total, minor units")
+    shipping = models.PositiveBigIntegerField(default=0, help_text="Shipping, minor units")
+    refunded_total = models.PositiveBigIntegerField(default=0)
+    placed_at = models.DateTimeField()
+    shipped_at = models.DateTimeField(null=True, blank=True)
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-placed_at", "-id"]
+        constraints = [
+            # The money invariant, held by the database as well as the services.
+            models.CheckConstraint(
+                condition=Q(refunded_total__lte=F("total") + F("shipping")),
+                name="order_refunds_within_total",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.external_id
+
+    @property
+    def refundable(self) -> int:
+        return self.total + self.shipping - self.refunded_total
+
+
+class OrderItem(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+    sku = models.CharField(max_length=100)
+    title = models.CharField(max_length=300)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = models.PositiveBigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.quantity} x {self.title}"
+
+
+OPEN_STATES = [s for s in State.values if s != State.CLOSED]
+
+
+class Dispute(fsm.FSMModelMixin, models.Model):
+    order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
+    items = models.ManyToManyField(OrderItem, blank=True, related_name="disputes")
+    buyer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes_raised"
+    )
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="disputes")
+    reason = models.CharField(max_length=40, choices=Reason.choices)
+    requested_outcome = models.CharField(max_length=30, choices=Remedy.choices)
+    requested_amount = models.PositiveBigIntegerField(default=0)
+    description = models.TextField()
+    state = fsm.FSMField(
+        max_length=30, choices=State.choices, default=State.AWAITING_SELLER, protected=True
+    )
+    respond_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    escalation_reason = models.CharField(
+        max_length=30, choices=EscalationReason.choices, blank=True
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="disputes_assigned",
+    )
+    # An appeal must be heard by a mediator of at least this tier.
+    required_tier = models.CharField(max_length=10, choices=Tier.choices, blank=True)
+    info_requested_from = models.CharField(max_length=10, choices=Party.choices, blank=True)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    policy_version = models.ForeignKey(
+        ShopPolicy, on_delete=models.PROTECT, null=True, blank=True, related_name="disputes"
+    )
+    counter_rounds = models.PositiveSmallIntegerField(default=0)
+    appealed = models.BooleanField(default=False)
+    # The remedy agreed or ruled, which fulfilment must deliver.
+    agreed_kind = models.CharField(max_length=30, choices=Remedy.choices, blank=True)
+    agreed_amount = models.PositiveBigIntegerField(default=0)
+    funded_by = models.CharField(max_length=10, choices=Funder.choices, blank=True)
+    agreed_outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    # Delivery progress of the agreed remedy.
+    delivered_amount = models.PositiveBigIntegerField(default=0)
+    replacement_shipped = models.BooleanField(default=False)
+    return_shipped = models.BooleanField(default=False)
+    return_acknowledged = models.BooleanField(default=False)
+    ruled_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    # Optimistic concurrency: bumped by every change to what the API shows (ETag).
+    version = models.PositiveIntegerField(default=1)
+    # Head of the audit chain, so appending needs no read and concurrent appends serialize
+    # on the dispute row lock.
+    audit_seq = models.PositiveIntegerField(default=0)
+    audit_head = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["order"],
+                condition=~Q(state="closed"),
+                name="one_open_dispute_per_order",
+            )
+        ]
+        indexes = [models.Index(fields=["state", "respond_by"], name="dispute_state_deadline")]
+
+    def __str__(self) -> str:
+        return f"Dispute #{self.pk} on {self.order_id}"
+
+    @property
+    def currency(self) -> str:
+        return self.order.currency
+
+    @property
+    def is_open(self) -> bool:
+        return self.state != State.CLOSED
+
+    # --- Transitions (DESIGN §4). Guards live in workflows.transitions; these methods only
+    # move the state, so the table of sources and targets is declared in one place.
+
+    @fsm.transition(field=state, source=S.AWAITING_SELLER, target=S.AWAITING_BUYER)
+    def answer_seller(self) -> None:
+        """offer or contest"""
+
+    @fsm.transition(
+        field=state,
+        source=[S.AWAITING_SELLER, S.AWAITING_BUYER],
+        target=fsm.RETURN_VALUE(S.AWAITING_FULFILMENT, S.CLOSED),
+    )
+    def agree(self, *, nothing_to_deliver: bool) -> str:
+        """accept_request (from awaiting_seller) or accept_offer (from awaiting_buyer)"""
+        return S.CLOSED if nothing_to_deliver else S.AWAITING_FULFILMENT
+
+    @fsm.transition(field=state, source=S.AWAITING_BUYER, target=S.AWAITING_SELLER)
+    def counter(self) -> None:
+        pass
+
+    @fsm.transition(
+        field=state,
+        source=[S.AWAITING_SELLER, S.AWAITING_BUYER, S.AWAITING_FULFILMENT, S.CLOSED],
+        target=S.ESCALATED,
+    )
+    def escalate(self) -> None:
+        """escalate, appeal, and the deadline escalations"""
+
+    @fsm.transition(
+        field=state,
+        source=[
+            S.AWAITING_SELLER,
+            S.AWAITING_BUYER,
+            S.ESCALATED,
+            S.UNDER_REVIEW,
+            S.AWAITING_INFO,
+            S.AWAITING_FULFILMENT,
+        ],
+        target=S.CLOSED,
+    )
+    def withdraw(self) -> None:
+        pass
+
+    @fsm.transition(field=state, source=S.AWAITING_BUYER, target=S.CLOSED)
+    def lapse(self) -> None:
+        pass
+
+    @fsm.transition(
+        field=state,
+        source=[S.ESCALATED, S.UNDER_REVIEW, S.AWAITING_INFO],
+        target=fsm.RETURN_VALUE(S.UNDER_REVIEW, S.AWAITING_INFO),
+    )
+    def assign(self) -> str:
+        return S.AWAITING_INFO if self.state == S.AWAITING_INFO else S.UNDER_REVIEW
+
+    @fsm.transition(field=state, source=S.UNDER_REVIEW, target=S.AWAITING_INFO)
+    def request_info(self) -> None:
+        pass
+
+    @fsm.transition(field=state, source=S.AWAITING_INFO, target=S.UNDER_REVIEW)
+    def resume_review(self) -> None:
+        """provide_info, or the info deadline passing"""
+
+    @fsm.transition(
+        field=state,
+        source=[S.UNDER_REVIEW, S.PENDING_APPROVAL],
+        target=fsm.RETURN_VALUE(S.PENDING_APPROVAL, S.AWAITING_FULFILMENT, S.CLOSED),
+    )
+    def decide(self, *, needs_approval: bool, nothing_to_deliver: bool) -> str:
+        """rule (from under_review) and approve_ruling (from pending_approval)"""
+        if needs_approval:
+            return S.PENDING_APPROVAL
+        return S.CLOSED if nothing_to_deliver else S.AWAITING_FULFILMENT
+
+    @fsm.transition(field=state, source=S.PENDING_APPROVAL, target=S.UNDER_REVIEW)
+    def reject_ruling(self) -> None:
+        pass
+
+    @fsm.transition(field=state, source=S.AWAITING_FULFILMENT, target=S.CLOSED)
+    def complete(self) -> None:
+        """fulfil (the last delivery), confirm_received, or the delivery window passing"""
+
+
+class OfferStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    PENDING_APPROVAL = "pending_approval", "Waiting for the shop owner"
+    ACCEPTED = "accepted", "Accepted"
+    REJECTED = "rejected", "Rejected"
+    SUPERSEDED = "superseded", "Superseded"
+
+
+class Offer(models.Model):
+    """A remedy proposed by the seller, or a buyer's counter-request."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="offers")
+    side = models.CharField(max_length=10, choices=Party.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=30, choices=Remedy.choices)
+    amount = models.PositiveBigIntegerField(default=0)
+    note = models.TextField(blank=True)
+    fulfilment_days = models.PositiveSmallIntegerField(null=True, blank=True)
+    status = models.CharField(max_length=20, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.side} {self.kind} {self.amount} ({self.status})"
+
+
+class RulingStatus(models.TextChoices):
+    PROPOSED = "proposed", "Proposed"
+    PENDING_APPROVAL = "pending_approval", "Pending approval"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class Ruling(models.Model):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="rulings")
+    kind = models.CharField(max_length=30, choices=Remedy.choices)
+    amount = models.PositiveBigIntegerField(default=0)
+    funded_by = models.CharField(max_length=10, choices=Funder.choices, default=Funder.SELLER)
+    rationale = models.TextField()
+    status = models.CharField(max_length=20, choices=RulingStatus.choices)
+    proposer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="rulings_proposed"
+    )
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="rulings_approved",
+    )
+    decision_note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Ruling {self.kind} {self.amount} ({self.status})"
+
+
+class Message(models.Model):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="messages")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    author_role = models.CharField(max_length=20)
+    body = models.TextField()
+    internal = models.BooleanField(default=False, help_text="Mediator-only note")
+    reported = models.BooleanField(default=False)
+    report_reason = models.TextField(blank=True)
+    reported_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reported_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Message #{self.pk} on dispute {self.dispute_id}"
+
+
+class FulfilmentKind(models.TextChoices):
+    REFUND = "refund", "Refund"
+    REPLACEMENT_SHIPMENT = "replacement_shipment", "Replacement shipment"
+    RETURN_LABEL = "return_label", "Return label"
+    RETURN_SHIPMENT = "return_shipment", "Return shipment"
+    STORE_CREDIT = "store_credit", "Store credit"
+
+
+class Fulfilment(models.Model):
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="fulfilments")
+    kind = models.CharField(max_length=30, choices=FulfilmentKind.choices)
+    amount = models.PositiveBigIntegerField(default=0)
+    reference = models.CharField(max_length=200, blank=True, help_text="Refund id or credit code")
+    carrier = models.CharField(max_length=100, blank=True)
+    tracking_number = models.CharField(max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.kind} for dispute {self.dispute_id}"
+
+
+class Visibility(models.TextChoices):
+    ALL = "all", "Parties and mediators"
+    MEDIATORS = "mediators", "Mediators only"
+
+
+class AuditEntry(models.Model):
+    """One append-only, hash-chained record per action on a dispute (DESIGN §8)."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="audit_entries")
+    seq = models.PositiveIntegerField()
+    # No database constraint: entries are never updated (a trigger refuses it on
+    # PostgreSQL), so deleting a user leaves the id and the copied name below.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Copied so the entry stays readable after the user is renamed or deleted.
+    actor_display = models.CharField(max_length=200)
+    actor_role = models.CharField(max_length=20)
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    payload = models.JSONField(default=dict)
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default="all")
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["dispute_id", "seq"]
+        constraints = [models.UniqueConstraint(fields=["dispute", "seq"], name="audit_seq_unique")]
+        verbose_name_plural = "audit entries"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.action} on dispute {self.dispute_id}"
+
+
+class Feedback(models.Model):
+    """Each party rates how a closed dispute was handled, once."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="feedback")
+    party = models.CharField(max_length=10, choices=Party.choices)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    rating = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["dispute", "party"], name="feedback_once_per_party"),
+            models.CheckConstraint(
+                condition=Q(rating__gte=1, rating__lte=5), name="feedback_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.party} rated dispute {self.dispute_id}: {self.rating}"

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from mediation.demo import seed
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache() -> None:
+    # Throttle counters live in the cache; every test starts with fresh ones.
+    cache.clear()
+
+
+@pytest.fixture
+def demo(db: Any) -> dict[str, Any]:
+    """The demo data of DESIGN §11, made through the real services."""
+    seed()
+    from django.contrib.auth import get_user_model
+
+    return {u.username: u for u in get_user_model().objects.all()}
+
+
+class Api:
+    """A thin client that speaks as one user at a time."""
+
+    def __init__(self) -> None:
+        self.client = APIClient()
+
+    def as_user(self, user: Any) -> APIClient:
+        client = APIClient()
+        if user is not None:
+            token, _ = Token.objects.get_or_create(user=user)
+            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+
+@pytest.fixture
+def api() -> Api:
+    return Api()
