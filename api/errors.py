@@ -56,9 +56,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     instance = request.get_full_path() if request is not None else ""
     set_rollback()
     if isinstance(exc, DomainError):
-        extra = {k: v for k, v in exc.extra.items() if v is not None}
+        details = {k: v for k, v in exc.extra.items() if v is not None}
         return problem_response(
-            problem(exc.status, exc.code, exc.title, exc.message, instance, **_jsonable(extra))
+            problem(exc.status, exc.code, exc.title, exc.message, instance, **_jsonable(details))
         )
     if isinstance(exc, Http404):
         exc = drf.NotFound()
@@ -71,8 +71,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
                 code, title = known_code, known_title
                 break
         headers: dict[str, str] = {}
-        if isinstance(exc, drf.Throttled) and exc.wait is not None:
-            headers["Retry-After"] = str(int(exc.wait) + 1)
+        wait = getattr(exc, "wait", None)
+        if isinstance(exc, drf.Throttled) and wait is not None:
+            headers["Retry-After"] = str(int(wait) + 1)
         if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
             headers["WWW-Authenticate"] = 'Token realm="api"'
         extra: dict[str, Any] = {}

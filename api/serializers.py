@@ -3,6 +3,7 @@ client sends can set a state, an actor or a refunded amount."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.utils import timezone
@@ -36,6 +37,14 @@ from workflows.transitions import CHECKS, allowed_actions
 AMOUNT_HELP = "Integer amount in minor units of the order's currency (3000 = 30.00 USD)."
 
 
+def _username() -> serializers.SlugRelatedField[Any]:
+    return serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+
+def _slug() -> serializers.SlugRelatedField[Any]:
+    return serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+
 # --- Output ---------------------------------------------------------------------------------
 
 
@@ -46,8 +55,8 @@ class OrderItemSerializer(serializers.ModelSerializer):
 
 
 class OrderSerializer(serializers.ModelSerializer):
-    shop = serializers.SlugRelatedField(slug_field="slug", read_only=True)
-    buyer = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    shop = _slug()
+    buyer = _username()
     refundable = serializers.IntegerField(
         read_only=True, help_text="total + shipping - refunded_total"
     )
@@ -94,8 +103,8 @@ class OrderSummarySerializer(serializers.ModelSerializer):
 
 
 class OfferSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approved_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = _username()
+    approved_by = _username()
 
     class Meta:
         model = Offer
@@ -116,8 +125,8 @@ class OfferSerializer(serializers.ModelSerializer):
 
 
 class RulingSerializer(serializers.ModelSerializer):
-    proposer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    approver = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    proposer = _username()
+    approver = _username()
 
     class Meta:
         model = Ruling
@@ -159,20 +168,20 @@ class PolicyRefSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-def _viewer(context: dict[str, Any]) -> Any:
+def _viewer(context: Mapping[str, Any]) -> Any:
     request = context.get("request")
     return getattr(request, "user", None)
 
 
-def _is_staff_view(context: dict[str, Any]) -> bool:
+def _is_staff_view(context: Mapping[str, Any]) -> bool:
     return mediator_profile(_viewer(context)) is not None
 
 
 class DisputeSerializer(serializers.ModelSerializer):
     order = OrderSummarySerializer(read_only=True)
     shop = serializers.SerializerMethodField()
-    buyer = serializers.SlugRelatedField(slug_field="username", read_only=True)
-    assigned_to = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    buyer = _username()
+    assigned_to = _username()
     currency = serializers.CharField(source="order.currency", read_only=True)
     overdue = serializers.SerializerMethodField()
     agreement = serializers.SerializerMethodField()
@@ -256,7 +265,7 @@ class DisputeSerializer(serializers.ModelSerializer):
         return allowed_actions(obj, _viewer(self.context))
 
     @extend_schema_field(OfferSerializer(many=True))
-    def get_offers(self, obj: Dispute) -> list[dict[str, Any]]:
+    def get_offers(self, obj: Dispute) -> Any:
         offers = list(obj.offers.all())
         viewer = _viewer(self.context)
         # An agent's offer waiting for the owner is the shop's business until approved.
@@ -265,7 +274,7 @@ class DisputeSerializer(serializers.ModelSerializer):
         return OfferSerializer(offers, many=True).data
 
     @extend_schema_field(RulingSerializer(many=True))
-    def get_rulings(self, obj: Dispute) -> list[dict[str, Any]]:
+    def get_rulings(self, obj: Dispute) -> Any:
         rulings = list(obj.rulings.all())
         if not _is_staff_view(self.context):
             # Parties see decided rulings; proposals and rejected drafts stay with the platform.
@@ -274,7 +283,7 @@ class DisputeSerializer(serializers.ModelSerializer):
 
 
 class MessageSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = _username()
 
     class Meta:
         model = Message
@@ -331,7 +340,7 @@ class TimelineEventSerializer(serializers.Serializer):
 
 
 class FeedbackSerializer(serializers.ModelSerializer):
-    author = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    author = _username()
 
     class Meta:
         model = Feedback

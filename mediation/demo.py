@@ -196,13 +196,13 @@ def seed() -> dict[str, int]:
 
     shops = {"paper-petals": petals, "inkwell-studio": inkwell}
     orders = {}
-    for ext, buyer, shop, total, shipping, days, items in ORDERS:
+    for ext, buyer, shop_slug, total, shipping, days, items in ORDERS:
         placed = now - timedelta(days=days)
         order, created = Order.objects.get_or_create(
             external_id=ext,
             defaults={
                 "buyer": users[buyer],
-                "shop": shops[shop],
+                "shop": shops[shop_slug],
                 "currency": "USD",
                 "total": total,
                 "shipping": shipping,

@@ -11,6 +11,12 @@ from mediation.demo import seed
 
 
 @pytest.fixture(autouse=True)
+def _fast_password_hashing(settings: Any) -> None:
+    # Demo users get real passwords; a fast hasher keeps each seed cheap in tests.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     # Throttle counters live in the cache; every test starts with fresh ones.
     cache.clear()

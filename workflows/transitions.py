@@ -10,7 +10,7 @@ functions compute ``allowed_actions``, so the API never offers what would be ref
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
@@ -182,7 +182,7 @@ def _agree(ctx: Context, *, kind: str, amount: int, funded_by: str, outcome: str
 
 
 def _fulfilment_deadline(ctx: Context, days: int | None) -> datetime | None:
-    return ctx.now + timezone.timedelta(days=days) if days else None
+    return ctx.now + timedelta(days=days) if days else None
 
 
 def _close_if_nothing_to_deliver(ctx: Context) -> None:
