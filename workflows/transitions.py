@@ -148,12 +148,15 @@ def _holder(dispute: Dispute, roles: Roles) -> None:
 def _check_amount(dispute: Dispute, kind: str, amount: int) -> None:
     if amount < 0:
         raise InvalidInput("Amounts are positive integers in minor units.", field="amount")
-    if kind in MONEY_REMEDIES and amount > dispute.order.refundable:
+    # What this dispute already refunded (before an appeal) is part of a new remedy's amount.
+    already = dispute.delivered_amount if dispute.agreed_kind in REFUND_REMEDIES else 0
+    refundable = dispute.order.refundable + already
+    if kind in MONEY_REMEDIES and amount > refundable:
         raise RuleViolation(
             f"{_money(amount, dispute)} is more than the "
-            f"{_money(dispute.order.refundable, dispute)} still refundable on this order.",
+            f"{_money(refundable, dispute)} still refundable on this order.",
             code="amount_exceeds_refundable",
-            refundable=dispute.order.refundable,
+            refundable=refundable,
         )
     if kind == Remedy.PARTIAL_REFUND and amount == 0:
         raise InvalidInput("A partial refund needs an amount above zero.", field="amount")
@@ -177,8 +180,7 @@ def _agree(ctx: Context, *, kind: str, amount: int, funded_by: str, outcome: str
     dispute.agreed_amount = amount
     dispute.funded_by = funded_by
     dispute.agreed_outcome = outcome
-    dispute.delivered_amount = 0
-    dispute.replacement_shipped = dispute.return_shipped = dispute.return_acknowledged = False
+    # Deliveries already made (before an appeal) count towards the new remedy.
 
 
 def _fulfilment_deadline(ctx: Context, days: int | None) -> datetime | None:
@@ -277,7 +279,6 @@ def check_escalate(dispute: Dispute, roles: Roles, now: datetime) -> None:
 
 
 def check_withdraw(dispute: Dispute, roles: Roles, now: datetime) -> None:
-    _buyer(roles)
     _state(
         dispute,
         S.AWAITING_SELLER,
@@ -287,6 +288,7 @@ def check_withdraw(dispute: Dispute, roles: Roles, now: datetime) -> None:
         S.AWAITING_INFO,
         S.AWAITING_FULFILMENT,
     )
+    _buyer(roles)
     _require(
         dispute.ruled_at is None,
         InvalidTransition("A ruling has been made; it can be appealed, not withdrawn."),
@@ -931,6 +933,13 @@ def _apply_ruling(ctx: Context, ruling: Ruling) -> None:
     _close_if_nothing_to_deliver(ctx)
 
 
+def _after_ruling(ctx: Context) -> None:
+    enter(ctx)
+    if ctx.dispute.state == S.AWAITING_FULFILMENT:
+        # After an appeal, refunds made under the first ruling may already cover this one.
+        _complete_if_delivered(ctx)
+
+
 def rule(
     *,
     dispute_id: Any,
@@ -970,7 +979,7 @@ def rule(
         )
         if not needs_approval:
             _apply_ruling(ctx, ruling)
-        enter(ctx)
+        _after_ruling(ctx)
         payload: dict[str, Any] = {
             "ruling": ruling.pk,
             "kind": kind,
@@ -1002,7 +1011,7 @@ def approve_ruling(
             needs_approval=False, nothing_to_deliver=_nothing_to_deliver(ruling.kind, ruling.amount)
         )
         _apply_ruling(ctx, ruling)
-        enter(ctx)
+        _after_ruling(ctx)
         ctx.record("approve_ruling", {"ruling": ruling.pk, "note": note})
     return Result(ctx.dispute)
 
