@@ -40,6 +40,24 @@ USERS = {
 # (external id, buyer, shop, total, shipping, days ago, items)
 ORDERS: list[tuple[str, str, str, int, int, int, list[tuple[str, str, int, int]]]] = [
     (
+        "IW-2006",
+        "bob",
+        "inkwell-studio",
+        18000,
+        0,
+        14,
+        [("IW-DESK-SET", "Walnut desk set with blotter", 1, 18000)],
+    ),
+    (
+        "IW-2007",
+        "alice",
+        "inkwell-studio",
+        7200,
+        500,
+        18,
+        [("IW-NIB-SET", "Calligraphy nib set", 1, 7200)],
+    ),
+    (
         "PP-1001",
         "alice",
         "paper-petals",
@@ -221,7 +239,7 @@ def seed() -> dict[str, int]:
         orders[ext] = order
 
     if not Dispute.objects.filter(
-        order__external_id__in=["IW-2001", "IW-2003", "IW-2004", "IW-2005", "PP-1006"]
+        order__external_id__in=["IW-2001", "IW-2003", "IW-2004", "IW-2005", "IW-2006", "PP-1006"]
     ).exists():
         _demo_disputes(users, orders)
     return {"users": len(users), "orders": len(orders), "disputes": Dispute.objects.count()}
@@ -317,3 +335,42 @@ def _demo_disputes(users: dict[str, Any], orders: dict[str, Order]) -> None:
         reference="re_demo_1006",
     )
     conversation.leave_feedback(dispute_id=d.pk, actor=alice, rating=5, comment="Quick and kind.")
+
+    # Ruled within the mediator's authority: the refund is due.
+    d = t.raise_dispute(
+        actor=alice,
+        order_id=orders["IW-2007"].pk,
+        reason="missing_parts",
+        requested_outcome="partial_refund",
+        requested_amount=3000,
+        description="Two of the six nibs were missing from the set.",
+    ).dispute
+    t.escalate(dispute_id=d.pk, actor=ink, reason="seller_request", note="We packed all six.")
+    t.assign(dispute_id=d.pk, actor=mia)
+    t.rule(
+        dispute_id=d.pk,
+        actor=mia,
+        kind="partial_refund",
+        amount=2400,
+        rationale="The packing photo shows four nibs; two missing nibs are worth 24.00.",
+    )
+
+    # A ruling beyond the mediator's authority, waiting for a senior's approval.
+    d = t.raise_dispute(
+        actor=bob,
+        order_id=orders["IW-2006"].pk,
+        reason="not_as_described",
+        requested_outcome="full_refund",
+        description="The desk set is veneer, not solid walnut as the listing says.",
+    ).dispute
+    t.contest(
+        dispute_id=d.pk, actor=ink, statement="The listing says walnut veneer in its details."
+    )
+    t.escalate(dispute_id=d.pk, actor=bob, reason="buyer_request")
+    t.assign(dispute_id=d.pk, actor=mia)
+    t.rule(
+        dispute_id=d.pk,
+        actor=mia,
+        kind="full_refund",
+        rationale="The title says 'solid walnut'; the details contradict it.",
+    )
