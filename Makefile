@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean
+.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean ci
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ openapi-check: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/api/test_openapi.py
 
 check: lint typecheck openapi-check
+
+# The gate that decides whether work lands (as root on the Debian CI machine): starts
+# PostgreSQL and Redis if needed, then make test, the suite on PostgreSQL + Redis, lint,
+# mypy and the OpenAPI drift check. See .ci/run.
+ci:
+	.ci/run
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache .mypy_cache .ruff_cache
