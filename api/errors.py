@@ -57,8 +57,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     set_rollback()
     if isinstance(exc, DomainError):
         details = {k: v for k, v in exc.extra.items() if v is not None}
+        challenge = {"WWW-Authenticate": 'Token realm="api"'} if exc.status == 401 else None
         return problem_response(
-            problem(exc.status, exc.code, exc.title, exc.message, instance, **_jsonable(details))
+            problem(exc.status, exc.code, exc.title, exc.message, instance, **_jsonable(details)),
+            challenge,
         )
     if isinstance(exc, Http404):
         exc = drf.NotFound()

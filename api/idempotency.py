@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from api.models import IdempotencyRecord
 from mediation.errors import Conflict, InvalidInput, RuleViolation
@@ -73,7 +74,8 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
                         key=key,
                         fingerprint=fingerprint,
                         status_code=response.status_code,
-                        body=json.loads(json.dumps(response.data, cls=DjangoJSONEncoder)),
+                        # DRF's encoder, as the renderer used: a replay is byte-identical.
+                        body=json.loads(json.dumps(response.data, cls=JSONEncoder)),
                         headers={h: response[h] for h in _KEPT_HEADERS if response.has_header(h)},
                     )
                 return response

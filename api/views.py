@@ -20,12 +20,12 @@ from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
 from api import serializers as s
-from api.errors import PROBLEM
+from api.errors import PROBLEM, problem
 from api.filters import DisputeFilter, OrderFilter
 from api.idempotency import idempotent
 from mediation import audit
 from mediation.actors import is_integration, mediator_profile
-from mediation.errors import Forbidden, NotFound, RuleViolation, VersionConflict
+from mediation.errors import Forbidden, NotAuthenticated, NotFound, RuleViolation, VersionConflict
 from mediation.models import Dispute, Feedback, Visibility
 from mediation.selectors import (
     attach_membership,
@@ -33,6 +33,7 @@ from mediation.selectors import (
     dispute_detail_queryset,
     messages_for,
     orders_for,
+    with_detail,
 )
 from mediation.services import ItemData, OrderData, upsert_order
 from workflows import conversation, transitions
@@ -61,6 +62,16 @@ def etag(dispute: Dispute) -> str:
     return f'"{dispute.pk}-{dispute.version}"'
 
 
+def _none_match(header: str | None, tag: str) -> bool:
+    """``If-None-Match`` (RFC 9110 §13.1.2): ``*`` or a list of tags, compared weakly (a
+    proxy that compresses the body turns the tag into ``W/"..."``)."""
+    if header is None:
+        return False
+    return header.strip() == "*" or any(
+        t.strip().removeprefix("W/") == tag for t in header.split(",")
+    )
+
+
 def expected_version(request: Request, dispute_id: Any) -> int | None:
     """The version named by ``If-Match``, or None when the client did not send one."""
     header = request.headers.get("If-Match")
@@ -83,11 +94,14 @@ def ready(request: HttpRequest) -> JsonResponse:
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # the database is down or unreachable
-        return JsonResponse(
-            {"status": "unavailable", "database": str(exc.__class__.__name__)},
-            status=503,
-            content_type=PROBLEM,
+        body = problem(
+            503,
+            "database_unavailable",
+            "The database does not answer",
+            f"The readiness check could not query the database ({exc.__class__.__name__}).",
+            request.get_full_path(),
         )
+        return JsonResponse(body, status=503, content_type=PROBLEM)
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
@@ -111,7 +125,9 @@ class TokenView(APIView):
         data = _valid(s.TokenRequestSerializer, request)
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
-            raise Forbidden("Unknown username or wrong password.", code="invalid_credentials")
+            raise NotAuthenticated(
+                "Unknown username or wrong password.", code="invalid_credentials"
+            )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
 
@@ -184,7 +200,10 @@ def _dispute(request: Request, dispute_id: Any) -> Dispute:
 
 
 def _dispute_response(request: Request, dispute: Dispute, code: int = 200) -> Response:
-    dispute = _dispute(request, dispute.pk)
+    # The row a use case just locked (as the caller) and saved is fresh: only its offers
+    # and rulings are read again. Anything else is read as the caller may see it.
+    fresh = hasattr(dispute, "_member")
+    dispute = with_detail(dispute) if fresh else _dispute(request, dispute.pk)
     data = s.DisputeSerializer(dispute, context={"request": request}).data
     return Response(data, status=code, headers={"ETag": etag(dispute)})
 
@@ -238,7 +257,7 @@ class DisputeDetailView(APIView):
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = _dispute(request, dispute_id)
         tag = etag(dispute)
-        if request.headers.get("If-None-Match") == tag:
+        if _none_match(request.headers.get("If-None-Match"), tag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
         data = s.DisputeSerializer(dispute, context={"request": request}).data
         return Response(data, headers={"ETag": tag})

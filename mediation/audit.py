@@ -120,15 +120,22 @@ def verify_entries(dispute: Dispute, entries: list[AuditEntry]) -> Verification:
             )
         previous_hash = entry.hash
         expected_seq += 1
-    if dispute.audit_seq != len(entries) or dispute.audit_head != previous_hash:
+    # The dispute row records the head: a deleted tail, or entries appended past the head
+    # without going through the service, show up here.
+    count, head = len(entries), dispute.audit_seq
+    if head > count:
         return Verification(
-            dispute.pk,
-            False,
-            len(entries),
-            len(entries) + 1,
-            f"the chain should end at entry {dispute.audit_seq}",
+            dispute.pk, False, count, count + 1, f"the chain should end at entry {head}"
         )
-    return Verification(dispute.pk, True, len(entries))
+    if (entries[head - 1].hash if head else "") != dispute.audit_head:
+        return Verification(
+            dispute.pk, False, count, max(head, 1), "does not match the head on the dispute"
+        )
+    if head < count:
+        return Verification(
+            dispute.pk, False, count, head + 1, f"the chain should end at entry {head}"
+        )
+    return Verification(dispute.pk, True, count)
 
 
 def verify(dispute: Dispute) -> Verification:

@@ -23,6 +23,14 @@ class DomainError(Exception):
         self.extra = extra
 
 
+class NotAuthenticated(DomainError):
+    """No or bad credentials (401)."""
+
+    status = 401
+    code = "not_authenticated"
+    title = "The credentials are not valid"
+
+
 class NotFound(DomainError):
     status = 404
     code = "not_found"

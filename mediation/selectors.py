@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import (
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    prefetch_related_objects,
+)
 from django.utils import timezone
 
 from mediation.actors import SystemActor, is_integration, mediator_profile
@@ -60,7 +68,16 @@ def sees_every_dispute(user: Any) -> bool:
 
 def disputes_for(user: Any) -> QuerySet[Dispute]:
     """Disputes the user may see: as buyer, as a member of the shop, or as platform staff."""
-    qs = Dispute.objects.select_related("order", "shop", "buyer", "assigned_to", "policy_version")
+    qs = Dispute.objects.select_related(
+        "order", "shop", "buyer", "assigned_to", "policy_version"
+    ).annotate(
+        # For the appeal guard: a closed dispute cannot reopen while another is open.
+        _other_open=Exists(
+            Dispute.objects.filter(order_id=OuterRef("order_id"))
+            .exclude(pk=OuterRef("pk"))
+            .exclude(state=State.CLOSED)
+        )
+    )
     if isinstance(user, SystemActor):
         return qs
     if not getattr(user, "is_authenticated", False):
@@ -71,8 +88,8 @@ def disputes_for(user: Any) -> QuerySet[Dispute]:
     return qs.filter(Q(buyer_id=user.pk) | Q(_member_id__isnull=False))
 
 
-def dispute_detail_queryset(user: Any) -> QuerySet[Dispute]:
-    return disputes_for(user).prefetch_related(
+def _detail_prefetches() -> list[Prefetch]:
+    return [
         Prefetch("offers", queryset=Offer.objects.select_related("author", "approved_by")),
         Prefetch(
             "rulings",
@@ -80,7 +97,19 @@ def dispute_detail_queryset(user: Any) -> QuerySet[Dispute]:
                 "proposer__mediator_profile", "approver__mediator_profile"
             ),
         ),
-    )
+    ]
+
+
+def dispute_detail_queryset(user: Any) -> QuerySet[Dispute]:
+    return disputes_for(user).prefetch_related(*_detail_prefetches())
+
+
+def with_detail(dispute: Dispute) -> Dispute:
+    """(Re)load the offers and rulings of a dispute row the caller holds fresh (the row a
+    use case locked and saved), as :func:`dispute_detail_queryset` loads them."""
+    dispute._prefetched_objects_cache = {}  # type: ignore[attr-defined]
+    prefetch_related_objects([dispute], *_detail_prefetches())
+    return dispute
 
 
 def overdue_filter(now: Any = None) -> Q:

@@ -42,6 +42,10 @@ class OrderData:
 def _validate(data: OrderData) -> None:
     if not data.external_id.strip():
         raise InvalidInput("external_id is required.", field="external_id")
+    if not data.buyer.strip():
+        raise InvalidInput("buyer is required.", field="buyer")
+    if len({item.sku for item in data.items}) != len(data.items):
+        raise InvalidInput("Each sku appears once per order.", field="items")
     if not is_currency(data.currency):
         raise InvalidInput(f"{data.currency!r} is not an ISO 4217 currency.", field="currency")
     for name in ("total", "shipping"):

@@ -80,11 +80,16 @@ REFUND_REMEDIES = {
 
 
 def _related(dispute: Dispute, name: str) -> list[Any]:
-    """Use a prefetched relation when the caller loaded one, else query it."""
-    cache = getattr(dispute, "_prefetched_objects_cache", {})
-    if name in cache:
-        return list(cache[name])
-    return list(getattr(dispute, name).all())
+    """Use a prefetched relation when the caller loaded one, else query it once and keep
+    it on the instance like a prefetch, so a use case's guard and body share one read."""
+    cache = dispute.__dict__.setdefault("_prefetched_objects_cache", {})
+    if name not in cache:
+        qs = getattr(dispute, name).all()
+        if name == "rulings":  # appeals read who ruled, and their tier
+            qs = qs.select_related("proposer__mediator_profile", "approver__mediator_profile")
+        list(qs)  # fills the queryset's cache
+        cache[name] = qs
+    return list(cache[name])
 
 
 def open_offer(dispute: Dispute) -> Offer | None:
@@ -180,7 +185,9 @@ def _agree(ctx: Context, *, kind: str, amount: int, funded_by: str, outcome: str
     dispute.agreed_amount = amount
     dispute.funded_by = funded_by
     dispute.agreed_outcome = outcome
-    # Deliveries already made (before an appeal) count towards the new remedy.
+    # Money already delivered (before an appeal) counts towards the new remedy, and so does
+    # a return already on its way back; a replacement ruled anew must be shipped anew.
+    dispute.replacement_shipped = False
 
 
 def _fulfilment_deadline(ctx: Context, days: int | None) -> datetime | None:
@@ -387,6 +394,16 @@ def check_fulfil(dispute: Dispute, roles: Roles, now: datetime) -> None:
         and not dispute.return_shipped
     ):
         return
+    if (
+        (roles.seller or roles.platform)
+        and refund_due
+        and dispute.agreed_kind == Remedy.RETURN_AND_REFUND
+        and not dispute.return_acknowledged
+    ):
+        raise RuleViolation(
+            "The shop has not acknowledged the returned item yet.",
+            code="return_not_acknowledged",
+        )
     if roles.seller or roles.platform or roles.buyer:
         raise InvalidTransition(
             "Nothing is yours to deliver at this point.", code="nothing_to_fulfil"
@@ -423,6 +440,14 @@ def check_appeal(dispute: Dispute, roles: Roles, now: datetime) -> None:
         not dispute.appealed,
         RuleViolation("A ruling can be appealed once.", code="already_appealed"),
     )
+    if dispute.state == S.CLOSED:
+        _require(
+            not _other_open_dispute(dispute),
+            Conflict(
+                "Another dispute is open on this order; the appeal can follow once it closes.",
+                code="dispute_already_open",
+            ),
+        )
     assert dispute.ruled_at is not None
     _require(
         now <= dispute.ruled_at + settings.MEDIATION_APPEAL_WINDOW,
@@ -435,6 +460,15 @@ def check_appeal(dispute: Dispute, roles: Roles, now: datetime) -> None:
         _appeal_tier(dispute) is not None,
         RuleViolation("A lead mediator ruled; there is no higher tier.", code="no_higher_tier"),
     )
+
+
+def _other_open_dispute(dispute: Dispute) -> bool:
+    """Another open dispute on the same order (annotated by the selectors, else queried)."""
+    known = getattr(dispute, "_other_open", None)
+    if known is not None:
+        return bool(known)
+    others = Dispute.objects.filter(order_id=dispute.order_id).exclude(pk=dispute.pk)
+    return others.exclude(state=S.CLOSED).exists()
 
 
 def _appeal_tier(dispute: Dispute) -> str | None:

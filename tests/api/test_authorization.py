@@ -58,7 +58,7 @@ PASSWORD = "x-test-pass-1"
 # Columns:                    buyer other owner agent other  med.  med.  med. platf  anon
 #                                   buyer             member agent senior lead
 POLICY: dict[str, tuple[int, ...]] = {
-    "POST auth/token":          ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  403),
+    "POST auth/token":          ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
     "GET orders":               ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
     "POST orders":              ( 403,  403,  403,  403,  403,  403,  403,  403,  201,  401),
     "GET disputes":             ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),

@@ -107,7 +107,7 @@ def test_bad_credentials(db: Any, api: Any) -> None:
     r = api.as_user(None).post(
         "/api/v1/auth/token/", {"username": "nobody", "password": "x"}, format="json"
     )
-    _problem(r, 403, "invalid_credentials")
+    _problem(r, 401, "invalid_credentials")
 
 
 def test_token_for_demo_user(demo: Any, api: Any) -> None:

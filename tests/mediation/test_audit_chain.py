@@ -267,22 +267,12 @@ def test_forged_appended_entry_behind_the_head_is_detected(
     assert result.problem == "the chain should end at entry 6"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_entries reports len(entries) + 1 (8, past the chain) when entries run "
-    "beyond the dispute's recorded head; the first entry not covered by the head is 7",
-)
 def test_forged_appended_entry_behind_the_head_is_named(demo: dict[str, Any], tamper: None) -> None:
     dispute = busy_dispute(demo)
     _forge_next(dispute, prev_hash=dispute.audit_head)
     assert check(dispute).broken_at == 7
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="verify_entries reports len(entries) + 1 (7) when the last entry was replaced "
-    "by a linked, rehashed forgery; the entry that does not match the head is 6",
-)
 def test_replaced_last_entry_is_named(demo: dict[str, Any], tamper: None) -> None:
     dispute = busy_dispute(demo)
     last = entry(dispute, 6)
