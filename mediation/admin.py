@@ -110,26 +110,44 @@ class OrderAdmin(MediatorReadable):
 
 class OfferInline(ReadOnlyInline):
     model = Offer
-    fields = ["side", "author", "kind", "amount", "status", "note", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("side", "author", "kind", "amount", "status", "note", "created_at")
 
 
 class RulingInline(ReadOnlyInline):
     model = Ruling
-    fields = ["kind", "amount", "funded_by", "status", "proposer", "approver", "rationale"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "kind",
+        "amount",
+        "funded_by",
+        "status",
+        "proposer",
+        "approver",
+        "rationale",
+    )
 
 
 class MessageInline(ReadOnlyInline):
     model = Message
-    fields = ["author", "author_role", "internal", "body", "reported", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "author",
+        "author_role",
+        "internal",
+        "body",
+        "reported",
+        "created_at",
+    )
 
 
 class FulfilmentInline(ReadOnlyInline):
     model = Fulfilment
-    fields = ["kind", "amount", "reference", "carrier", "tracking_number", "recorded_by"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "kind",
+        "amount",
+        "reference",
+        "carrier",
+        "tracking_number",
+        "recorded_by",
+    )
 
 
 @admin.register(Dispute)

@@ -68,7 +68,7 @@ def sees_every_dispute(user: Any) -> bool:
 
 def disputes_for(user: Any) -> QuerySet[Dispute]:
     """Disputes the user may see: as buyer, as a member of the shop, or as platform staff."""
-    qs = Dispute.objects.select_related(
+    qs: QuerySet[Dispute] = Dispute.objects.select_related(
         "order", "shop", "buyer", "assigned_to", "policy_version"
     ).annotate(
         # For the appeal guard: a closed dispute cannot reopen while another is open.

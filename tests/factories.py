@@ -22,6 +22,7 @@ from typing import Any
 
 import factory
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import User
 from django.utils import timezone
 from factory.django import DjangoModelFactory
 
@@ -49,7 +50,7 @@ __all__ = [
 ]
 
 
-class UserFactory(DjangoModelFactory):
+class UserFactory(DjangoModelFactory[User]):
     class Meta:
         model = get_user_model()
         django_get_or_create = ("username",)
@@ -71,7 +72,7 @@ class UserFactory(DjangoModelFactory):
             obj.save(update_fields=["password"])
 
 
-class ShopFactory(DjangoModelFactory):
+class ShopFactory(DjangoModelFactory[Shop]):
     class Meta:
         model = Shop
         django_get_or_create = ("slug",)
@@ -80,7 +81,7 @@ class ShopFactory(DjangoModelFactory):
     name = factory.LazyAttribute(lambda s: s.slug.replace("-", " ").title())
 
 
-class ShopPolicyFactory(DjangoModelFactory):
+class ShopPolicyFactory(DjangoModelFactory[ShopPolicy]):
     class Meta:
         model = ShopPolicy
 
@@ -90,7 +91,7 @@ class ShopPolicyFactory(DjangoModelFactory):
     effective_from = factory.LazyFunction(lambda: timezone.now() - timedelta(days=365))
 
 
-class ShopMemberFactory(DjangoModelFactory):
+class ShopMemberFactory(DjangoModelFactory[ShopMember]):
     """A shop member; an ``owner`` by default. ``agent=True`` makes a support agent."""
 
     class Meta:
@@ -106,7 +107,7 @@ class ShopMemberFactory(DjangoModelFactory):
         agent = factory.Trait(role=ShopRole.AGENT, offer_limit=5000)
 
 
-class MediatorProfileFactory(DjangoModelFactory):
+class MediatorProfileFactory(DjangoModelFactory[MediatorProfile]):
     """A mediator; tier ``agent`` with 100.00 USD by default, or ``senior=True`` (1,000.00)
     or ``lead=True`` (unlimited), like the demo's mia_agent, sam_senior and lee_lead."""
 
@@ -123,7 +124,7 @@ class MediatorProfileFactory(DjangoModelFactory):
         lead = factory.Trait(tier=Tier.LEAD, authority={})
 
 
-class IntegrationAccountFactory(DjangoModelFactory):
+class IntegrationAccountFactory(DjangoModelFactory[IntegrationAccount]):
     """The marketplace's own backend (the platform integration's service account)."""
 
     class Meta:
@@ -133,7 +134,7 @@ class IntegrationAccountFactory(DjangoModelFactory):
     name = "Storefront"
 
 
-class OrderItemFactory(DjangoModelFactory):
+class OrderItemFactory(DjangoModelFactory[OrderItem]):
     class Meta:
         model = OrderItem
 
@@ -144,7 +145,7 @@ class OrderItemFactory(DjangoModelFactory):
     unit_price = 1000
 
 
-class OrderFactory(DjangoModelFactory):
+class OrderFactory(DjangoModelFactory[Order]):
     """An order with items, placed ten days ago, shipped and delivered.
 
     ``items`` is a list of ``(sku, title, quantity, unit_price)``; by default one item

@@ -33,7 +33,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 from unittest import mock
 
 from django.utils import timezone
@@ -119,7 +119,7 @@ class Cast:
         (240.00 plus 5.00 shipping, placed ten days ago, unless given)."""
         kwargs.setdefault("buyer", self.buyer)
         kwargs.setdefault("shop", self.shop)
-        return OrderFactory(**kwargs)
+        return cast(Order, OrderFactory(**kwargs))
 
 
 def make_cast(
@@ -134,8 +134,8 @@ def make_cast(
 
     Usernames are unique per call, so several casts can live in one test.
     """
-    shop = ShopFactory(name="Paper Petals")
-    other_shop = ShopFactory(name="Inkwell Studio")
+    shop = cast(Shop, ShopFactory(name="Paper Petals"))
+    other_shop = cast(Shop, ShopFactory(name="Inkwell Studio"))
     for s in (shop, other_shop):
         ShopPolicyFactory(shop=s, version=1)
     owner = ShopMemberFactory(shop=shop, user__username=f"{shop.slug}_owner").user
@@ -145,15 +145,20 @@ def make_cast(
     other_owner = ShopMemberFactory(shop=other_shop, user__username=f"{other_shop.slug}_owner").user
     buyer = UserFactory(username=f"{shop.slug}_buyer")
     other_buyer = UserFactory(username=f"{shop.slug}_other_buyer")
-    order = OrderFactory(
-        buyer=buyer,
-        shop=shop,
-        total=total,
-        shipping=shipping,
-        currency=currency,
-        placed_days_ago=placed_days_ago,
+    order = cast(
+        Order,
+        OrderFactory(
+            buyer=buyer,
+            shop=shop,
+            total=total,
+            shipping=shipping,
+            currency=currency,
+            placed_days_ago=placed_days_ago,
+        ),
     )
-    other_order = OrderFactory(buyer=other_buyer, shop=other_shop, total=5000, shipping=500)
+    other_order = cast(
+        Order, OrderFactory(buyer=other_buyer, shop=other_shop, total=5000, shipping=500)
+    )
     return Cast(
         buyer=buyer,
         other_buyer=other_buyer,

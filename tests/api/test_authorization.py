@@ -441,7 +441,7 @@ def test_invisible_dispute_is_404_under_every_path() -> None:
     exist: the answers are the same, so existence does not leak."""
     ctx = prepare("GET dispute")
     outsider = ctx.cast.other_owner
-    missing = Dispute.objects.order_by("-pk").first().pk + 1000
+    missing = Dispute.objects.order_by("-pk").values_list("pk", flat=True)[0] + 1000
     for endpoint, ep in ENDPOINTS.items():
         if "{id}" not in ep.path:
             continue

@@ -4,7 +4,7 @@ service directly): who may, when, how much, and what each refusal says."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from django.db import IntegrityError, transaction
@@ -648,7 +648,7 @@ def test_refunds_never_exceed_total_plus_shipping() -> None:
 
 
 def test_the_database_holds_the_refund_invariant_too() -> None:
-    order = OrderFactory(total=1000, shipping=100)
+    order = cast(Order, OrderFactory(total=1000, shipping=100))
     with pytest.raises(IntegrityError), transaction.atomic():
         Order.objects.filter(pk=order.pk).update(refunded_total=F("total") + F("shipping") + 1)
 

@@ -52,7 +52,7 @@ OPEN_BEFORE_RULING = {
     S.AWAITING_INFO,
     S.AWAITING_FULFILMENT,
 }
-ADMITS: dict[str, set[str]] = {
+ADMITS: dict[str, set[Any]] = {
     "accept-request": {S.AWAITING_SELLER},
     "offer": {S.AWAITING_SELLER},
     "contest": {S.AWAITING_SELLER},
