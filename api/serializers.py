@@ -49,9 +49,13 @@ def _slug() -> serializers.SlugRelatedField[Any]:
 
 
 class OrderItemSerializer(serializers.ModelSerializer):
+    # Declared, so the schema does not depend on the database's integer range.
+    quantity = serializers.IntegerField(read_only=True, min_value=1)
+
     class Meta:
         model = OrderItem
         fields = ["id", "sku", "title", "quantity", "unit_price"]
+        read_only_fields = fields
 
 
 class OrderSerializer(serializers.ModelSerializer):
