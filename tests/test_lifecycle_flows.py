@@ -115,3 +115,28 @@ def test_lead_ruling_has_no_higher_tier(demo: dict[str, Any]) -> None:
     t.rule(dispute_id=d.pk, actor=demo["lee_lead"], kind="no_action", rationale="Delivered.")
     code = _code(lambda: t.appeal(dispute_id=d.pk, actor=demo["bob"], reason="It did not."))
     assert code == "no_higher_tier"
+
+
+def test_seller_deadline_takes_a_pending_agent_offer_along(demo: dict[str, Any]) -> None:
+    order = Order.objects.get(external_id="PP-1004")
+    d = t.raise_dispute(
+        actor=demo["bob"],
+        order_id=order.pk,
+        reason="damaged_or_defective",
+        requested_outcome="full_refund",
+        description="The wreath is bent.",
+    ).dispute
+    offer = t.make_offer(
+        dispute_id=d.pk, actor=demo["petals_agent"], kind="partial_refund", amount=6000
+    ).created
+    assert offer.status == "pending_approval"
+    later = timezone.now() + timedelta(hours=25)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        d = t.apply_deadline(dispute_id=d.pk).dispute
+    assert (d.state, d.escalation_reason) == ("escalated", "seller_no_response")
+    offer.refresh_from_db()
+    assert offer.status == "superseded"
+    approve = lambda: t.approve_offer(  # noqa: E731
+        dispute_id=d.pk, offer_id=offer.pk, actor=demo["petals_owner"]
+    )
+    assert _code(approve) == "invalid_transition"

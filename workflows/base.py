@@ -16,12 +16,12 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from mediation import audit
 from mediation.actors import Roles, roles_for
-from mediation.errors import NotFound, VersionConflict
+from mediation.errors import Conflict, NotFound, VersionConflict
 from mediation.models import Dispute, State, Visibility
 from mediation.selectors import attach_membership, disputes_for
 
@@ -97,7 +97,14 @@ def locked_dispute(
         if ctx.changed:
             dispute.version += 1
         if ctx.changed or ctx.audit_entries:
-            dispute.save()
+            try:
+                dispute.save()
+            except IntegrityError:
+                # The only constraint a dispute row can break on save: an appeal reopening
+                # a dispute while a new one was raised on the same order.
+                raise Conflict(
+                    "Another dispute is open on this order.", code="dispute_already_open"
+                ) from None
 
 
 def deadline_for(state: str, now: datetime, *, override: datetime | None = None) -> datetime | None:

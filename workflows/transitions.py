@@ -1264,13 +1264,6 @@ def appeal(
         d.outcome = ""
         d.closed_at = None
         enter(ctx)
-        try:
-            with transaction.atomic():
-                d.save()
-        except IntegrityError:
-            raise Conflict(
-                "Another dispute is open on this order.", code="dispute_already_open"
-            ) from None
         ctx.record("appeal", {"reason": reason, "required_tier": tier})
     return Result(ctx.dispute)
 
@@ -1294,6 +1287,8 @@ def apply_deadline(*, dispute_id: Any, actor: Any = SYSTEM) -> Result:
         )
         payload: dict[str, Any] = {"respond_by": d.respond_by}
         if d.state == S.AWAITING_SELLER:
+            # An agent's offer still waiting for the owner goes with the case to the platform.
+            _supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
             d.escalate()
             d.escalation_reason = EscalationReason.SELLER_NO_RESPONSE
         elif d.state == S.AWAITING_BUYER:
