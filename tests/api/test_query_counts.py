@@ -318,6 +318,7 @@ ACTION_CASES: dict[str, ActionCase] = {
     ),
 }
 
+
 def _ready_for(case: str, cast: Cast) -> Dispute:
     maker = ACTION_CASES[case][0]
     return maker(cast)
