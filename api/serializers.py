@@ -16,6 +16,8 @@ from mediation.models import (
     PARTY_REMEDY_CHOICES,
     AuditEntry,
     Dispute,
+    Evidence,
+    EvidenceKind,
     Feedback,
     FulfilmentKind,
     Funder,
@@ -515,3 +517,43 @@ class ReportSerializer(serializers.Serializer):
 class FeedbackInputSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     comment = _text()
+
+
+# --- Evidence -------------------------------------------------------------------------------
+
+
+class EvidenceSerializer(serializers.ModelSerializer):
+    uploaded_by = serializers.CharField(source="uploader_role", read_only=True)
+    size = serializers.IntegerField(read_only=True, min_value=0)
+
+    class Meta:
+        model = Evidence
+        fields = [
+            "id",
+            "kind",
+            "description",
+            "uploaded_by",
+            "file_name",
+            "content_type",
+            "size",
+            "sha256",
+            "internal",
+            "created_at",
+            "withdrawn",
+            "withdrawn_at",
+        ]
+        read_only_fields = fields
+
+
+class EvidenceFieldsSerializer(serializers.Serializer):
+    """The text fields of an upload (the view takes the streamed file as it is)."""
+
+    description = serializers.CharField(max_length=5_000, required=False, allow_blank=True)
+    kind = serializers.ChoiceField(choices=EvidenceKind.choices, required=False, default="other")
+    internal = serializers.BooleanField(required=False, default=False)
+
+
+class EvidenceUploadSerializer(EvidenceFieldsSerializer):
+    """The multipart upload as the schema shows it."""
+
+    file = serializers.FileField(help_text="JPEG, PNG, GIF, WebP, HEIC, PDF or UTF-8 text.")

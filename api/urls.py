@@ -22,6 +22,17 @@ urlpatterns = [
     ),
     path("disputes/<int:dispute_id>/timeline/", views.TimelineView.as_view(), name="timeline"),
     path("disputes/<int:dispute_id>/audit/", views.AuditView.as_view(), name="audit"),
+    path("disputes/<int:dispute_id>/evidence/", views.EvidenceListView.as_view(), name="evidence"),
+    path(
+        "disputes/<int:dispute_id>/evidence/<int:evidence_id>/download/",
+        views.EvidenceDownloadView.as_view(),
+        name="evidence-download",
+    ),
+    path(
+        "disputes/<int:dispute_id>/evidence/<int:evidence_id>/withdraw/",
+        views.EvidenceWithdrawView.as_view(),
+        name="evidence-withdraw",
+    ),
     path("disputes/<int:dispute_id>/feedback/", views.FeedbackView.as_view(), name="feedback"),
 ] + [
     path(f"disputes/<int:dispute_id>/{name}/", view.as_view(), name=f"dispute-{name}")

@@ -7,12 +7,13 @@ from typing import Any
 
 from django.contrib.auth import authenticate
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import FileResponse, HttpRequest, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.pagination import CursorPagination
+from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,10 +24,11 @@ from api import serializers as s
 from api.errors import PROBLEM, problem
 from api.filters import DisputeFilter, OrderFilter
 from api.idempotency import idempotent
+from api.uploads import EvidenceUploadHandler, check_content_length
 from mediation import audit
 from mediation.actors import is_integration, mediator_profile
 from mediation.errors import Forbidden, NotAuthenticated, NotFound, RuleViolation, VersionConflict
-from mediation.models import Dispute, Feedback, Visibility
+from mediation.models import Dispute, Evidence, Feedback, Visibility
 from mediation.selectors import (
     attach_membership,
     audit_entries,
@@ -36,7 +38,7 @@ from mediation.selectors import (
     with_detail,
 )
 from mediation.services import ItemData, OrderData, upsert_order
-from workflows import conversation, transitions
+from workflows import conversation, evidence, transitions
 from workflows.base import Result
 from workflows.timeline import timeline
 
@@ -539,6 +541,116 @@ class FeedbackView(APIView):
             comment=body["comment"],
         )
         return Response(s.FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
+
+
+# --- Evidence ------------------------------------------------------------------------------------
+
+
+def _evidence_viewer(request: Request, dispute: Dispute) -> tuple[bool, str | None]:
+    """(mediator?, party) for the caller; anyone else may not read the evidence."""
+    staff = mediator_profile(request.user) is not None
+    party = (
+        "buyer"
+        if dispute.buyer_id == request.user.pk
+        else "seller"
+        if getattr(dispute, "_member", None) is not None
+        else None
+    )
+    if not (staff or party):
+        raise Forbidden("Evidence is for the parties and the mediators.")
+    return staff, party
+
+
+def _visible_item(request: Request, dispute_id: Any, evidence_id: Any) -> Evidence:
+    dispute = _visible_dispute(request, dispute_id)
+    staff, party = _evidence_viewer(request, dispute)
+    try:
+        return evidence.visible_evidence(dispute, staff=staff, party=party).get(pk=int(evidence_id))
+    except (Evidence.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such evidence on this dispute.") from None
+
+
+class EvidenceListView(APIView):
+    parser_classes = [MultiPartParser]
+
+    def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
+        # Before anything parses the body: stream files to disk, hashing and size-checking
+        # each chunk (the default handlers would keep small files in memory, unchecked).
+        if request.method == "POST":
+            request.upload_handlers = [EvidenceUploadHandler(request)]
+        return super().initialize_request(request, *args, **kwargs)
+
+    @extend_schema(responses={200: s.EvidenceSerializer(many=True), **ERRORS}, tags=["evidence"])
+    def get(self, request: Request, dispute_id: int) -> Response:
+        dispute = _visible_dispute(request, dispute_id)
+        staff, party = _evidence_viewer(request, dispute)
+        items = evidence.visible_evidence(dispute, staff=staff, party=party)
+        return Response(s.EvidenceSerializer(items, many=True).data)
+
+    @extend_schema(
+        request={"multipart/form-data": s.EvidenceUploadSerializer},
+        responses={
+            201: s.EvidenceSerializer,
+            413: PROBLEM_RESPONSE,
+            415: PROBLEM_RESPONSE,
+            **ERRORS,
+        },
+        tags=["evidence"],
+        description=(
+            "A party (while the dispute is open) or a mediator uploads a file. Typed by content: "
+            "JPEG, PNG, GIF, WebP, HEIC, PDF or UTF-8 text (415 unsupported_file_type); at most "
+            "EVIDENCE_MAX_FILE_MB a file (413 file_too_large), EVIDENCE_MAX_FILES files and "
+            "EVIDENCE_MAX_TOTAL_MB per party per dispute (422 evidence_quota_exceeded)."
+        ),
+    )
+    def post(self, request: Request, dispute_id: int) -> Response:
+        _visible_dispute(request, dispute_id)  # outsiders get 404 before the body is read
+        check_content_length(request.META)
+        fields = _valid(s.EvidenceFieldsSerializer, request)
+        item = evidence.upload_evidence(
+            dispute_id=dispute_id,
+            actor=request.user,
+            uploaded_file=request.FILES.get("file"),
+            description=fields.get("description", ""),
+            kind=fields["kind"],
+            internal=fields["internal"],
+        )
+        return Response(s.EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
+
+
+class EvidenceDownloadView(APIView):
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
+        tags=["evidence"],
+        description="The file as an attachment, with its stored content type and `nosniff`.",
+    )
+    def get(self, request: Request, dispute_id: int, evidence_id: int) -> FileResponse:
+        item = _visible_item(request, dispute_id, evidence_id)
+        try:
+            handle = item.file.open("rb")
+        except FileNotFoundError:
+            raise NotFound("The file is missing from storage.") from None
+        response = FileResponse(
+            handle, as_attachment=True, filename=item.file_name, content_type=item.content_type
+        )
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+        response["Cache-Control"] = "private, no-store"
+        return response
+
+
+class EvidenceWithdrawView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: s.EvidenceSerializer, **ERRORS},
+        tags=["evidence"],
+        description="The uploader withdraws their item; mediators still see it, marked withdrawn.",
+    )
+    def post(self, request: Request, dispute_id: int, evidence_id: int) -> Response:
+        item = evidence.withdraw_evidence(
+            dispute_id=dispute_id, evidence_id=evidence_id, actor=request.user
+        )
+        return Response(s.EvidenceSerializer(item).data)
 
 
 __all__ = ["ACTION_VIEWS", "IsAuthenticated", "RuleViolation"]

@@ -155,6 +155,19 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 
+# Uploads stream to temporary files above this size instead of being held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
+# The non-file fields of a request (JSON bodies, multipart text fields) stay under 2.5 MB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+
+# --- Evidence (DESIGN §7): policy limits ------------------------------------------------------
+# EVIDENCE_MAX_FILE_MB: largest single upload (413 file_too_large), enforced while streaming.
+EVIDENCE_MAX_FILE_MB = env_int("EVIDENCE_MAX_FILE_MB", 10)
+# EVIDENCE_MAX_FILES / EVIDENCE_MAX_TOTAL_MB: per party per dispute, withdrawn items included
+# (422 evidence_quota_exceeded).
+EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 20)
+EVIDENCE_MAX_TOTAL_MB = env_int("EVIDENCE_MAX_TOTAL_MB", 50)
+
 # --- Cache (throttling, idempotency locks) ------------------------------------------------
 
 # REDIS_URL: redis://host:6379/0 to share the cache between web processes; local memory if unset.
@@ -249,6 +262,7 @@ SPECTACULAR_SETTINGS = {
         "FunderEnum": "mediation.models.Funder",
         "TierEnum": "mediation.models.Tier",
         "OutcomeEnum": "mediation.models.Outcome",
+        "EvidenceKindEnum": "mediation.models.EvidenceKind",
     },
 }
 

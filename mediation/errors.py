@@ -80,3 +80,19 @@ class InvalidInput(DomainError):
     status = 400
     code = "invalid"
     title = "The request is not valid"
+
+
+class FileTooLarge(DomainError):
+    """An upload beyond the per-file limit (413), refused while streaming."""
+
+    status = 413
+    code = "file_too_large"
+    title = "The file is too large"
+
+
+class UnsupportedFileType(DomainError):
+    """The content is not an allowed type, or contradicts its declared or named type (415)."""
+
+    status = 415
+    code = "unsupported_file_type"
+    title = "The file type is not accepted"

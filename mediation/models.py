@@ -593,3 +593,48 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.party} rated dispute {self.dispute_id}: {self.rating}"
+
+
+class EvidenceKind(models.TextChoices):
+    PHOTO = "photo", "Photo"
+    RECEIPT = "receipt", "Receipt"
+    TRACKING = "tracking", "Tracking"
+    CORRESPONDENCE = "correspondence", "Correspondence"
+    OTHER = "other", "Other"
+
+
+def evidence_path(instance: Evidence, filename: str) -> str:
+    """A random storage name: the client's file name never reaches the storage."""
+    import uuid
+
+    return f"evidence/{instance.dispute_id}/{uuid.uuid4().hex}"
+
+
+class Evidence(models.Model):
+    """One uploaded file (DESIGN §7): immutable once stored; its uploader may withdraw it."""
+
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="evidence")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    uploader_role = models.CharField(max_length=20)
+    # "buyer" or "seller" for the parties (quotas are per party); blank for mediators.
+    party = models.CharField(max_length=10, choices=Party.choices, blank=True)
+    kind = models.CharField(max_length=20, choices=EvidenceKind.choices, default="other")
+    description = models.TextField(blank=True)
+    file = models.FileField(upload_to=evidence_path, max_length=255)
+    file_name = models.CharField(max_length=120)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveBigIntegerField()
+    sha256 = models.CharField(max_length=64)
+    internal = models.BooleanField(default=False)
+    withdrawn = models.BooleanField(default=False)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["dispute_id", "id"]
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return f"{self.file_name} on dispute {self.dispute_id}"

@@ -22,6 +22,12 @@ def _clear_cache() -> None:
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings: Any, tmp_path_factory: Any) -> None:
+    # Uploaded evidence goes to a fresh directory per test, never to the project's var/.
+    settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
+
+
 @pytest.fixture
 def demo(db: Any) -> dict[str, Any]:
     """The demo data of DESIGN §11, made through the real services."""

@@ -28,13 +28,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
 from mediation.models import Dispute, Message
 from tests.scenarios import Cast, Scenario, as_user, dispute_in
-from workflows import conversation
+from workflows import conversation, evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -72,6 +73,10 @@ POLICY: dict[str, tuple[int, ...]] = {
     "GET audit":                ( 200,  404,  200,  200,  404,  200,  200,  200,  403,  401),
     "GET feedback":             ( 200,  404,  200,  200,  404,  200,  200,  200,  200,  401),
     "POST feedback":            ( 201,  404,  201,  201,  404,  403,  403,  403,  403,  401),
+    "GET evidence":             ( 200,  404,  200,  200,  404,  200,  200,  200,  403,  401),
+    "POST evidence":            ( 201,  404,  201,  201,  404,  201,  201,  201,  403,  401),
+    "GET evidence download":    ( 200,  404,  200,  200,  404,  200,  200,  200,  403,  401),
+    "POST evidence withdraw":   ( 200,  404,  403,  403,  404,  403,  403,  403,  403,  401),
     "POST approve-offer":       ( 403,  404,  200,  403,  404,  403,  403,  403,  403,  401),
     "POST accept-request":      ( 403,  404,  200,  200,  404,  403,  403,  403,  403,  401),
     "POST offer":               ( 403,  404,  200,  200,  404,  403,  403,  403,  403,  401),
@@ -157,6 +162,27 @@ def _thread() -> Ctx:
     return Ctx(sc, {"message": public.pk, "fresh_order": fresh.pk})
 
 
+def _evidence() -> Ctx:
+    """Under review, with a photo of the buyer's and an internal file of a mediator's."""
+    sc = dispute_in("under_review", mediator="mediator_agent")
+    item = evidence.upload_evidence(
+        dispute_id=sc.id, actor=sc["buyer"], uploaded_file=_png_upload(), kind="photo"
+    )
+    evidence.upload_evidence(
+        dispute_id=sc.id,
+        actor=sc["mediator_agent"],
+        uploaded_file=SimpleUploadedFile("flags.txt", SECRET.encode()),
+        internal=True,
+    )
+    return Ctx(sc, {"evidence": item.pk})
+
+
+def _png_upload() -> SimpleUploadedFile:
+    from tests.evidence.files import png
+
+    return SimpleUploadedFile("photo.png", png(), content_type="image/png")
+
+
 def _state(state: str, **options: Any) -> Callable[[], Ctx]:
     return lambda: Ctx(dispute_in(state, **options))
 
@@ -176,6 +202,7 @@ class Endpoint:
     path: str  # formatted with id, message, offer
     context: Callable[[], Ctx]
     body: Callable[[Ctx, str], dict[str, Any]] = lambda ctx, role: {}
+    multipart: bool = False
 
 
 def _token_body(ctx: Ctx, role: str) -> dict[str, Any]:
@@ -236,6 +263,12 @@ ENDPOINTS: dict[str, Endpoint] = {
     "POST feedback": Endpoint(
         "POST", D + "feedback/", _closed, _const({"rating": 4, "comment": "Fair."})
     ),
+    "GET evidence": Endpoint("GET", D + "evidence/", _evidence),
+    "POST evidence": Endpoint(
+        "POST", D + "evidence/", _evidence, lambda ctx, role: {"file": _png_upload()}, True
+    ),
+    "GET evidence download": Endpoint("GET", D + "evidence/{evidence}/download/", _evidence),
+    "POST evidence withdraw": Endpoint("POST", D + "evidence/{evidence}/withdraw/", _evidence),
     "POST approve-offer": Endpoint(
         "POST", D + "offers/{offer}/approve/", _pending_offer, _const({"note": "ok"})
     ),
@@ -315,12 +348,15 @@ ENDPOINTS: dict[str, Endpoint] = {
 def call(endpoint: str, role: str, ctx: Ctx) -> Any:
     ep = ENDPOINTS[endpoint]
     path = "/api/v1/" + ep.path.format(
-        id=ctx.sc.id, message=ctx.extra.get("message", 0), offer=ctx.extra.get("offer", 0)
+        id=ctx.sc.id,
+        message=ctx.extra.get("message", 0),
+        offer=ctx.extra.get("offer", 0),
+        evidence=ctx.extra.get("evidence", 0),
     )
     client = as_user(ctx.user(role))
     if ep.method == "GET":
         return client.get(path)
-    return client.post(path, ep.body(ctx, role), format="json")
+    return client.post(path, ep.body(ctx, role), format="multipart" if ep.multipart else "json")
 
 
 def _set_passwords(ctx: Ctx) -> None:
@@ -361,6 +397,7 @@ def test_policy_table_covers_every_route() -> None:
         .path.replace("{id}", "<int:dispute_id>")
         .replace("{message}", "<int:message_id>")
         .replace("{offer}", "<int:offer_id>")
+        .replace("{evidence}", "<int:evidence_id>")
         for e in POLICY
     }
     assert routes == covered
@@ -376,7 +413,7 @@ def test_cell(endpoint: str, role: str) -> None:
     ctx = prepare(endpoint)
     want = expected(endpoint, role)
     r = call(endpoint, role, ctx)
-    body = r.json()
+    body = r.json() if "json" in r.get("Content-Type", "") else {}
     assert r.status_code == want, body
     if not is_success(want):
         assert body["code"] == CODE_OF_CELL.get((endpoint, role), CODES.get(want)), body
@@ -412,6 +449,8 @@ def check_content(endpoint: str, role: str, ctx: Ctx, body: Any) -> None:
         assert (SECRET in str(body)) == mediator
         if not mediator:
             assert notes[0]["payload"] == {"redacted": True}
+    elif endpoint == "GET evidence":
+        assert [e["internal"] for e in body] == ([False, True] if mediator else [False])
     elif endpoint == "GET dispute":
         assert body["id"] == ctx.sc.id
     elif endpoint == "POST internal note":
@@ -446,12 +485,13 @@ def test_invisible_dispute_is_404_under_every_path() -> None:
         if "{id}" not in ep.path:
             continue
         for dispute_id in (ctx.sc.id, missing):
-            path = "/api/v1/" + ep.path.format(id=dispute_id, message=1, offer=1)
+            path = "/api/v1/" + ep.path.format(id=dispute_id, message=1, offer=1, evidence=1)
             client = as_user(outsider)
-            r = client.get(path) if ep.method == "GET" else client.post(path, {}, format="json")
+            fmt = "multipart" if ep.multipart else "json"
+            r = client.get(path) if ep.method == "GET" else client.post(path, {}, format=fmt)
             if ep.method == "POST" and r.status_code == 400:
                 # The body is checked first; a valid one gets the same 404.
-                r = client.post(path, ep.body(ctx, "buyer"), format="json")
+                r = client.post(path, ep.body(ctx, "buyer"), format=fmt)
             assert (r.status_code, r.json()["code"]) == (404, "not_found"), (endpoint, r.json())
 
 
