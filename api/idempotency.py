@@ -29,7 +29,7 @@ REPLAYED = "Idempotent-Replayed"
 _KEPT_HEADERS = ("ETag", "Location")
 
 
-def _fingerprint(request: Request, view_kwargs: dict[str, Any]) -> str:
+def _fingerprint(request: Request) -> str:
     body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
     raw = f"{request.method} {request.path}\n{body}"
     return hashlib.sha256(raw.encode()).hexdigest()
@@ -44,7 +44,7 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         key = key.strip()
         if not key or len(key) > 255:
             raise InvalidInput("Idempotency-Key must be 1 to 255 characters.", field=HEADER)
-        fingerprint = _fingerprint(request, kwargs)
+        fingerprint = _fingerprint(request)
         cutoff = timezone.now() - settings.MEDIATION_IDEMPOTENCY_TTL
         try:
             with transaction.atomic():

@@ -14,7 +14,7 @@ from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.pagination import CursorPagination
 from rest_framework.parsers import MultiPartParser
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
@@ -27,7 +27,7 @@ from api.idempotency import idempotent
 from api.uploads import EvidenceUploadHandler, check_content_length
 from mediation import audit
 from mediation.actors import is_integration, mediator_profile
-from mediation.errors import Forbidden, NotAuthenticated, NotFound, RuleViolation, VersionConflict
+from mediation.errors import Forbidden, NotAuthenticated, NotFound, VersionConflict
 from mediation.models import Dispute, Evidence, Feedback, Visibility
 from mediation.selectors import (
     attach_membership,
@@ -438,14 +438,10 @@ class OfferApproveView(APIView):
 # --- Thread, timeline, audit, feedback ----------------------------------------------------------
 
 
-def _visible_dispute(request: Request, dispute_id: Any) -> Dispute:
-    return _dispute(request, dispute_id)
-
-
 class MessageListView(APIView):
     @extend_schema(responses={200: s.MessageSerializer(many=True), **ERRORS}, tags=["thread"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _visible_dispute(request, dispute_id)
+        dispute = _dispute(request, dispute_id)
         staff = mediator_profile(request.user) is not None
         messages = messages_for(dispute, include_internal=staff)
         return Response(s.MessageSerializer(messages, many=True).data)
@@ -485,7 +481,7 @@ class MessageReportView(APIView):
 class TimelineView(APIView):
     @extend_schema(responses={200: s.TimelineEventSerializer(many=True), **ERRORS}, tags=["audit"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _visible_dispute(request, dispute_id)
+        dispute = _dispute(request, dispute_id)
         staff = mediator_profile(request.user) is not None
         return Response(
             s.TimelineEventSerializer(timeline(dispute, include_internal=staff), many=True).data
@@ -495,7 +491,7 @@ class TimelineView(APIView):
 class AuditView(APIView):
     @extend_schema(responses={200: s.AuditSerializer, **ERRORS}, tags=["audit"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _visible_dispute(request, dispute_id)
+        dispute = _dispute(request, dispute_id)
         staff = mediator_profile(request.user) is not None
         party = dispute.buyer_id == request.user.pk or getattr(dispute, "_member", None) is not None
         if not (staff or party):
@@ -520,7 +516,7 @@ class AuditView(APIView):
 class FeedbackView(APIView):
     @extend_schema(responses={200: s.FeedbackSerializer(many=True), **ERRORS}, tags=["feedback"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _visible_dispute(request, dispute_id)
+        dispute = _dispute(request, dispute_id)
         items = Feedback.objects.filter(dispute=dispute).select_related("author")
         return Response(s.FeedbackSerializer(items, many=True).data)
 
@@ -562,7 +558,7 @@ def _evidence_viewer(request: Request, dispute: Dispute) -> tuple[bool, str | No
 
 
 def _visible_item(request: Request, dispute_id: Any, evidence_id: Any) -> Evidence:
-    dispute = _visible_dispute(request, dispute_id)
+    dispute = _dispute(request, dispute_id)
     staff, party = _evidence_viewer(request, dispute)
     try:
         return evidence.visible_evidence(dispute, staff=staff, party=party).get(pk=int(evidence_id))
@@ -582,7 +578,7 @@ class EvidenceListView(APIView):
 
     @extend_schema(responses={200: s.EvidenceSerializer(many=True), **ERRORS}, tags=["evidence"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _visible_dispute(request, dispute_id)
+        dispute = _dispute(request, dispute_id)
         staff, party = _evidence_viewer(request, dispute)
         items = evidence.visible_evidence(dispute, staff=staff, party=party)
         return Response(s.EvidenceSerializer(items, many=True).data)
@@ -604,7 +600,7 @@ class EvidenceListView(APIView):
         ),
     )
     def post(self, request: Request, dispute_id: int) -> Response:
-        _visible_dispute(request, dispute_id)  # outsiders get 404 before the body is read
+        _dispute(request, dispute_id)  # outsiders get 404 before the body is read
         check_content_length(request.META)
         fields = _valid(s.EvidenceFieldsSerializer, request)
         item = evidence.upload_evidence(
@@ -653,4 +649,4 @@ class EvidenceWithdrawView(APIView):
         return Response(s.EvidenceSerializer(item).data)
 
 
-__all__ = ["ACTION_VIEWS", "IsAuthenticated", "RuleViolation"]
+__all__ = ["ACTION_VIEWS"]

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 
 from mediation.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from mediation.models import Feedback, Message, State
-from workflows.base import Result, locked_dispute
+from workflows.base import locked_dispute
 
 MAX_BODY = 20_000
 
@@ -93,4 +93,4 @@ def leave_feedback(*, dispute_id: Any, actor: Any, rating: int, comment: str = "
     return feedback
 
 
-__all__ = ["Result", "leave_feedback", "post_message", "report_message"]
+__all__ = ["leave_feedback", "post_message", "report_message"]

@@ -18,7 +18,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from mediation.actors import SYSTEM, Roles, display_name, mediator_profile, roles_for
+from mediation.actors import SYSTEM, Roles, mediator_profile, roles_for
 from mediation.errors import (
     AuthorityLimitExceeded,
     Conflict,
@@ -1332,11 +1332,9 @@ __all__ = [
     "confirm_received",
     "contest",
     "counter",
-    "display_name",
     "escalate",
     "fulfil",
     "make_offer",
-    "mediator_profile",
     "provide_info",
     "raise_dispute",
     "reject_ruling",
