@@ -14,6 +14,7 @@ from functools import wraps
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -29,8 +30,26 @@ REPLAYED = "Idempotent-Replayed"
 _KEPT_HEADERS = ("ETag", "Location")
 
 
+def _canonical(value: Any) -> Any:
+    """Uploaded files count by their content: name, size and SHA-256 (the evidence upload
+    handler computed the hash while streaming; other files are hashed here in chunks)."""
+    if isinstance(value, UploadedFile):
+        sha = getattr(value, "sha256", None)
+        if sha is None:
+            h = hashlib.sha256()
+            for chunk in value.chunks():
+                h.update(chunk)
+            value.seek(0)
+            sha = h.hexdigest()
+        return {"file": value.name, "size": value.size, "sha256": sha}
+    return value
+
+
 def _fingerprint(request: Request) -> str:
-    body = json.dumps(request.data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
+    data = request.data
+    if hasattr(data, "lists"):  # a QueryDict from a form or multipart body
+        data = {key: [_canonical(v) for v in values] for key, values in data.lists()}
+    body = json.dumps(data, sort_keys=True, cls=DjangoJSONEncoder, default=str)
     raw = f"{request.method} {request.path}\n{body}"
     return hashlib.sha256(raw.encode()).hexdigest()
 

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import authenticate
+from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, HttpRequest, JsonResponse
 from drf_spectacular.types import OpenApiTypes
@@ -602,6 +603,18 @@ class EvidenceListView(APIView):
     def post(self, request: Request, dispute_id: int) -> Response:
         _dispute(request, dispute_id)  # outsiders get 404 before the body is read
         check_content_length(request.META)
+        self.stored: str | None = None
+        try:
+            return self._upload(request, dispute_id)
+        except BaseException:
+            # The upload was stored but its transaction did not commit (for example the
+            # Idempotency-Key record could not be written): nothing may stay behind.
+            if self.stored is not None:
+                default_storage.delete(self.stored)
+            raise
+
+    @idempotent
+    def _upload(self, request: Request, dispute_id: int) -> Response:
         fields = _valid(s.EvidenceFieldsSerializer, request)
         item = evidence.upload_evidence(
             dispute_id=dispute_id,
@@ -611,6 +624,7 @@ class EvidenceListView(APIView):
             kind=fields["kind"],
             internal=fields["internal"],
         )
+        self.stored = item.file.name
         return Response(s.EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
