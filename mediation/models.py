@@ -8,6 +8,8 @@ transition methods below, and those are called only by the services in
 
 from __future__ import annotations
 
+import uuid
+
 import django_fsm as fsm
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -569,6 +571,48 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} on dispute {self.dispute_id}"
+
+
+class OutboxEvent(models.Model):
+    """An event of a dispute, written in the transaction of the change it reports (DESIGN §6).
+
+    The relay reads committed rows after the fact and hands them to the consumers (email,
+    webhooks), which are idempotent by event id, so a crash between delivery and marking the
+    row only causes a harmless redelivery. A rolled-back change leaves no event.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="+")
+    audit_seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=60)
+    action = models.CharField(max_length=40)
+    from_state = models.CharField(max_length=30, blank=True)
+    to_state = models.CharField(max_length=30, blank=True)
+    # The party-visible facts of the change; internal events reach mediators only.
+    payload = models.JSONField(default=dict)
+    internal = models.BooleanField(default=False)
+    created_at = models.DateTimeField()
+    relayed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["created_at", "dispute_id", "audit_seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["dispute", "audit_seq", "type"], name="outbox_event_unique"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["created_at"],
+                name="outbox_pending_idx",
+                condition=models.Q(relayed_at__isnull=True),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} on dispute {self.dispute_id} (#{self.audit_seq})"
 
 
 class Feedback(models.Model):

@@ -24,6 +24,7 @@ from mediation.actors import Roles, roles_for
 from mediation.errors import Conflict, NotFound, VersionConflict
 from mediation.models import Dispute, State, Visibility
 from mediation.selectors import attach_membership, disputes_for
+from workflows import events
 
 
 @dataclass
@@ -105,6 +106,8 @@ def locked_dispute(
                 raise Conflict(
                     "Another dispute is open on this order.", code="dispute_already_open"
                 ) from None
+        # The events of the change, in its transaction: nothing is sent for a rollback.
+        events.emit(ctx.audit_entries)
 
 
 def deadline_for(state: str, now: datetime, *, override: datetime | None = None) -> datetime | None:

@@ -55,6 +55,7 @@ from mediation.models import (
 )
 from mediation.money import format_money
 from mediation.selectors import orders_for
+from workflows import events
 from workflows.base import Context, Result, enter, locked_dispute
 
 S = State
@@ -606,6 +607,7 @@ def raise_dispute(
             },
         )
         dispute.save(update_fields=["audit_seq", "audit_head"])
+        events.emit(ctx.audit_entries)
     return Result(dispute)
 
 
