@@ -11,7 +11,10 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -145,8 +148,70 @@ STATIC_URL = "/static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", str(BASE_DIR / "staticfiles")))
 # MEDIA_ROOT: uploaded files (local storage); kept outside the static root, never served as is.
 MEDIA_ROOT = Path(env("MEDIA_ROOT", str(DATA_DIR / "media")))
+
+
+def default_storage_config() -> dict[str, Any]:
+    """STORAGES["default"], where evidence is kept: local files under MEDIA_ROOT, or an S3 bucket
+    (AWS or any S3-compatible service such as MinIO) when STORAGE_BACKEND is ``s3``.
+
+    Objects are private: no ACL is set (the bucket's own policy applies), names are random,
+    and files reach clients only through the authorized download view, streamed from storage.
+    Any URL the backend might make is signed and short-lived, never public.
+    """
+    # STORAGE_BACKEND: "local" (default) or "s3"; s3 reads the AWS_* variables below.
+    backend = env("STORAGE_BACKEND", "local").strip().lower()
+    if backend in {"", "local"}:
+        return {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+    if backend != "s3":
+        raise ImproperlyConfigured(f"STORAGE_BACKEND must be 'local' or 's3', not {backend!r}.")
+    # AWS_STORAGE_BUCKET_NAME: the bucket (required with STORAGE_BACKEND=s3).
+    bucket = env("AWS_STORAGE_BUCKET_NAME").strip()
+    if not bucket:
+        raise ImproperlyConfigured("STORAGE_BACKEND=s3 needs AWS_STORAGE_BUCKET_NAME.")
+    # Whatever the client declared, objects are stored as opaque attachments.
+    object_parameters = {
+        "ContentType": "application/octet-stream",
+        "ContentDisposition": "attachment",
+    }
+    # AWS_S3_SSE: server-side encryption, "AES256" or "aws:kms"; the bucket's default if unset.
+    sse = env("AWS_S3_SSE").strip()
+    if sse:
+        object_parameters["ServerSideEncryption"] = sse
+        # AWS_S3_SSE_KMS_KEY_ID: the KMS key for "aws:kms"; the account's default key if unset.
+        kms_key = env("AWS_S3_SSE_KMS_KEY_ID").strip()
+        if kms_key:
+            object_parameters["SSEKMSKeyId"] = kms_key
+    options: dict[str, Any] = {
+        "bucket_name": bucket,
+        # AWS_LOCATION: key prefix inside the bucket.
+        "location": env("AWS_LOCATION", "media").strip("/"),
+        # AWS_S3_REGION_NAME: e.g. eu-central-1; the SDK's default chain if unset.
+        "region_name": env("AWS_S3_REGION_NAME") or None,
+        # AWS_S3_ENDPOINT_URL: for S3-compatible services (MinIO: http://minio:9000).
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+        # AWS_S3_ADDRESSING_STYLE: "path" for most self-hosted services; automatic if unset.
+        "addressing_style": env("AWS_S3_ADDRESSING_STYLE") or None,
+        "default_acl": None,
+        "querystring_auth": True,
+        "querystring_expire": 300,
+        "signature_version": "s3v4",
+        "file_overwrite": False,
+        "object_parameters": object_parameters,
+        # Downloads are buffered from the bucket in memory up to 1 MiB, in a temporary file beyond.
+        "max_memory_size": 1024 * 1024,
+    }
+    # AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY: static keys; without them the SDK's default
+    # chain applies (instance or task role, web identity, ~/.aws).
+    access_key = env("AWS_ACCESS_KEY_ID")
+    secret_key = env("AWS_SECRET_ACCESS_KEY")
+    if access_key or secret_key:
+        options["access_key"] = access_key
+        options["secret_key"] = secret_key
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": default_storage_config(),
     "staticfiles": {
         "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
         if not DEBUG
