@@ -64,16 +64,16 @@ def test_old_orphans_go_recent_ones_and_real_evidence_stay(sc: Scenario) -> None
     assert err == ""
     assert not default_storage.exists(old)
     assert default_storage.exists(recent)
-    assert default_storage.exists(kept.file.name)
+    assert default_storage.exists(str(kept.file.name))
 
     out, _ = _run("--grace-minutes", "0")
     assert f"Removed {recent}" in out
-    assert default_storage.exists(kept.file.name)
+    assert default_storage.exists(str(kept.file.name))
 
 
 def test_rows_whose_file_is_missing_are_reported_not_removed(sc: Scenario) -> None:
     item = _upload(sc)
-    default_storage.delete(item.file.name)
+    default_storage.delete(str(item.file.name))
     out, err = _run()
     assert f"Evidence {item.pk}: its file is missing from storage." in err
     assert "1 evidence rows without their file" in out
