@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import views
+from api import case_file, views
 
 app_name = "api"
 
@@ -32,6 +32,9 @@ urlpatterns = [
         "disputes/<int:dispute_id>/evidence/<int:evidence_id>/withdraw/",
         views.EvidenceWithdrawView.as_view(),
         name="evidence-withdraw",
+    ),
+    path(
+        "disputes/<int:dispute_id>/case-file/", case_file.CaseFileView.as_view(), name="case-file"
     ),
     path("disputes/<int:dispute_id>/feedback/", views.FeedbackView.as_view(), name="feedback"),
 ] + [

@@ -5,9 +5,11 @@ role, written from the design:
 
 * a dispute is seen by its buyer, its shop's members, the mediators and the platform
   integration; anyone else gets 404 ``not_found`` on every endpoint under it (the dispute,
-  its actions, messages, report, timeline, audit, feedback and offer approval), so its
-  existence does not leak; nobody anonymous gets past 401 ``not_authenticated``;
-* the audit log is for the parties and the mediators (§9); the platform gets 403;
+  its actions, messages, report, timeline, audit, evidence, case file, feedback and offer
+  approval), so its existence does not leak; nobody anonymous gets past 401
+  ``not_authenticated``;
+* the audit log, the evidence and the case file are for the parties and the mediators
+  (§7, §9); the platform gets 403;
 * internal notes are written and read by mediators only: a party posting one gets 403,
   and parties (and the platform) never see them in the thread, the timeline, or the
   payload of the audit log (redacted);
@@ -23,6 +25,9 @@ the whole table once more and counts every 2xx the policy does not grant (it mus
 
 from __future__ import annotations
 
+import io
+import json
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,6 +82,7 @@ POLICY: dict[str, tuple[int, ...]] = {
     "POST evidence":            ( 201,  404,  201,  201,  404,  201,  201,  201,  403,  401),
     "GET evidence download":    ( 200,  404,  200,  200,  404,  200,  200,  200,  403,  401),
     "POST evidence withdraw":   ( 200,  404,  403,  403,  404,  403,  403,  403,  403,  401),
+    "GET case file":            ( 200,  404,  200,  200,  404,  200,  200,  200,  403,  401),
     "POST approve-offer":       ( 403,  404,  200,  403,  404,  403,  403,  403,  403,  401),
     "POST accept-request":      ( 403,  404,  200,  200,  404,  403,  403,  403,  403,  401),
     "POST offer":               ( 403,  404,  200,  200,  404,  403,  403,  403,  403,  401),
@@ -269,6 +275,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "GET evidence download": Endpoint("GET", D + "evidence/{evidence}/download/", _evidence),
     "POST evidence withdraw": Endpoint("POST", D + "evidence/{evidence}/withdraw/", _evidence),
+    "GET case file": Endpoint("GET", D + "case-file/", _evidence),
     "POST approve-offer": Endpoint(
         "POST", D + "offers/{offer}/approve/", _pending_offer, _const({"note": "ok"})
     ),
@@ -414,6 +421,8 @@ def test_cell(endpoint: str, role: str) -> None:
     want = expected(endpoint, role)
     r = call(endpoint, role, ctx)
     body = r.json() if "json" in r.get("Content-Type", "") else {}
+    if getattr(r, "streaming", False) and is_success(r.status_code):
+        body = b"".join(r.streaming_content)
     assert r.status_code == want, body
     if not is_success(want):
         assert body["code"] == CODE_OF_CELL.get((endpoint, role), CODES.get(want)), body
@@ -451,6 +460,14 @@ def check_content(endpoint: str, role: str, ctx: Ctx, body: Any) -> None:
             assert notes[0]["payload"] == {"redacted": True}
     elif endpoint == "GET evidence":
         assert [e["internal"] for e in body] == ([False, True] if mediator else [False])
+    elif endpoint == "GET case file":
+        with zipfile.ZipFile(io.BytesIO(body)) as zf:
+            contents = b"".join(zf.read(name) for name in zf.namelist())
+            manifest = json.loads(zf.read("manifest.json"))
+        internal = [f["internal"] for f in manifest["files"] if "evidence" in f]
+        assert internal == ([False, True] if mediator else [False])
+        assert (SECRET.encode() in contents) == mediator  # the internal file's content
+        assert manifest["audit_chain"]["verified"] is True
     elif endpoint == "GET dispute":
         assert body["id"] == ctx.sc.id
     elif endpoint == "POST internal note":
