@@ -28,7 +28,7 @@ seed: migrate
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (API /api/v1/, docs /api/docs/, console /admin/)"
-	$(BIN)/gunicorn config.wsgi:application --bind 127.0.0.1:$(PORT) --workers 2 --access-logfile -
+	$(PY) manage.py serve --port $(PORT)
 
 test: install
 	$(PY) -m pytest -q -p no:cacheprovider
