@@ -6,6 +6,12 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import (  # Django's request limits, raised while parsing
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -14,6 +20,7 @@ from rest_framework.views import set_rollback
 from mediation.errors import DomainError
 
 logger = logging.getLogger(__name__)
+security_logger = logging.getLogger("django.security")
 
 PROBLEM = "application/problem+json"
 
@@ -61,6 +68,28 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         return problem_response(
             problem(exc.status, exc.code, exc.title, exc.message, instance, **_jsonable(details)),
             challenge,
+        )
+    if isinstance(exc, SuspiciousOperation):
+        # Django's request limits (DATA_UPLOAD_MAX_MEMORY_SIZE, _NUMBER_FIELDS, _NUMBER_FILES)
+        # and other hostile input found while parsing: the client's fault, never a 500.
+        security_logger.warning("%s on %s: %s", type(exc).__name__, instance, exc)
+        if isinstance(exc, RequestDataTooBig):
+            return problem_response(
+                problem(
+                    413,
+                    "request_too_large",
+                    "The request is too large",
+                    "The request's fields are larger than allowed.",
+                    instance,
+                )
+            )
+        detail = "The request is not valid."
+        if isinstance(exc, TooManyFieldsSent):
+            detail = "The request has too many fields."
+        elif isinstance(exc, TooManyFilesSent):
+            detail = "The request has too many files."
+        return problem_response(
+            problem(400, "invalid", "The request is not valid", detail, instance)
         )
     if isinstance(exc, Http404):
         exc = drf.NotFound()

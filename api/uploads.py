@@ -1,5 +1,11 @@
 """Streaming evidence uploads: the body goes to a temporary file chunk by chunk, the SHA-256
-is computed on the way, and a file beyond the limit is cut off as soon as it crosses it."""
+is computed on the way, and a file beyond the limit is cut off as soon as it crosses it.
+
+One file per request, as the field ``file``: anything else is refused before its content
+is streamed, so no parser differential decides which of two files is stored. Whatever
+goes wrong while parsing, the temporary files are removed at once (not whenever the
+request is garbage collected).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,14 @@ import hashlib
 from typing import Any
 
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
+from rest_framework.parsers import DataAndFiles, MultiPartParser
 
-from mediation.errors import FileTooLarge
+from mediation.errors import FileTooLarge, InvalidInput
 from workflows.evidence import max_file_bytes
 
 # Room for the multipart framing and the text fields around the file.
 MULTIPART_OVERHEAD = 64 * 1024
+FILE_FIELD = "file"
 
 
 def too_large(limit: int) -> FileTooLarge:
@@ -38,6 +46,7 @@ class EvidenceUploadHandler(TemporaryFileUploadHandler):
         self.limit = max_file_bytes()
         self.sha = hashlib.sha256()
         self.received = 0
+        self.files: list[Any] = []
 
     def handle_raw_input(
         self,
@@ -49,8 +58,16 @@ class EvidenceUploadHandler(TemporaryFileUploadHandler):
     ) -> None:
         check_content_length(META)
 
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
+    def new_file(self, field_name: str, *args: Any, **kwargs: Any) -> None:
+        if field_name != FILE_FIELD:
+            raise InvalidInput(
+                f"Attach the file as the multipart field `{FILE_FIELD}`, not `{field_name}`.",
+                field=FILE_FIELD,
+            )
+        if self.files:
+            raise InvalidInput("Send one file per request.", field=FILE_FIELD)
+        super().new_file(field_name, *args, **kwargs)
+        self.files.append(self.file)
         self.sha = hashlib.sha256()
         self.received = 0
 
@@ -67,3 +84,25 @@ class EvidenceUploadHandler(TemporaryFileUploadHandler):
         uploaded.sha256 = self.sha.hexdigest()
         uploaded.streamed_size = self.received
         return uploaded
+
+    def discard(self) -> None:
+        """Remove every temporary file this upload made (closing one deletes it)."""
+        for file in self.files:
+            file.close()  # TemporaryUploadedFile.close tolerates a file moved away already
+
+
+class EvidenceMultiPartParser(MultiPartParser):
+    """DRF's multipart parser, but a failed parse (bad framing, bad base64, a refused file)
+    leaves no temporary file behind."""
+
+    def parse(
+        self, stream: Any, media_type: Any = None, parser_context: Any = None
+    ) -> DataAndFiles:
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except BaseException:
+            request = (parser_context or {}).get("request")
+            for handler in getattr(request, "upload_handlers", None) or ():
+                if isinstance(handler, EvidenceUploadHandler):
+                    handler.discard()
+            raise

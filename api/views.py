@@ -14,7 +14,6 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.pagination import CursorPagination
-from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -25,7 +24,7 @@ from api import serializers as s
 from api.errors import PROBLEM, problem
 from api.filters import DisputeFilter, OrderFilter
 from api.idempotency import idempotent
-from api.uploads import EvidenceUploadHandler, check_content_length
+from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
 from mediation import audit
 from mediation.actors import is_integration, mediator_profile
 from mediation.errors import Forbidden, NotAuthenticated, NotFound, VersionConflict
@@ -568,7 +567,7 @@ def _visible_item(request: Request, dispute_id: Any, evidence_id: Any) -> Eviden
 
 
 class EvidenceListView(APIView):
-    parser_classes = [MultiPartParser]
+    parser_classes = [EvidenceMultiPartParser]
 
     def initialize_request(self, request: HttpRequest, *args: Any, **kwargs: Any) -> Request:
         # Before anything parses the body: stream files to disk, hashing and size-checking

@@ -48,6 +48,13 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
     "application/pdf": ({"pdf"}, {"application/pdf", "application/x-pdf"}),
     "text/plain": ({"txt", "text", "log", "csv", "md"}, {"text/plain", "text/csv"}),
 }
+# ISO base media files (HEIF, AVIF, MP4...) by their ftyp brands: puremagic calls every
+# HEIF image/heif and does not know HEIC files whose major brand is mif1.
+HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
+HEIF_BRANDS = {b"mif1", b"msf1"}
+# A ZIP's end-of-central-directory record: archive tools read a ZIP from its end.
+ZIP_END = b"PK\x05\x06"
+ZIP_END_SIZE = 22
 # Declared types that say nothing about the content (curl's default, browsers' fallback).
 NEUTRAL_DECLARED = {"", "application/octet-stream", "binary/octet-stream"}
 
@@ -61,9 +68,11 @@ def max_total_bytes() -> int:
 
 
 def sanitize_name(name: Any) -> str:
-    """The client's name as harmless metadata: basename only, no control characters or
+    """The client's name as harmless metadata: NFKC-normalised (so a fullwidth solidus
+    cannot become a path separator later), basename only, no control characters or
     NULs, at most 120 characters (keeping the extension), "upload" when nothing is left."""
-    name = str(name or "").replace("\\", "/").split("/")[-1]
+    name = unicodedata.normalize("NFKC", str(name or ""))
+    name = name.replace("\\", "/").split("/")[-1]
     name = "".join(
         ch for ch in name if unicodedata.category(ch)[0] != "C" and ch not in "\u2028\u2029"
     )
@@ -96,6 +105,38 @@ def _is_plain_text(uploaded_file: Any) -> bool:
     return True
 
 
+def _iso_media_type(head: bytes) -> str | None:
+    """image/heic or image/heif for an HEIF image, "" for another ISO media file (AVIF,
+    MP4, QuickTime...), None when the content does not start with an ftyp box."""
+    if len(head) < 16 or head[4:8] != b"ftyp":
+        return None
+    end = min(int.from_bytes(head[:4], "big"), len(head))
+    major = head[8:12]
+    brands = {major} | {head[i : i + 4] for i in range(16, end - 3, 4)}
+    if major in HEIC_BRANDS or (major in HEIF_BRANDS and brands & HEIC_BRANDS):
+        return "image/heic"
+    if major in HEIF_BRANDS and not brands & {b"avif", b"avis"}:
+        return "image/heif"
+    return ""
+
+
+def _ends_with_zip(uploaded_file: Any) -> bool:
+    """Whether the file ends with a ZIP's end-of-central-directory record (whose comment
+    runs exactly to the end of the file): a JPEG+ZIP or GIF+JAR polyglot."""
+    uploaded_file.seek(0, os.SEEK_END)
+    size = uploaded_file.tell()
+    start = max(0, size - (ZIP_END_SIZE + 0xFFFF))
+    uploaded_file.seek(start)
+    tail = uploaded_file.read()
+    at = tail.rfind(ZIP_END)
+    while at >= 0:
+        comment = int.from_bytes(tail[at + 20 : at + 22], "little")
+        if at + ZIP_END_SIZE + comment == len(tail):
+            return True
+        at = tail.rfind(ZIP_END, 0, at)
+    return False
+
+
 def detect_type(uploaded_file: Any, file_name: str, declared: str) -> str:
     """The content type of the upload, by its content; refuses anything not allowed or a
     file whose content contradicts its declared type or its name's extension."""
@@ -103,18 +144,29 @@ def detect_type(uploaded_file: Any, file_name: str, declared: str) -> str:
     head = uploaded_file.read(SNIFF_BYTES)
     if not head:
         raise UnsupportedFileType("The file is empty.")
+    iso = _iso_media_type(head)
     try:
-        matches = puremagic.magic_string(head)
+        matches = [] if iso is not None else puremagic.magic_string(head)
     except puremagic.PureError:
         matches = []
     detected = ""
-    if matches:
+    if iso is not None:
+        if iso not in ALLOWED:
+            raise UnsupportedFileType(
+                "Of ISO media files only HEIC and HEIF images are accepted: send JPEG, PNG, "
+                "GIF, WebP, HEIC, PDF or plain text."
+            )
+        detected = iso
+    elif matches:
         best = max(m.confidence for m in matches)
         candidates = [m.mime_type for m in matches if m.confidence == best]
         allowed = [mime for mime in candidates if mime in ALLOWED]
         if not allowed:
+            # Every ZIP-based format matches a ZIP equally; name the one thing that is sure.
+            known = [mime for mime in candidates if mime]
+            shown = "application/zip" if "application/zip" in known else (known or ["unknown"])[0]
             raise UnsupportedFileType(
-                f"Files of this type ({candidates[0] or 'unknown'}) are not accepted: send "
+                f"Files of this type ({shown}) are not accepted: send "
                 "JPEG, PNG, GIF, WebP, HEIC, PDF or plain text."
             )
         detected = allowed[0]
@@ -127,6 +179,10 @@ def detect_type(uploaded_file: Any, file_name: str, declared: str) -> str:
         )
     if detected == "text/plain" and not _is_plain_text(uploaded_file):
         raise UnsupportedFileType("Text must be UTF-8 without control characters.")
+    if detected != "text/plain" and _ends_with_zip(uploaded_file):
+        raise UnsupportedFileType(
+            f"The file is {detected} with a ZIP archive appended; send the {detected} alone."
+        )
     extensions, declared_types = ALLOWED[detected]
     ext = os.path.splitext(file_name)[1].lower().lstrip(".")
     if ext and ext not in extensions:

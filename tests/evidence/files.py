@@ -47,6 +47,26 @@ def pdf() -> bytes:
     )
 
 
+def webp() -> bytes:
+    """A 1x1 lossless WebP: RIFF container, WEBP form, one VP8L chunk (13 bytes, padded)."""
+    vp8l = b"\x2f\x00\x00\x00\x10\x07\x10\x11\x11\x88\x88\xfe\x07"
+    chunk = b"VP8L" + struct.pack("<I", len(vp8l)) + vp8l + b"\x00"
+    return b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def heic(major: bytes = b"heic", compatible: tuple[bytes, ...] = (b"mif1", b"heic")) -> bytes:
+    """The header of an HEIF image as phones write it: an ``ftyp`` box (major brand
+    ``heic``) and a ``meta`` box whose handler is ``pict``. Enough to be typed; no pixels."""
+    ftyp = _box(b"ftyp", major + b"\x00\x00\x00\x00" + b"".join(compatible))
+    hdlr = _box(b"hdlr", b"\x00" * 4 + b"\x00" * 4 + b"pict" + b"\x00" * 12 + b"\x00")
+    meta = _box(b"meta", b"\x00" * 4 + hdlr)
+    return ftyp + meta
+
+
 def text() -> bytes:
     return b"Tracking: 1Z999AA10123456784\nDelivered to the neighbour.\n"
 
