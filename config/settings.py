@@ -276,6 +276,16 @@ CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
+# Periodic tasks; django_celery_beat's DatabaseScheduler copies these entries into its table.
+# The deadline sweeper runs every minute; a run not started within the minute is dropped
+# (the next one does its work), and two overlapping runs share the work (SKIP LOCKED).
+CELERY_BEAT_SCHEDULE = {
+    "sweep-deadlines": {
+        "task": "workflows.sweep_deadlines",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}
 
 # --- REST API -----------------------------------------------------------------------------
 
@@ -333,7 +343,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Dispute policy (DESIGN §4, §5) --------------------------------------------------------
-# Deadlines as hours; a later policy table may override them per reason.
+# Default deadlines; the deadline policy table (console) overrides them, per reason too.
 MEDIATION_DEADLINES = {
     "awaiting_seller": timedelta(hours=env_int("DEADLINE_SELLER_HOURS", 24)),
     "awaiting_buyer": timedelta(hours=env_int("DEADLINE_BUYER_HOURS", 72)),
@@ -343,6 +353,13 @@ MEDIATION_DEADLINES = {
     "escalated": timedelta(hours=env_int("DEADLINE_MEDIATOR_SLA_HOURS", 48)),
     "under_review": timedelta(hours=env_int("DEADLINE_MEDIATOR_SLA_HOURS", 48)),
 }
+# Default reminder lead times: a party hears this long before their deadline (once).
+MEDIATION_REMINDERS = {
+    "awaiting_seller": timedelta(hours=env_int("REMINDER_SELLER_HOURS", 4)),
+    "awaiting_buyer": timedelta(hours=env_int("REMINDER_BUYER_HOURS", 24)),
+}
+# SWEEP_BATCH_SIZE: disputes the deadline sweeper locks and handles per transaction.
+MEDIATION_SWEEP_BATCH_SIZE = env_int("SWEEP_BATCH_SIZE", 200)
 # How long a replacement may take to arrive before the dispute closes on its own.
 MEDIATION_DELIVERY_WINDOW = timedelta(days=env_int("DELIVERY_WINDOW_DAYS", 14))
 # DISPUTE_WINDOW_DAYS: how long after placement an order can be disputed.

@@ -18,6 +18,7 @@ from mediation.actors import mediator_profile
 from mediation.audit import verify
 from mediation.models import (
     AuditEntry,
+    DeadlinePolicy,
     Dispute,
     Feedback,
     Fulfilment,
@@ -33,6 +34,7 @@ from mediation.models import (
     ShopPolicy,
 )
 from mediation.money import format_money
+from mediation.selectors import overdue_filter
 
 
 def _is_mediator(request: HttpRequest) -> bool:
@@ -150,10 +152,27 @@ class FulfilmentInline(ReadOnlyInline):
     )
 
 
+class OverdueFilter(admin.SimpleListFilter):
+    """Past its deadline (the API's ``overdue`` filter); the sweeper moves or flags these."""
+
+    title = "overdue"
+    parameter_name = "overdue"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Overdue"), ("no", "Not overdue")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "yes":
+            return queryset.filter(overdue_filter())
+        if self.value() == "no":
+            return queryset.exclude(overdue_filter())
+        return queryset
+
+
 @admin.register(Dispute)
 class DisputeAdmin(MediatorReadable):
     list_display = ["id", "reason", "shop", "requested", "state", "respond_by", "assigned_to"]
-    list_filter = ["state", "reason", "shop"]
+    list_filter = ["state", OverdueFilter, "reason", "shop"]
     search_fields = ["order__external_id", "buyer__username", "shop__name"]
     list_select_related = ["shop", "order", "assigned_to"]
     ordering = ["respond_by"]
@@ -228,6 +247,52 @@ class AuditEntryAdmin(MediatorReadable):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+def _duration(value: Any) -> str:
+    if not value:
+        return "none"
+    hours = int(value.total_seconds() // 3600)
+    minutes = int(value.total_seconds() % 3600 // 60)
+    if hours % 24 == 0 and hours and not minutes:
+        return f"{hours // 24} d"
+    return f"{hours} h" + (f" {minutes} min" if minutes else "")
+
+
+@admin.register(DeadlinePolicy)
+class DeadlinePolicyAdmin(MediatorReadable):
+    """Deadlines and reminder lead times per state, overridable per reason. Mediators see
+    them; those given the model's permissions (and superusers) edit them. An edit applies to
+    deadlines set from then on, not to those already running."""
+
+    list_display = ["state", "reason_or_default", "deadline", "reminder", "updated_at"]
+    list_filter = ["state", "reason"]
+    fields = ["state", "reason", "duration", "remind_before"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_mediator(request) and super().has_add_permission(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_mediator(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_mediator(request) and super().has_delete_permission(request, obj)
+
+    @admin.display(description="Reason")
+    def reason_or_default(self, obj: DeadlinePolicy) -> str:
+        return obj.get_reason_display() if obj.reason else "(every reason)"
+
+    @admin.display(description="Deadline in effect")
+    def deadline(self, obj: DeadlinePolicy) -> str:
+        from workflows import policy
+
+        return _duration(policy.duration(obj.state, obj.reason))
+
+    @admin.display(description="Reminder before it")
+    def reminder(self, obj: DeadlinePolicy) -> str:
+        from workflows import policy
+
+        return _duration(policy.remind_before(obj.state, obj.reason))
 
 
 @admin.register(MediatorProfile)

@@ -311,6 +311,10 @@ class Dispute(fsm.FSMModelMixin, models.Model):
     # on the dispute row lock.
     audit_seq = models.PositiveIntegerField(default=0)
     audit_head = models.CharField(max_length=64, blank=True)
+    # The deadline (``respond_by``) a reminder went out for, and the one whose SLA breach was
+    # flagged: each happens once per deadline, and a new deadline makes them due again.
+    reminded_for = models.DateTimeField(null=True, blank=True)
+    overdue_flagged_for = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -613,6 +617,45 @@ class OutboxEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.type} on dispute {self.dispute_id} (#{self.audit_seq})"
+
+
+class DeadlinePolicy(models.Model):
+    """How long each state gives its party (DESIGN §4 deadline column, §6 reminders).
+
+    The row with a blank ``reason`` is the state's default; a row with a reason overrides it
+    for disputes raised for that reason. A blank duration falls back to the state's default
+    row, then to the ``DEADLINE_*`` / ``REMINDER_*`` settings, so a fresh installation
+    behaves as configured until someone edits the table.
+    """
+
+    state = models.CharField(max_length=30, choices=State.choices)
+    reason = models.CharField(
+        max_length=40, choices=Reason.choices, blank=True, help_text="Blank: every reason."
+    )
+    duration = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="Time from entering the state to its deadline (respond_by). "
+        "Blank: the default (DEADLINE_* settings).",
+    )
+    remind_before = models.DurationField(
+        null=True,
+        blank=True,
+        help_text="Remind the party this long before the deadline; 0 for no reminder. "
+        "Blank: the default (REMINDER_* settings).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["state", "reason"]
+        constraints = [
+            models.UniqueConstraint(fields=["state", "reason"], name="deadline_policy_unique"),
+            models.CheckConstraint(condition=~Q(state="closed"), name="deadline_policy_open_state"),
+        ]
+        verbose_name_plural = "deadline policies"
+
+    def __str__(self) -> str:
+        return f"{self.state} ({self.reason or 'every reason'})"
 
 
 class Feedback(models.Model):

@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -24,7 +23,7 @@ from mediation.actors import Roles, roles_for
 from mediation.errors import Conflict, NotFound, VersionConflict
 from mediation.models import Dispute, State, Visibility
 from mediation.selectors import attach_membership, disputes_for
-from workflows import events
+from workflows import events, policy
 
 
 @dataclass
@@ -110,20 +109,25 @@ def locked_dispute(
         events.emit(ctx.audit_entries)
 
 
-def deadline_for(state: str, now: datetime, *, override: datetime | None = None) -> datetime | None:
-    """``respond_by`` on entering ``state`` (DESIGN §4 deadline column, from settings)."""
+def deadline_for(
+    state: str, now: datetime, *, reason: str = "", override: datetime | None = None
+) -> datetime | None:
+    """``respond_by`` on entering ``state`` (DESIGN §4 deadline column): from the deadline
+    policy table (cached, no query per transition), per reason, defaulting to settings."""
     if state == State.CLOSED:
         return None
     if override is not None:
         return override
-    delta = settings.MEDIATION_DEADLINES.get(state)
+    delta = policy.duration(state, reason)
     return now + delta if delta else None
 
 
 def enter(ctx: Context, *, respond_by: datetime | None = None) -> None:
     """Bookkeeping after a transition method moved the state."""
     dispute = ctx.dispute
-    dispute.respond_by = deadline_for(dispute.state, ctx.now, override=respond_by)
+    dispute.respond_by = deadline_for(
+        dispute.state, ctx.now, reason=dispute.reason, override=respond_by
+    )
     if dispute.state == State.CLOSED:
         dispute.closed_at = ctx.now
     ctx.changed = True

@@ -45,6 +45,7 @@ NAMES: dict[str, str] = {
     "evidence_withdrawn": "dispute.evidence_withdrawn",
     "feedback": "dispute.feedback_given",
     "reminder": "dispute.reminder",
+    "sla_breached": "dispute.overdue",
 }
 # Named above, not in NAMES: a ruling beyond its proposer's authority.
 PROPOSED = "dispute.ruling_proposed"
@@ -53,9 +54,7 @@ PROPOSED = "dispute.ruling_proposed"
 STATE_EVENTS = {State.ESCALATED: "dispute.escalated", State.CLOSED: "dispute.closed"}
 
 # Every type a webhook endpoint may subscribe to (besides "*").
-EVENT_TYPES: tuple[str, ...] = tuple(
-    sorted({*NAMES.values(), *STATE_EVENTS.values(), PROPOSED, "dispute.overdue"})
-)
+EVENT_TYPES: tuple[str, ...] = tuple(sorted({*NAMES.values(), *STATE_EVENTS.values(), PROPOSED}))
 INTERNAL_ONLY = {"dispute.internal_note_added", "dispute.internal_evidence_added"}
 PARTY_EVENT_TYPES: tuple[str, ...] = tuple(t for t in EVENT_TYPES if t not in INTERNAL_ONLY)
 

@@ -49,6 +49,10 @@ def summarize(action: str, payload: dict[str, Any], currency: str, actor: str) -
         "confirm_received": lambda: f"{actor} confirmed the replacement arrived",
         "appeal": lambda: f"{actor} appealed the ruling",
         "deadline_passed": lambda: "The deadline passed",
+        "reminder": lambda: (
+            f"The {payload.get('party')} was reminded of the deadline {payload.get('respond_by')}"
+        ),
+        "sla_breached": lambda: "The platform's deadline passed; the case is overdue",
         "message": lambda: f"{actor} wrote a message",
         "internal_note": lambda: f"{actor} added an internal note",
         "report_message": lambda: f"{actor} reported a message",

@@ -56,7 +56,7 @@ from mediation.models import (
 from mediation.money import format_money
 from mediation.selectors import orders_for
 from workflows import events
-from workflows.base import Context, Result, enter, locked_dispute
+from workflows.base import Context, Result, deadline_for, enter, locked_dispute
 
 S = State
 
@@ -581,7 +581,7 @@ def raise_dispute(
         )
         dispute.requested_amount = _default_amount(dispute, requested_outcome, requested_amount)
         _check_amount(dispute, requested_outcome, dispute.requested_amount)
-        dispute.respond_by = now + settings.MEDIATION_DEADLINES[S.AWAITING_SELLER]
+        dispute.respond_by = deadline_for(S.AWAITING_SELLER, now, reason=reason)
         try:
             with transaction.atomic():
                 dispute.save(force_insert=True)
@@ -1193,7 +1193,7 @@ def fulfil(
             d.return_shipped = True
             ctx.changed = True
             # The shop now has the fulfilment period to acknowledge and refund.
-            d.respond_by = ctx.now + settings.MEDIATION_DEADLINES[S.AWAITING_FULFILMENT]
+            d.respond_by = deadline_for(S.AWAITING_FULFILMENT, ctx.now, reason=d.reason)
         fulfilment = Fulfilment.objects.create(
             dispute=d,
             kind=kind,
@@ -1231,7 +1231,7 @@ def acknowledge_return(
         d = ctx.dispute
         check_acknowledge_return(d, ctx.roles, ctx.now)
         d.return_acknowledged = True
-        d.respond_by = ctx.now + settings.MEDIATION_DEADLINES[S.AWAITING_FULFILMENT]
+        d.respond_by = deadline_for(S.AWAITING_FULFILMENT, ctx.now, reason=d.reason)
         ctx.changed = True
         ctx.record("acknowledge_return", {"note": note})
     return Result(ctx.dispute)
