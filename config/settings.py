@@ -285,7 +285,30 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    # The outbox relay is kicked after every commit; this run catches what a lost kick left.
+    "relay-outbox": {"task": "api.relay_outbox", "schedule": 60.0, "options": {"expires": 55}},
+    # Webhook deliveries whose retry time has come (exponential backoff over about 24 h).
+    "retry-webhooks": {
+        "task": "api.retry_due_webhooks",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }
+
+# --- Outbox relay and webhooks (DESIGN §6) -------------------------------------------------
+
+# OUTBOX_RELAY_BATCH_SIZE: events one relay run locks and hands to the consumers.
+OUTBOX_RELAY_BATCH_SIZE = env_int("OUTBOX_RELAY_BATCH_SIZE", 100)
+# OUTBOX_RELAY_ON_COMMIT: queue a relay right after each change commits (beat runs it anyway).
+OUTBOX_RELAY_ON_COMMIT = env_bool("OUTBOX_RELAY_ON_COMMIT", True)
+# WEBHOOKS_ALLOW_PRIVATE_URLS: accept endpoint URLs on private, loopback or link-local
+# addresses (and plain http). On with DJANGO_DEBUG (development) and in the tests only.
+WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", DEBUG)
+# WEBHOOKS_TIMEOUT_SECONDS: connect and read timeout of one delivery attempt.
+WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# WEBHOOKS_DISABLE_AFTER_FAILURES: deliveries in a row that failed for good (all retries
+# spent) before the endpoint is turned off and the shop's owners are told.
+WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 5)
 
 # --- REST API -----------------------------------------------------------------------------
 

@@ -28,6 +28,14 @@ def _media_root(settings: Any, tmp_path_factory: Any) -> None:
     settings.MEDIA_ROOT = str(tmp_path_factory.mktemp("media"))
 
 
+@pytest.fixture(autouse=True)
+def _webhooks_in_tests(settings: Any) -> None:
+    # Tests run their webhook receivers on loopback, and call the relay and deliveries
+    # directly (no broker): nothing is queued after a commit.
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    settings.OUTBOX_RELAY_ON_COMMIT = False
+
+
 @pytest.fixture
 def demo(db: Any) -> dict[str, Any]:
     """The demo data of DESIGN §11, made through the real services."""

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from mediation.models import AuditEntry, OutboxEvent, State, Visibility
+from workflows import relay
 
 # Audit action -> event type. Actions missing here are named "dispute.<action>".
 NAMES: dict[str, str] = {
@@ -95,4 +96,5 @@ def emit(entries: list[AuditEntry]) -> list[OutboxEvent]:
     rows = [event for entry in entries for event in events_for(entry)]
     if rows:
         OutboxEvent.objects.bulk_create(rows)
+        relay.relay_soon()  # after commit: a worker relays them at once (beat is the fallback)
     return rows
