@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import case_file, views
+from api import case_file, views, webhooks
 
 app_name = "api"
 
@@ -37,6 +37,29 @@ urlpatterns = [
         "disputes/<int:dispute_id>/case-file/", case_file.CaseFileView.as_view(), name="case-file"
     ),
     path("disputes/<int:dispute_id>/feedback/", views.FeedbackView.as_view(), name="feedback"),
+    path(
+        "webhook-endpoints/", webhooks.WebhookEndpointListView.as_view(), name="webhook-endpoints"
+    ),
+    path(
+        "webhook-endpoints/<int:endpoint_id>/",
+        webhooks.WebhookEndpointDetailView.as_view(),
+        name="webhook-endpoint",
+    ),
+    path(
+        "webhook-endpoints/<int:endpoint_id>/rotate-secret/",
+        webhooks.WebhookRotateSecretView.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
+        "webhook-endpoints/<int:endpoint_id>/deliveries/",
+        webhooks.WebhookDeliveryListView.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        "webhook-endpoints/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver/",
+        webhooks.WebhookRedeliverView.as_view(),
+        name="webhook-redeliver",
+    ),
 ] + [
     path(f"disputes/<int:dispute_id>/{name}/", view.as_view(), name=f"dispute-{name}")
     for name, view in views.ACTION_VIEWS.items()

@@ -1,0 +1,404 @@
+"""Webhook endpoints of a shop (DESIGN §6): registration, the secret, the delivery log.
+
+Only a shop's owners see and manage its endpoints; for anyone else an endpoint does not
+exist (404). Registering needs an owned shop (403 otherwise). The secret is in the answer
+to the registration and to a rotation, never again.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from django.db.models import Prefetch, QuerySet
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
+from rest_framework.pagination import CursorPagination
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api import webhook_delivery as service
+from api.idempotency import idempotent
+from api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from api.views import ERRORS, IDEMPOTENCY_KEY, PROBLEM_RESPONSE
+from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from mediation.models import Shop, ShopMember, ShopRole
+from workflows.events import PARTY_EVENT_TYPES
+
+TAGS = ["webhooks"]
+ERRORS_WITH_LIMIT = {**ERRORS, 422: PROBLEM_RESPONSE}
+
+# --- Serializers ------------------------------------------------------------------------------
+
+
+class EventListField(serializers.ListField):
+    child = serializers.CharField(max_length=60)
+
+    def to_internal_value(self, data: Any) -> list[str]:
+        values: list[str] = super().to_internal_value(data)
+        if not values:
+            raise InvalidInput(
+                'Subscribe to at least one event type, or ["*"] for all.',
+                code="unknown_event_type",
+            )
+        unknown = sorted(set(values) - {"*", *PARTY_EVENT_TYPES})
+        if unknown:
+            raise InvalidInput(
+                f"Unknown event type(s): {', '.join(unknown)}.",
+                code="unknown_event_type",
+                unknown=unknown,
+                allowed=["*", *PARTY_EVENT_TYPES],
+            )
+        return ["*"] if "*" in values else sorted(set(values))
+
+
+class ShopRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class WebhookEndpointSerializer(serializers.ModelSerializer):
+    shop = serializers.SerializerMethodField()
+    events = serializers.ListField(child=serializers.CharField())
+    secret_rotated_until = serializers.DateTimeField(
+        source="previous_secret_expires_at",
+        read_only=True,
+        help_text="Until then deliveries carry a second v1 signature made with the old secret.",
+    )
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "shop",
+            "url",
+            "events",
+            "description",
+            "active",
+            "disabled_reason",
+            "disabled_at",
+            "consecutive_failures",
+            "secret_rotated_until",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(ShopRefSerializer)
+    def get_shop(self, obj: WebhookEndpoint) -> dict[str, Any]:
+        return {"id": obj.shop_id, "slug": obj.shop.slug, "name": obj.shop.name}
+
+
+class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
+    secret = serializers.CharField(
+        read_only=True, help_text="Shown once: keep it to verify Mediation-Signature."
+    )
+
+    class Meta(WebhookEndpointSerializer.Meta):
+        fields = [*WebhookEndpointSerializer.Meta.fields, "secret"]
+        read_only_fields = fields
+
+
+class WebhookEndpointCreateSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=2000)
+    events = EventListField(help_text='Event types, or ["*"] for every party-visible event.')
+    description = serializers.CharField(max_length=200, required=False, default="")
+    shop = serializers.SlugField(
+        required=False,
+        default="",
+        help_text="The shop's slug; needed only when you own several shops.",
+    )
+
+
+class WebhookEndpointUpdateSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=2000, required=False)
+    events = EventListField(required=False)
+    description = serializers.CharField(max_length=200, required=False)
+    active = serializers.BooleanField(
+        required=False, help_text="true turns a disabled endpoint back on; false pauses it."
+    )
+
+
+class RotateSecretSerializer(serializers.Serializer):
+    keep_previous_hours = serializers.IntegerField(
+        min_value=0,
+        max_value=168,
+        required=False,
+        default=24,
+        help_text="How long the old secret also signs deliveries (0: stop at once).",
+    )
+
+
+class WebhookAttemptSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = [
+            "number",
+            "started_at",
+            "succeeded",
+            "response_code",
+            "duration_ms",
+            "error",
+            "manual",
+        ]
+        read_only_fields = fields
+
+
+class WebhookDeliverySerializer(serializers.ModelSerializer):
+    event = serializers.UUIDField(source="event_id", read_only=True)
+    response_code = serializers.IntegerField(
+        source="last_response_code", read_only=True, allow_null=True
+    )
+    duration_ms = serializers.IntegerField(
+        source="last_duration_ms", read_only=True, allow_null=True
+    )
+    attempt = serializers.IntegerField(source="attempts", read_only=True)
+    attempts = WebhookAttemptSerializer(source="log", many=True, read_only=True)
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event",
+            "event_type",
+            "status",
+            "attempt",
+            "response_code",
+            "duration_ms",
+            "last_error",
+            "next_attempt_at",
+            "delivered_at",
+            "created_at",
+            "updated_at",
+            "attempts",
+        ]
+        read_only_fields = fields
+
+
+# --- Lookups --------------------------------------------------------------------------------
+
+
+def _owned_shop_ids(user: Any) -> Any:
+    return ShopMember.objects.filter(user_id=user.pk, role=ShopRole.OWNER).values("shop_id")
+
+
+def _endpoints(request: Request) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(shop_id__in=_owned_shop_ids(request.user)).select_related(
+        "shop"
+    )
+
+
+def _endpoint(request: Request, endpoint_id: Any) -> WebhookEndpoint:
+    try:
+        return _endpoints(request).get(pk=int(endpoint_id))
+    except (WebhookEndpoint.DoesNotExist, TypeError, ValueError):
+        raise NotFound("No such webhook endpoint.") from None
+
+
+def _shop_for_new_endpoint(request: Request, slug: str) -> Shop:
+    owned = list(
+        Shop.objects.filter(
+            members__user_id=cast(int, request.user.pk), members__role=ShopRole.OWNER
+        ).order_by("pk")
+    )
+    if slug:
+        for shop in owned:
+            if shop.slug == slug:
+                return shop
+        raise Forbidden("Only an owner of the shop registers its webhook endpoints.")
+    if not owned:
+        raise Forbidden("Only a shop's owner registers webhook endpoints.")
+    if len(owned) > 1:
+        raise InvalidInput("You own several shops: say which one in `shop`.", code="shop_required")
+    return owned[0]
+
+
+def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class EndpointPagination(CursorPagination):
+    ordering = "-id"
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class DeliveryPagination(EndpointPagination):
+    pass
+
+
+# --- Views ---------------------------------------------------------------------------------
+
+
+class WebhookEndpointListView(APIView):
+    @extend_schema(
+        responses={200: WebhookEndpointSerializer(many=True), **ERRORS},
+        tags=TAGS,
+        description="The webhook endpoints of the shops you own (cursor paginated).",
+    )
+    def get(self, request: Request) -> Response:
+        paginator = EndpointPagination()
+        page = paginator.paginate_queryset(_endpoints(request), request, view=self) or []
+        return paginator.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
+
+    @extend_schema(
+        request=WebhookEndpointCreateSerializer,
+        responses={201: WebhookEndpointWithSecretSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=TAGS,
+        description=(
+            "A shop owner registers an endpoint. The answer holds the signing `secret`, "
+            "shown this once. The URL must be https and resolve to public addresses only "
+            '(422 webhook_url_not_allowed); `events` are event types or ["*"] '
+            "(400 unknown_event_type)."
+        ),
+    )
+    @idempotent
+    def post(self, request: Request) -> Response:
+        data = _valid(WebhookEndpointCreateSerializer, request)
+        shop = _shop_for_new_endpoint(request, data["shop"])
+        service.check_url(data["url"], resolve=not _allow_private())
+        if WebhookEndpoint.objects.filter(shop=shop).count() >= service.MAX_ENDPOINTS_PER_SHOP:
+            raise RuleViolation(
+                f"A shop may have at most {service.MAX_ENDPOINTS_PER_SHOP} webhook endpoints.",
+                code="webhook_endpoint_limit",
+            )
+        endpoint = WebhookEndpoint.objects.create(
+            shop=shop,
+            url=data["url"],
+            events=data["events"],
+            description=data["description"],
+            secret=service.new_secret(),
+            created_by=request.user,  # type: ignore[misc]  # authenticated (the default permission)
+        )
+        response = Response(
+            WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED
+        )
+        response["Location"] = f"/api/v1/webhook-endpoints/{endpoint.pk}/"
+        return response
+
+
+def _allow_private() -> bool:
+    from django.conf import settings
+
+    return bool(settings.WEBHOOKS_ALLOW_PRIVATE_URLS)
+
+
+class WebhookEndpointDetailView(APIView):
+    @extend_schema(responses={200: WebhookEndpointSerializer, **ERRORS}, tags=TAGS)
+    def get(self, request: Request, endpoint_id: int) -> Response:
+        return Response(WebhookEndpointSerializer(_endpoint(request, endpoint_id)).data)
+
+    @extend_schema(
+        request=WebhookEndpointUpdateSerializer,
+        responses={200: WebhookEndpointSerializer, **ERRORS_WITH_LIMIT},
+        tags=TAGS,
+        description=(
+            "Change the URL, the events or the description; `active: true` turns a disabled "
+            "endpoint back on (its waiting deliveries resume), `active: false` pauses it."
+        ),
+    )
+    def patch(self, request: Request, endpoint_id: int) -> Response:
+        endpoint = _endpoint(request, endpoint_id)
+        serializer = WebhookEndpointUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        if "url" in data:
+            service.check_url(data["url"], resolve=not _allow_private())
+            endpoint.url = data["url"]
+        if "events" in data:
+            endpoint.events = data["events"]
+        if "description" in data:
+            endpoint.description = data["description"]
+        if "active" in data:
+            service.set_active(endpoint, data["active"])
+        endpoint.save()
+        return Response(WebhookEndpointSerializer(endpoint).data)
+
+    @extend_schema(responses={204: None, **ERRORS}, tags=TAGS)
+    def delete(self, request: Request, endpoint_id: int) -> Response:
+        _endpoint(request, endpoint_id).delete()
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookRotateSecretView(APIView):
+    @extend_schema(
+        request=RotateSecretSerializer,
+        responses={200: WebhookEndpointWithSecretSerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=TAGS,
+        description=(
+            "A new signing secret, shown this once. The old one keeps signing (a second v1 "
+            "in Mediation-Signature) for `keep_previous_hours` (24 by default)."
+        ),
+    )
+    @idempotent
+    def post(self, request: Request, endpoint_id: int) -> Response:
+        endpoint = _endpoint(request, endpoint_id)
+        data = _valid(RotateSecretSerializer, request)
+        service.rotate_secret(endpoint, timedelta(hours=data["keep_previous_hours"]))
+        return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
+
+
+STATUS_FILTER = OpenApiParameter(
+    "status",
+    str,
+    enum=[c.value for c in DeliveryStatus],
+    required=False,
+    description="Only deliveries in this status.",
+)
+
+
+class WebhookDeliveryListView(APIView):
+    @extend_schema(
+        parameters=[STATUS_FILTER],
+        responses={200: WebhookDeliverySerializer(many=True), **ERRORS},
+        tags=TAGS,
+        description="The endpoint's deliveries, newest first, each with its attempts.",
+    )
+    def get(self, request: Request, endpoint_id: int) -> Response:
+        endpoint = _endpoint(request, endpoint_id)
+        deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).prefetch_related(
+            Prefetch("log", queryset=WebhookAttempt.objects.order_by("number"))
+        )
+        wanted = request.query_params.get("status")
+        if wanted:
+            if wanted not in DeliveryStatus.values:
+                raise InvalidInput(f"Unknown status {wanted!r}.", field="status")
+            deliveries = deliveries.filter(status=wanted)
+        paginator = DeliveryPagination()
+        page = paginator.paginate_queryset(deliveries, request, view=self) or []
+        return paginator.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
+
+
+class WebhookRedeliverView(APIView):
+    @extend_schema(
+        request=None,
+        responses={202: WebhookDeliverySerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=TAGS,
+        description=(
+            "Send a delivery again (a fresh round of retries); 409 webhook_endpoint_disabled "
+            "while the endpoint is off."
+        ),
+    )
+    @idempotent
+    def post(self, request: Request, endpoint_id: int, delivery_id: int) -> Response:
+        endpoint = _endpoint(request, endpoint_id)
+        try:
+            delivery = WebhookDelivery.objects.get(pk=int(delivery_id), endpoint=endpoint)
+        except (WebhookDelivery.DoesNotExist, TypeError, ValueError):
+            raise NotFound("No such delivery of this endpoint.") from None
+        if not endpoint.active:
+            raise Conflict(
+                "The endpoint is turned off; turn it on first (PATCH active=true).",
+                code="webhook_endpoint_disabled",
+            )
+        delivery = service.redeliver(delivery)
+        delivery = WebhookDelivery.objects.prefetch_related("log").get(pk=delivery.pk)
+        return Response(WebhookDeliverySerializer(delivery).data, status=status.HTTP_202_ACCEPTED)
