@@ -17,7 +17,10 @@ role, written from the design:
   to each caller as the orders they bought or their shop sold (mediators and the
   platform see all);
 * each action is posted in a state where it is possible, so the only thing between the
-  caller and a success is their role.
+  caller and a success is their role;
+* webhook endpoints (§6) belong to a shop's owners: anyone else (its agents included) gets
+  404 on an endpoint and its deliveries, and the list shows them none; registering needs
+  an owned shop (403 otherwise; the owner of another shop registers for their own).
 
 Each cell is its own test with a fresh state; :func:`test_no_unauthorized_success` walks
 the whole table once more and counts every 2xx the policy does not grant (it must be 0).
@@ -101,6 +104,14 @@ POLICY: dict[str, tuple[int, ...]] = {
     "POST acknowledge-return":  ( 403,  404,  200,  200,  404,  403,  403,  403,  403,  401),
     "POST confirm-received":    ( 200,  404,  403,  403,  404,  403,  403,  403,  403,  401),
     "POST appeal":              ( 200,  404,  200,  200,  404,  403,  403,  403,  403,  401),
+    "GET webhook endpoints":    ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
+    "POST webhook endpoints":   ( 403,  403,  201,  403,  201,  403,  403,  403,  403,  401),
+    "GET webhook endpoint":     ( 404,  404,  200,  404,  404,  404,  404,  404,  404,  401),
+    "PATCH webhook endpoint":   ( 404,  404,  200,  404,  404,  404,  404,  404,  404,  401),
+    "DELETE webhook endpoint":  ( 404,  404,  204,  404,  404,  404,  404,  404,  404,  401),
+    "POST rotate-secret":       ( 404,  404,  200,  404,  404,  404,  404,  404,  404,  401),
+    "GET webhook deliveries":   ( 404,  404,  200,  404,  404,  404,  404,  404,  404,  401),
+    "POST redeliver":           ( 404,  404,  202,  404,  404,  404,  404,  404,  404,  401),
 }
 # fmt: on
 
@@ -202,10 +213,24 @@ def _closed() -> Ctx:
     return Ctx(dispute_in("closed", outcome="agreement"))
 
 
+def _webhooks() -> Ctx:
+    """The shop has a webhook endpoint with a delivery of each of the dispute's events."""
+    from api.models import WebhookDelivery
+    from tests.webhooks.helpers import make_endpoint
+    from workflows import relay
+
+    sc = dispute_in("awaiting_seller")
+    endpoint = make_endpoint(sc.cast.shop, "https://hooks.example.com/disputes")
+    while relay.relay_pending().relayed:  # earlier contexts of the test may have left events
+        pass
+    delivery = WebhookDelivery.objects.filter(endpoint=endpoint).earliest("pk")
+    return Ctx(sc, {"endpoint": endpoint.pk, "delivery": delivery.pk})
+
+
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # formatted with id, message, offer
+    path: str  # formatted with id, message, offer, evidence, endpoint, delivery
     context: Callable[[], Ctx]
     body: Callable[[Ctx, str], dict[str, Any]] = lambda ctx, role: {}
     multipart: bool = False
@@ -248,6 +273,7 @@ def _const(body: dict[str, Any]) -> Callable[[Ctx, str], dict[str, Any]]:
 
 
 D = "disputes/{id}/"
+W = "webhook-endpoints/{endpoint}/"
 ENDPOINTS: dict[str, Endpoint] = {
     "POST auth/token": Endpoint("POST", "auth/token/", _thread, _token_body),
     "GET orders": Endpoint("GET", "orders/", _thread),
@@ -349,6 +375,19 @@ ENDPOINTS: dict[str, Endpoint] = {
         _state("closed", outcome="ruled_for_seller"),
         _const({"reason": "Please look again."}),
     ),
+    "GET webhook endpoints": Endpoint("GET", "webhook-endpoints/", _webhooks),
+    "POST webhook endpoints": Endpoint(
+        "POST",
+        "webhook-endpoints/",
+        _webhooks,
+        _const({"url": "https://hooks.example.com/new", "events": ["*"]}),
+    ),
+    "GET webhook endpoint": Endpoint("GET", W, _webhooks),
+    "PATCH webhook endpoint": Endpoint("PATCH", W, _webhooks, _const({"active": False})),
+    "DELETE webhook endpoint": Endpoint("DELETE", W, _webhooks),
+    "POST rotate-secret": Endpoint("POST", W + "rotate-secret/", _webhooks),
+    "GET webhook deliveries": Endpoint("GET", W + "deliveries/", _webhooks),
+    "POST redeliver": Endpoint("POST", W + "deliveries/{delivery}/redeliver/", _webhooks),
 }
 
 
@@ -359,10 +398,16 @@ def call(endpoint: str, role: str, ctx: Ctx) -> Any:
         message=ctx.extra.get("message", 0),
         offer=ctx.extra.get("offer", 0),
         evidence=ctx.extra.get("evidence", 0),
+        endpoint=ctx.extra.get("endpoint", 0),
+        delivery=ctx.extra.get("delivery", 0),
     )
     client = as_user(ctx.user(role))
     if ep.method == "GET":
         return client.get(path)
+    if ep.method == "DELETE":
+        return client.delete(path)
+    if ep.method == "PATCH":
+        return client.patch(path, ep.body(ctx, role), format="json")
     return client.post(path, ep.body(ctx, role), format="multipart" if ep.multipart else "json")
 
 
@@ -405,6 +450,8 @@ def test_policy_table_covers_every_route() -> None:
         .replace("{message}", "<int:message_id>")
         .replace("{offer}", "<int:offer_id>")
         .replace("{evidence}", "<int:evidence_id>")
+        .replace("{endpoint}", "<int:endpoint_id>")
+        .replace("{delivery}", "<int:delivery_id>")
         for e in POLICY
     }
     assert routes == covered
@@ -470,6 +517,15 @@ def check_content(endpoint: str, role: str, ctx: Ctx, body: Any) -> None:
         assert manifest["audit_chain"]["verified"] is True
     elif endpoint == "GET dispute":
         assert body["id"] == ctx.sc.id
+    elif endpoint == "GET webhook endpoints":
+        # Only the shop's owners see its endpoints (and never the secret).
+        ids = {e["id"] for e in body["results"]}
+        assert (ctx.extra["endpoint"] in ids) == (role == "owner")
+        assert all("secret" not in e for e in body["results"])
+    elif endpoint in ("POST webhook endpoints", "POST rotate-secret"):
+        assert body["secret"].startswith("whsec_")
+    elif endpoint == "GET webhook deliveries":
+        assert ctx.extra["delivery"] in {d["id"] for d in body["results"]}
     elif endpoint == "POST internal note":
         assert body["internal"] is True
         assert Message.objects.filter(dispute_id=ctx.sc.id, internal=True).count() == 2
