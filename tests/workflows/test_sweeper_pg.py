@@ -15,7 +15,6 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from django.db import connection, connections
