@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 from api import webhook_delivery as service
 from api.idempotency import idempotent
 from api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from api.serializers import ShopRefSerializer
 from api.views import ERRORS, IDEMPOTENCY_KEY, PROBLEM_RESPONSE
 from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from mediation.models import Shop, ShopMember, ShopRole
@@ -51,12 +52,6 @@ class EventListField(serializers.ListField):
                 allowed=["*", *PARTY_EVENT_TYPES],
             )
         return ["*"] if "*" in values else sorted(set(values))
-
-
-class ShopRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    slug = serializers.CharField()
-    name = serializers.CharField()
 
 
 class WebhookEndpointSerializer(serializers.ModelSerializer):
