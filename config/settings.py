@@ -279,19 +279,26 @@ CELERY_TIMEZONE = "UTC"
 # Periodic tasks; django_celery_beat's DatabaseScheduler copies these entries into its table.
 # The deadline sweeper runs every minute; a run not started within the minute is dropped
 # (the next one does its work), and two overlapping runs share the work (SKIP LOCKED).
+# BEAT_INTERVAL_SECONDS: how often beat runs each of them (60; shorter only for tests).
+BEAT_INTERVAL = float(env_int("BEAT_INTERVAL_SECONDS", 60))
+_BEAT_OPTIONS = {"expires": BEAT_INTERVAL * 0.9}
 CELERY_BEAT_SCHEDULE = {
     "sweep-deadlines": {
         "task": "workflows.sweep_deadlines",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": BEAT_INTERVAL,
+        "options": _BEAT_OPTIONS,
     },
     # The outbox relay is kicked after every commit; this run catches what a lost kick left.
-    "relay-outbox": {"task": "api.relay_outbox", "schedule": 60.0, "options": {"expires": 55}},
+    "relay-outbox": {
+        "task": "api.relay_outbox",
+        "schedule": BEAT_INTERVAL,
+        "options": _BEAT_OPTIONS,
+    },
     # Webhook deliveries whose retry time has come (exponential backoff over about 24 h).
     "retry-webhooks": {
         "task": "api.retry_due_webhooks",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": BEAT_INTERVAL,
+        "options": _BEAT_OPTIONS,
     },
 }
 
