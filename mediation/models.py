@@ -725,3 +725,62 @@ class Evidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} on dispute {self.dispute_id}"
+
+
+class NotificationStatus(models.TextChoices):
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+    SKIPPED = "skipped", "Skipped"
+
+
+class Notification(models.Model):
+    """One email about one outbox event to one person (DESIGN §6): at most one per pair.
+
+    ``workflows.notifications`` writes the row with the result of the send, in the relay's
+    transaction, so a re-relay of the event finds it and sends nothing new. ``skipped``
+    rows say why nothing was sent (opted out, no address); ``failed`` ones keep the error.
+    """
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="notifications")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=40)
+    party = models.CharField(max_length=10, choices=Party.choices)
+    email = models.EmailField(blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    status = models.CharField(max_length=10, choices=NotificationStatus.choices)
+    error = models.TextField(blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["event", "user"], name="notification_once_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.email or self.user_id} ({self.status})"
+
+
+class NotificationPreference(models.Model):
+    """What a person chose to hear by email. Rulings, agreements, escalations, closures and
+    a mediator's questions are always sent; only reminders and routine updates can be
+    turned off. No row means the defaults (everything on)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_preference"
+    )
+    reminders = models.BooleanField(
+        default=True, help_text="Reminders before your deadline to answer."
+    )
+    updates = models.BooleanField(
+        default=True,
+        help_text="Routine steps: a dispute raised, offers, counter-offers, replies, deliveries.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"notification preferences of {self.user_id}"
