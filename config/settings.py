@@ -250,7 +250,19 @@ else:
 EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
+# EMAIL_HOST_USER / EMAIL_HOST_PASSWORD: SMTP login, when the server asks for one.
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+# EMAIL_USE_TLS (STARTTLS, usually port 587) or EMAIL_USE_SSL (implicit TLS, port 465).
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
+# EMAIL_TIMEOUT: seconds an SMTP connection may take; mail is sent by the outbox relay.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "disputes@marketplace.local")
+# STOREFRONT_DISPUTE_URL: the link in every notification; {id} becomes the dispute's id.
+STOREFRONT_DISPUTE_URL = env(
+    "STOREFRONT_DISPUTE_URL", "http://127.0.0.1:8000/api/v1/disputes/{id}/"
+)
 
 # --- Celery -----------------------------------------------------------------------------
 

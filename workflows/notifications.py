@@ -1,0 +1,515 @@
+"""Email to the parties (DESIGN §6: "keep the customer in the loop"), an outbox consumer.
+
+Who hears what
+    One audit entry is one step, and a step is one email per person, even when it gives
+    two events (a ruling that closes the case is ``dispute.ruled`` and ``dispute.closed``:
+    one email, about the ruling, saying the case is closed). The buyer is the buyer; "the
+    shop" is every member of the shop (owners and agents) with an email address. The
+    person who took the step is never emailed about it, and mediator-only (internal)
+    events, proposed rulings waiting for a second mediator, assignments and the like never
+    reach the parties. See :data:`KINDS` and :func:`recipients`.
+
+What can be turned off
+    ``NotificationPreference.reminders`` (reminders before a deadline) and ``.updates``
+    (routine steps: raised, offers, counters, replies, deliveries). Rulings, agreements,
+    escalations, closures and a mediator's question (:data:`ALWAYS`) always go out.
+
+At least once, at most one more time
+    The relay calls :func:`consume` inside its transaction, with the event row locked.
+    Each recipient's :class:`~mediation.models.Notification` row (unique per event and
+    user) is written right after its send, in that transaction. A re-relay finds the row
+    and sends nothing. A crash between the send and the commit rolls the row back and
+    leaves the event unrelayed, so the next relay sends that email once more: a duplicate
+    is possible, a lost email is not. Sends are bounded by ``EMAIL_TIMEOUT``.
+
+Failures
+    A failed send is logged and its row marked ``failed`` with the error. When every send
+    of the event failed (the mail server is down, most likely), :func:`consume` raises so
+    the relay offers the event again on its next run (its savepoint rolls back the failed
+    rows; nothing was sent). Webhooks are another consumer in another savepoint and are
+    not held up. After :data:`MAX_SEND_ATTEMPTS` runs the failed rows are kept and the
+    event is let go. A failure of some recipients only (a refused address) is recorded and
+    not retried.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from mediation.models import (
+    AuditEntry,
+    Dispute,
+    EscalationReason,
+    FulfilmentKind,
+    Notification,
+    NotificationPreference,
+    NotificationStatus,
+    Outcome,
+    Party,
+    Reason,
+    Remedy,
+    ShopMember,
+    ShopRole,
+    State,
+)
+from mediation.money import format_money
+from workflows import events
+
+logger = logging.getLogger(__name__)
+
+# Event type -> the kind of email (a template pair under notifications/).
+KINDS: dict[str, str] = {
+    "dispute.raised": "raised",
+    "dispute.offer_made": "offer_made",
+    "dispute.offer_pending_approval": "offer_needs_approval",
+    "dispute.contested": "contested",
+    "dispute.countered": "countered",
+    "dispute.offer_accepted": "agreed",
+    "dispute.request_accepted": "agreed",
+    "dispute.info_requested": "info_requested",
+    "dispute.ruled": "ruled",
+    "dispute.fulfilment_recorded": "fulfilment_recorded",
+    "dispute.return_acknowledged": "return_acknowledged",
+    "dispute.reminder": "reminder",
+    "dispute.escalated": "escalated",
+    "dispute.closed": "closed",
+}
+STATE_KINDS = {"escalated", "closed"}
+# These say themselves where the case went, so the state's own email is not sent as well.
+CARRIES_STATE = {"ruled", "agreed", "fulfilment_recorded"}
+# Never opted out of.
+ALWAYS = frozenset({"ruled", "agreed", "escalated", "closed", "info_requested"})
+REMINDERS = frozenset({"reminder"})
+# Relay runs in which a send may fail for every recipient before the event is let go.
+MAX_SEND_ATTEMPTS = 30
+
+BUYER, SELLER = Party.BUYER.value, Party.SELLER.value
+
+
+class NotificationsFailed(Exception):
+    """Every email of an event failed; the relay offers the event again."""
+
+
+@dataclass
+class Plan:
+    """The one email of an audit entry: carried by ``carrier`` (an event type)."""
+
+    carrier: str
+    kind: str
+    kinds: set[str] = field(default_factory=set)  # every kind of the entry (for recipients)
+
+
+def plan_for(entry: AuditEntry) -> Plan | None:
+    types = events.types_for(entry)
+    primary = KINDS.get(types[0])
+    state_type = next((t for t in types[1:] if KINDS.get(t) in STATE_KINDS), None)
+    if state_type is not None:
+        state_kind = KINDS[state_type]
+        if primary in CARRIES_STATE:
+            assert primary is not None
+            return Plan(types[0], primary, {primary, state_kind})
+        return Plan(state_type, state_kind, {state_kind})
+    if primary is None or primary in STATE_KINDS:
+        return None
+    return Plan(types[0], primary, {primary})
+
+
+# --- Recipients ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recipient:
+    user: Any
+    party: str
+
+
+def _parties(kind: str, entry: AuditEntry, dispute: Dispute, actor_party: str) -> set[str]:
+    payload = entry.payload or {}
+    if kind in {"raised", "countered"}:
+        return {SELLER}
+    if kind in {"offer_made", "contested", "return_acknowledged"}:
+        return {BUYER}
+    if kind == "offer_needs_approval":
+        return {"owners"}
+    if kind in {"info_requested", "reminder"}:
+        party = str(payload.get("party", ""))
+        return {party} if party in (BUYER, SELLER) else set()
+    if kind == "fulfilment_recorded":
+        # The other side of whoever recorded it; both when the platform did.
+        return {BUYER, SELLER} - {actor_party}
+    return {BUYER, SELLER}  # agreed, escalated, ruled, closed
+
+
+def recipients(plan: Plan, entry: AuditEntry, dispute: Dispute) -> list[Recipient]:
+    """Who gets the entry's email: its parties, without the person who took the step."""
+    members = list(ShopMember.objects.filter(shop_id=dispute.shop_id).select_related("user"))
+    member_ids = {m.user_id for m in members}
+    actor_id = entry.actor_id
+    actor_party = (
+        BUYER if actor_id == dispute.buyer_id else SELLER if actor_id in member_ids else ""
+    )
+    parties: set[str] = set()
+    for kind in plan.kinds:
+        parties |= _parties(kind, entry, dispute, actor_party)
+    found: dict[int, Recipient] = {}
+    if BUYER in parties:
+        found[dispute.buyer_id] = Recipient(dispute.buyer, BUYER)
+    for m in sorted(members, key=lambda m: (m.role != ShopRole.OWNER, m.user_id)):
+        wanted = SELLER in parties or ("owners" in parties and m.role == ShopRole.OWNER)
+        if wanted and m.user_id not in found:
+            found[m.user_id] = Recipient(m.user, SELLER)
+    found.pop(actor_id, None)  # type: ignore[arg-type]
+    return list(found.values())
+
+
+def skip_reason(kind: str, user: Any, preference: NotificationPreference | None) -> str:
+    if not user.email:
+        return "no email address"
+    if not user.is_active:
+        return "inactive account"
+    if kind in ALWAYS or preference is None:
+        return ""
+    if kind in REMINDERS and not preference.reminders:
+        return "opted out of reminders"
+    if kind not in REMINDERS and not preference.updates:
+        return "opted out of updates"
+    return ""
+
+
+# --- The message -----------------------------------------------------------------------------
+
+
+def dispute_url(dispute_id: int) -> str:
+    return str(settings.STOREFRONT_DISPUTE_URL).replace("{id}", str(dispute_id))
+
+
+def human_time(value: datetime | str | None) -> str:
+    """``Tuesday 14 May 2025, 16:00 UTC``."""
+    if value in (None, ""):
+        return ""
+    if isinstance(value, str):
+        from django.utils.dateparse import parse_datetime
+
+        parsed = parse_datetime(value)
+        if parsed is None:
+            return value
+        value = parsed
+    assert isinstance(value, datetime)
+    value = value.astimezone(UTC) if timezone.is_aware(value) else value
+    return f"{value:%A} {value.day} {value:%B %Y, %H:%M} UTC"
+
+
+def describe_remedy(kind: str, amount: int, currency: str) -> str:
+    money = format_money(amount, currency)
+    descriptions: dict[str, str] = {
+        Remedy.FULL_REFUND: f"a full refund of {money}",
+        Remedy.PARTIAL_REFUND: f"a partial refund of {money}",
+        Remedy.REPLACEMENT: "a replacement",
+        Remedy.RETURN_AND_REFUND: f"a return and a refund of {money}",
+        Remedy.STORE_CREDIT: f"store credit of {money}",
+        Remedy.GOODWILL: f"a goodwill gesture of {money}" if amount else "a goodwill gesture",
+        Remedy.NO_ACTION: "no further action",
+    }
+    return descriptions.get(kind, kind)
+
+
+ESCALATION_WHY = {
+    EscalationReason.BUYER_REQUEST: "the customer asked us to take a look",
+    EscalationReason.SELLER_REQUEST: "the shop asked us to take a look",
+    EscalationReason.ABUSIVE_CONDUCT: "one side asked us to step in and help keep things calm",
+    EscalationReason.SELLER_NO_RESPONSE: "we had not received the shop's answer by the deadline",
+    EscalationReason.FULFILMENT_OVERDUE: "the agreed remedy was not recorded as delivered in time",
+    EscalationReason.APPEAL: "a decision was appealed, so a more senior mediator will review it",
+}
+
+CLOSED_WHY = {
+    Outcome.AGREEMENT: "the agreed remedy has been delivered",
+    Outcome.RULED_FOR_BUYER: "the remedy our mediator decided on has been delivered",
+    Outcome.RULED_PARTIAL: "the remedy our mediator decided on has been delivered",
+    Outcome.RULED_FOR_SELLER: "our mediator decided that no further action is needed",
+    Outcome.WITHDRAWN: "the customer withdrew the dispute",
+    Outcome.LAPSED: "the shop's offer was not answered before its deadline",
+}
+
+SUBJECTS: dict[str, dict[str, str]] = {
+    "raised": {SELLER: "A customer has opened a dispute on order {order}"},
+    "offer_made": {BUYER: "{shop} has made you an offer on order {order}"},
+    "offer_needs_approval": {SELLER: "An offer on order {order} is waiting for your approval"},
+    "contested": {BUYER: "{shop} has replied to your dispute on order {order}"},
+    "countered": {SELLER: "The customer has replied to your offer on order {order}"},
+    "agreed": {
+        BUYER: "Agreed: what happens next with order {order}",
+        SELLER: "Agreed: what happens next with order {order}",
+    },
+    "info_requested": {
+        BUYER: "A question from our mediation team about order {order}",
+        SELLER: "A question from our mediation team about order {order}",
+    },
+    "ruled": {
+        BUYER: "A decision on your dispute about order {order}",
+        SELLER: "A decision on the dispute about order {order}",
+    },
+    "fulfilment_recorded": {
+        BUYER: "An update on the remedy for order {order}",
+        SELLER: "An update on the remedy for order {order}",
+    },
+    "return_acknowledged": {BUYER: "{shop} has received your return for order {order}"},
+    "escalated": {
+        BUYER: "Our mediation team is now looking at order {order}",
+        SELLER: "Our mediation team is now looking at order {order}",
+    },
+    "closed": {
+        BUYER: "Your dispute about order {order} is closed",
+        SELLER: "The dispute about order {order} is closed",
+    },
+    "reminder": {
+        BUYER: "A reminder: your reply on order {order} is due {deadline}",
+        SELLER: "A reminder: your reply on order {order} is due {deadline}",
+    },
+}
+
+
+def _one_line(text: str, limit: int = 200) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
+
+def context_for(
+    kind: str, recipient: Recipient, entry: AuditEntry, dispute: Dispute
+) -> dict[str, Any]:
+    """What the templates of ``kind`` need; every value is plain text (templates escape)."""
+    payload: dict[str, Any] = dict(entry.payload or {})
+    currency = dispute.order.currency
+    user = recipient.user
+    deadline = human_time(payload.get("respond_by")) or human_time(_deadline(entry, dispute))
+    ctx: dict[str, Any] = {
+        "kind": kind,
+        "party": recipient.party,
+        "is_buyer": recipient.party == BUYER,
+        "name": _one_line(user.first_name or user.get_username(), 80),
+        "shop": _one_line(dispute.shop.name, 120),
+        "order": _one_line(dispute.order.external_id, 100),
+        "dispute_id": dispute.pk,
+        "url": dispute_url(dispute.pk),
+        "reason": Reason(dispute.reason).label.lower() if dispute.reason in Reason.values else "",
+        "description": dispute.description,
+        "requested": describe_remedy(dispute.requested_outcome, dispute.requested_amount, currency),
+        "deadline": deadline,
+        "action": entry.action,
+        "to_state": entry.to_state,
+        "closes": entry.to_state == State.CLOSED and entry.from_state != State.CLOSED,
+        "note": str(payload.get("note") or payload.get("statement") or ""),
+        "payload": payload,
+        "actor": _one_line(entry.actor_display, 80),
+        "opt_out": "reminders" if kind in REMINDERS else "" if kind in ALWAYS else "updates",
+        "can_appeal": not dispute.appealed,
+    }
+    if kind in {"offer_made", "offer_needs_approval"}:
+        ctx["offer"] = describe_remedy(
+            str(payload.get("kind", "")), int(payload.get("amount") or 0), currency
+        )
+        offer = dispute.offers.filter(pk=int(payload.get("offer") or 0)).first()
+        if offer is not None and not ctx["note"]:
+            ctx["note"] = offer.note
+        ctx["limit"] = format_money(int(payload["limit"]), currency) if payload.get("limit") else ""
+    if kind == "countered":
+        ctx["counter"] = describe_remedy(
+            str(payload.get("requested_outcome", "")),
+            int(payload.get("requested_amount") or 0),
+            currency,
+        )
+    if kind in {"agreed", "ruled", "fulfilment_recorded", "closed", "reminder"}:
+        ctx["agreed"] = describe_remedy(dispute.agreed_kind, dispute.agreed_amount, currency)
+        ctx["agreed_kind"] = dispute.agreed_kind
+        ctx["platform_funds"] = dispute.funded_by == "platform"
+        ctx["delivered"] = format_money(dispute.delivered_amount, currency)
+        ctx["remaining"] = format_money(
+            max(dispute.agreed_amount - dispute.delivered_amount, 0), currency
+        )
+    if kind == "agreed":
+        ctx["accepted_by_buyer"] = entry.action == "accept_offer"
+    if kind == "ruled":
+        ruling = dispute.rulings.filter(pk=int(payload.get("ruling") or 0)).first()
+        if ruling is not None:
+            ctx["ruling"] = describe_remedy(ruling.kind, ruling.amount, currency)
+            ctx["rationale"] = ruling.rationale
+            ctx["no_action"] = ruling.kind == Remedy.NO_ACTION
+            ctx["platform_funds"] = ruling.funded_by == "platform"
+        ctx["appeal_days"] = settings.MEDIATION_APPEAL_WINDOW.days
+    if kind == "fulfilment_recorded":
+        fkind = str(payload.get("kind", ""))
+        ctx["fulfilment"] = fkind
+        ctx["amount"] = format_money(int(payload.get("amount") or 0), currency)
+        ctx["reference"] = str(payload.get("reference", ""))
+        ctx["carrier"] = str(payload.get("carrier", ""))
+        ctx["tracking_number"] = str(payload.get("tracking_number", ""))
+        ctx["is_refund"] = fkind == FulfilmentKind.REFUND
+        ctx["is_credit"] = fkind == FulfilmentKind.STORE_CREDIT
+        ctx["is_replacement"] = fkind == FulfilmentKind.REPLACEMENT_SHIPMENT
+        ctx["is_label"] = fkind == FulfilmentKind.RETURN_LABEL
+        ctx["is_return"] = fkind == FulfilmentKind.RETURN_SHIPMENT
+    if kind == "escalated":
+        reason = dispute.escalation_reason or str(payload.get("escalation_reason") or "")
+        ctx["why"] = ESCALATION_WHY.get(reason, "the case needs a mediator's view")  # type: ignore[call-overload]
+        ctx["appeal"] = entry.action == "appeal"
+    if kind == "info_requested":
+        ctx["question"] = str(payload.get("question", ""))
+    if kind == "closed":
+        outcome = dispute.outcome if dispute.state == State.CLOSED else ""
+        ctx["outcome"] = outcome
+        ctx["why"] = CLOSED_WHY.get(outcome, "")  # type: ignore[call-overload]
+        ctx["withdrawn"] = outcome == Outcome.WITHDRAWN
+        ctx["lapsed"] = outcome == Outcome.LAPSED
+    if kind == "reminder":
+        ctx["awaiting"] = {
+            State.AWAITING_SELLER: "answer",
+            State.AWAITING_BUYER: "offer",
+            State.AWAITING_INFO: "info",
+            State.AWAITING_FULFILMENT: "fulfilment",
+        }.get(entry.to_state, "answer")  # type: ignore[call-overload]
+    return ctx
+
+
+def _deadline(entry: AuditEntry, dispute: Dispute) -> datetime | None:
+    """The deadline the step set: the dispute's own while it is still in the state the step
+    entered, else the one the state was given on entry (the relay ran late)."""
+    if dispute.state == entry.to_state:
+        return dispute.respond_by
+    if entry.from_state != entry.to_state and entry.to_state:
+        from workflows.base import deadline_for
+
+        return deadline_for(entry.to_state, entry.created_at, reason=dispute.reason)
+    return None
+
+
+def subject_for(kind: str, party: str, ctx: dict[str, Any]) -> str:
+    template = SUBJECTS[kind].get(party) or next(iter(SUBJECTS[kind].values()))
+    text = template.format(shop=ctx["shop"], order=ctx["order"], deadline=ctx["deadline"] or "soon")
+    return _one_line(text, 200)
+
+
+def build_message(
+    kind: str, recipient: Recipient, entry: AuditEntry, dispute: Dispute, event_id: Any
+) -> EmailMultiAlternatives:
+    ctx = context_for(kind, recipient, entry, dispute)
+    ctx["subject"] = subject = subject_for(kind, recipient.party, ctx)
+    text = render_to_string(f"notifications/{kind}.txt", ctx)
+    html = render_to_string(f"notifications/{kind}.html", ctx)
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=_tidy(text),
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient.user.email],
+        headers={
+            "Auto-Submitted": "auto-generated",
+            "X-Mediation-Event": str(event_id),
+            "X-Mediation-Dispute": str(dispute.pk),
+        },
+    )
+    message.attach_alternative(html, "text/html")
+    return message
+
+
+def _tidy(text: str) -> str:
+    """Template tags leave blank lines; keep at most one between paragraphs."""
+    lines = [line.rstrip() for line in text.strip().splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line or (out and out[-1]):
+            out.append(line)
+    return "\n".join(out) + "\n"
+
+
+# --- The consumer ----------------------------------------------------------------------------
+
+
+def consume(event: Any) -> None:
+    """Send the emails of one outbox event (idempotent by event and recipient)."""
+    if event.internal or event.type not in KINDS:
+        return
+    entry = AuditEntry.objects.filter(dispute_id=event.dispute_id, seq=event.audit_seq).first()
+    if entry is None:
+        return
+    plan = plan_for(entry)
+    if plan is None or plan.carrier != event.type:
+        return
+    dispute = Dispute.objects.select_related("order", "shop", "buyer").get(pk=event.dispute_id)
+    people = recipients(plan, entry, dispute)
+    if not people:
+        return
+    rows = {n.user_id: n for n in Notification.objects.filter(event_id=event.pk)}
+    preferences = {
+        p.user_id: p
+        for p in NotificationPreference.objects.filter(user_id__in=[r.user.pk for r in people])
+    }
+    outgoing: list[tuple[Notification, EmailMultiAlternatives]] = []
+    for person in people:
+        row = rows.get(person.user.pk) or Notification(
+            event_id=event.pk, user=person.user, kind=plan.kind, party=person.party
+        )
+        if row.status in {NotificationStatus.SENT, NotificationStatus.SKIPPED}:
+            continue
+        row.email = person.user.email or ""
+        why = skip_reason(plan.kind, person.user, preferences.get(person.user.pk))
+        if why:
+            row.status, row.error = NotificationStatus.SKIPPED, why
+            row.save()
+            continue
+        # Render everything before sending anything: a template error sends nothing.
+        message = build_message(plan.kind, person, entry, dispute, event.pk)
+        row.subject = message.subject[:300]
+        outgoing.append((row, message))
+    if not outgoing:
+        return
+    failures = _send(outgoing)
+    if failures == len(outgoing) and event.attempts + 1 < MAX_SEND_ATTEMPTS:
+        raise NotificationsFailed(
+            f"{failures} email(s) of {event.type} could not be sent; the relay will retry"
+        )
+
+
+def _send(outgoing: list[tuple[Notification, EmailMultiAlternatives]]) -> int:
+    connection = get_connection()
+    failures = 0
+    try:
+        try:
+            connection.open()
+        except Exception:
+            logger.warning("Could not open the mail connection", exc_info=True)
+        for row, message in outgoing:
+            message.connection = connection
+            row.attempts += 1
+            try:
+                message.send()
+            except Exception as exc:
+                failures += 1
+                logger.warning(
+                    "Notification %s to user %s failed", row.kind, row.user_id, exc_info=True
+                )
+                row.status = NotificationStatus.FAILED
+                row.error = f"{exc.__class__.__name__}: {exc}"[:2000]
+            else:
+                row.status = NotificationStatus.SENT
+                row.sent_at = timezone.now()
+                row.error = ""
+            row.save()
+    finally:
+        try:
+            connection.close()
+        except Exception:
+            logger.debug("Closing the mail connection failed", exc_info=True)
+    return failures
+
+
+def preference_for(user: Any) -> NotificationPreference:
+    """The user's preferences (the defaults, unsaved, when they never changed them)."""
+    found = NotificationPreference.objects.filter(user_id=user.pk).first()
+    return found or NotificationPreference(user_id=user.pk)
