@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import case_file, views, webhooks
+from api import case_file, notifications, views, webhooks
 
 app_name = "api"
 
@@ -37,6 +37,11 @@ urlpatterns = [
         "disputes/<int:dispute_id>/case-file/", case_file.CaseFileView.as_view(), name="case-file"
     ),
     path("disputes/<int:dispute_id>/feedback/", views.FeedbackView.as_view(), name="feedback"),
+    path(
+        "me/notifications/",
+        notifications.NotificationPreferenceView.as_view(),
+        name="me-notifications",
+    ),
     path(
         "webhook-endpoints/", webhooks.WebhookEndpointListView.as_view(), name="webhook-endpoints"
     ),

@@ -20,7 +20,9 @@ role, written from the design:
   caller and a success is their role;
 * webhook endpoints (§6) belong to a shop's owners: anyone else (its agents included) gets
   404 on an endpoint and its deliveries, and the list shows them none; registering needs
-  an owned shop (403 otherwise; the owner of another shop registers for their own).
+  an owned shop (403 otherwise; the owner of another shop registers for their own);
+* notification preferences (§6) are the caller's own: everyone signed in reads and changes
+  theirs, and only theirs.
 
 Each cell is its own test with a fresh state; :func:`test_no_unauthorized_success` walks
 the whole table once more and counts every 2xx the policy does not grant (it must be 0).
@@ -112,6 +114,8 @@ POLICY: dict[str, tuple[int, ...]] = {
     "POST rotate-secret":       ( 404,  404,  200,  404,  404,  404,  404,  404,  404,  401),
     "GET webhook deliveries":   ( 404,  404,  200,  404,  404,  404,  404,  404,  404,  401),
     "POST redeliver":           ( 404,  404,  202,  404,  404,  404,  404,  404,  404,  401),
+    "GET me/notifications":     ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
+    "PATCH me/notifications":   ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
 }
 # fmt: on
 
@@ -388,6 +392,10 @@ ENDPOINTS: dict[str, Endpoint] = {
     "POST rotate-secret": Endpoint("POST", W + "rotate-secret/", _webhooks),
     "GET webhook deliveries": Endpoint("GET", W + "deliveries/", _webhooks),
     "POST redeliver": Endpoint("POST", W + "deliveries/{delivery}/redeliver/", _webhooks),
+    "GET me/notifications": Endpoint("GET", "me/notifications/", _state("awaiting_seller")),
+    "PATCH me/notifications": Endpoint(
+        "PATCH", "me/notifications/", _state("awaiting_seller"), _const({"reminders": False})
+    ),
 }
 
 

@@ -1,0 +1,109 @@
+"""The caller's email preferences (DESIGN §6): ``GET``/``PATCH /api/v1/me/notifications/``.
+
+Only reminders and routine updates can be turned off. Rulings, agreements, escalations,
+closures and a mediator's question are always sent: a request that tries to turn one of
+them off is refused with 422 ``notification_required``; any other unknown field is 400
+``unknown_field``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from api.views import ERRORS
+from mediation.errors import InvalidInput, RuleViolation
+from mediation.models import NotificationPreference
+from workflows.notifications import ALWAYS, preference_for
+
+TAGS = ["notifications"]
+# Names a client might use for the emails that cannot be turned off.
+REQUIRED_NAMES = frozenset(
+    {
+        *ALWAYS,
+        "rulings",
+        "ruling",
+        "agreements",
+        "escalations",
+        "closures",
+        "questions",
+        "info_requests",
+    }
+)
+
+
+class NotificationPreferenceSerializer(serializers.Serializer):
+    reminders = serializers.BooleanField(
+        required=False, help_text="Reminders before your deadline to answer."
+    )
+    updates = serializers.BooleanField(
+        required=False,
+        help_text="Routine steps: a dispute raised, offers, counter-offers, replies, deliveries.",
+    )
+    always_sent = serializers.ListField(
+        child=serializers.CharField(),
+        read_only=True,
+        help_text="Emails that are always sent: rulings, agreements, escalations, closures "
+        "and a mediator's question.",
+    )
+
+
+def _data(preference: NotificationPreference) -> dict[str, Any]:
+    return {
+        "reminders": preference.reminders,
+        "updates": preference.updates,
+        "always_sent": sorted(ALWAYS),
+    }
+
+
+class NotificationPreferenceView(APIView):
+    @extend_schema(
+        responses={200: NotificationPreferenceSerializer, **ERRORS},
+        tags=TAGS,
+        description="Which emails you get about your disputes.",
+    )
+    def get(self, request: Request) -> Response:
+        return Response(_data(preference_for(request.user)))
+
+    @extend_schema(
+        request=NotificationPreferenceSerializer,
+        responses={200: NotificationPreferenceSerializer, **ERRORS},
+        tags=TAGS,
+        description=(
+            "Turn `reminders` or `updates` off (false) or on. Rulings, agreements, "
+            "escalations, closures and a mediator's question are always sent: a field that "
+            "tries to turn one off is refused with 422 `notification_required`; any other "
+            "unknown field with 400 `unknown_field`."
+        ),
+    )
+    def patch(self, request: Request) -> Response:
+        if not isinstance(request.data, dict):
+            raise InvalidInput("Send a JSON object.", code="invalid")
+        extra = sorted(set(request.data) - {"reminders", "updates", "always_sent"})
+        required = [name for name in extra if name in REQUIRED_NAMES]
+        if required:
+            raise RuleViolation(
+                "Rulings, agreements, escalations, closures and a mediator's questions are "
+                "always sent; only reminders and updates can be turned off.",
+                code="notification_required",
+                fields=required,
+            )
+        if extra:
+            raise InvalidInput(
+                f"Unknown field(s): {', '.join(extra)}; use reminders or updates.",
+                code="unknown_field",
+                fields=extra,
+            )
+        serializer = NotificationPreferenceSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        preference = preference_for(request.user)
+        for name in ("reminders", "updates"):
+            if name in serializer.validated_data:
+                setattr(preference, name, serializer.validated_data[name])
+        preference.save()
+        return Response(_data(preference))

@@ -1,0 +1,407 @@
+"""Email to the parties (DESIGN §6), driven by real transitions and the real relay.
+
+Each test builds a dispute through the services, relays what that left, clears the
+outbox, takes one more step, relays again and looks at ``django.core.mail.outbox``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.utils import timezone
+
+from mediation.models import (
+    AuditEntry,
+    Dispute,
+    Notification,
+    NotificationPreference,
+    NotificationStatus,
+    OutboxEvent,
+)
+from tests.scenarios import Scenario, dispute_in, make_cast, raise_dispute
+from workflows import conversation, notifications, relay, sweeper
+from workflows import transitions as t
+
+pytestmark = pytest.mark.django_db
+
+
+def relay_all() -> None:
+    while relay.relay_pending().relayed:
+        pass
+
+
+def settled(state: str, **options: Any) -> Scenario:
+    """A dispute in ``state`` whose earlier emails are relayed and cleared."""
+    sc = dispute_in(state, **options)
+    relay_all()
+    mail.outbox.clear()
+    Notification.objects.all().delete()  # their events are relayed: only new steps count
+    return sc
+
+
+def to(*users: Any) -> list[str]:
+    return sorted(u.email for u in users)
+
+
+def recipients() -> list[str]:
+    return sorted(address for m in mail.outbox for address in m.to)
+
+
+def kinds() -> set[str]:
+    return {n.kind for n in Notification.objects.filter(status=NotificationStatus.SENT)}
+
+
+def opt_out(user: Any, **choices: bool) -> None:
+    NotificationPreference.objects.update_or_create(user=user, defaults=choices)
+
+
+# --- Who hears what ---------------------------------------------------------------------------
+
+
+def test_a_raised_dispute_goes_to_every_shop_member_not_to_the_buyer() -> None:
+    cast = make_cast()
+    raise_dispute(cast)
+    relay_all()
+    assert recipients() == to(cast.owner, cast.agent)
+    assert {m.subject for m in mail.outbox} == {
+        f"A customer has opened a dispute on order {cast.order.external_id}"
+    }
+    assert kinds() == {"raised"}
+
+
+def test_an_offer_goes_to_the_buyer_only() -> None:
+    sc = settled("awaiting_seller")
+    t.make_offer(dispute_id=sc.id, actor=sc["owner"], kind="partial_refund", amount=3000)
+    relay_all()
+    assert recipients() == to(sc["buyer"])
+    message = mail.outbox[0]
+    order = sc.cast.order.external_id
+    assert message.subject == f"Paper Petals has made you an offer on order {order}"
+    assert "a partial refund of 30.00 USD" in message.body
+    assert " UTC" in message.body  # the buyer's deadline, in a human format
+
+
+def test_an_offer_above_the_agents_limit_goes_to_the_owners_for_approval() -> None:
+    sc = settled("awaiting_seller")
+    t.make_offer(dispute_id=sc.id, actor=sc["agent"], kind="partial_refund", amount=8000)
+    relay_all()
+    assert recipients() == to(sc["owner"])
+    assert kinds() == {"offer_needs_approval"}
+    assert "80.00 USD" in mail.outbox[0].body and "50.00 USD" in mail.outbox[0].body
+
+
+def test_a_counter_goes_to_the_shop_and_a_contest_to_the_buyer() -> None:
+    sc = settled("awaiting_buyer")
+    t.counter(
+        dispute_id=sc.id,
+        actor=sc["buyer"],
+        requested_outcome="partial_refund",
+        requested_amount=9000,
+        note="Half would be fair.",
+    )
+    relay_all()
+    assert recipients() == to(sc["owner"], sc["agent"])
+    assert "a partial refund of 90.00 USD" in mail.outbox[0].body
+    mail.outbox.clear()
+    t.contest(dispute_id=sc.id, actor=sc["agent"], statement="It left us intact.")
+    relay_all()
+    assert recipients() == to(sc["buyer"])
+    assert "It left us intact." in mail.outbox[0].body
+
+
+def test_an_escalation_is_one_email_to_everyone_but_who_asked() -> None:
+    sc = settled("awaiting_buyer", answer="contest")
+    t.escalate(dispute_id=sc.id, actor=sc["buyer"], reason="buyer_request")
+    relay_all()
+    # Two events (escalation_requested, escalated), one email per person.
+    assert recipients() == to(sc["owner"], sc["agent"])
+    assert "the customer asked us to take a look" in mail.outbox[0].body
+
+
+def test_a_question_goes_to_the_party_asked() -> None:
+    sc = settled("under_review", mediator="mediator_agent")
+    t.request_info(
+        dispute_id=sc.id, actor=sc["mediator_agent"], party="seller", question="Proof of postage?"
+    )
+    relay_all()
+    assert recipients() == to(sc["owner"], sc["agent"])
+    assert "Proof of postage?" in mail.outbox[0].body
+
+
+def test_a_ruling_goes_to_both_parties_once_even_when_it_closes_the_case() -> None:
+    sc = settled("under_review", mediator="mediator_agent")
+    t.rule(
+        dispute_id=sc.id, actor=sc["mediator_agent"], kind="no_action", rationale="As described."
+    )
+    relay_all()
+    assert Dispute.objects.get(pk=sc.id).state == "closed"
+    assert recipients() == to(sc["buyer"], sc["owner"], sc["agent"])
+    assert kinds() == {"ruled"}
+    body = mail.outbox[0].body
+    assert "no further action" in body and "the case is now closed" in body
+    assert "As described." in body
+
+
+def test_a_proposed_ruling_reaches_no_party_until_it_is_approved() -> None:
+    sc = settled("under_review", mediator="mediator_agent")
+    result = t.rule(
+        dispute_id=sc.id,
+        actor=sc["mediator_agent"],
+        kind="full_refund",
+        rationale="Photos show the damage.",
+    )
+    assert result.waiting_for_approval
+    relay_all()
+    assert mail.outbox == []
+    assert not Notification.objects.exists()
+    t.approve_ruling(dispute_id=sc.id, actor=sc["mediator_senior"])
+    relay_all()
+    assert recipients() == to(sc["buyer"], sc["owner"], sc["agent"])
+    assert "a full refund of 250.00 USD" in mail.outbox[0].body
+
+
+def test_internal_notes_and_mediator_steps_never_email_the_parties() -> None:
+    sc = settled("escalated")
+    t.assign(dispute_id=sc.id, actor=sc["mediator_agent"])
+    conversation.post_message(
+        dispute_id=sc.id, actor=sc["mediator_agent"], body="Seller flagged.", internal=True
+    )
+    relay_all()
+    assert OutboxEvent.objects.filter(internal=True).exists()
+    assert mail.outbox == []
+
+
+def test_a_recorded_delivery_goes_to_the_other_party() -> None:
+    sc = settled("awaiting_fulfilment", remedy="replacement")
+    t.fulfil(
+        dispute_id=sc.id,
+        actor=sc["agent"],
+        kind="replacement_shipment",
+        carrier="USPS",
+        tracking_number="9400111",
+    )
+    relay_all()
+    assert recipients() == to(sc["buyer"])
+    assert "USPS" in mail.outbox[0].body and "9400111" in mail.outbox[0].body
+    # The buyer's return leg goes the other way.
+    other = settled("awaiting_fulfilment", remedy="return_and_refund")
+    t.fulfil(
+        dispute_id=other.id,
+        actor=other["buyer"],
+        kind="return_shipment",
+        carrier="DHL",
+        tracking_number="JD01",
+    )
+    relay_all()
+    assert recipients() == to(other["owner"], other["agent"])
+
+
+def test_a_withdrawal_closes_the_case_for_the_shop() -> None:
+    sc = settled("awaiting_seller")
+    t.withdraw(dispute_id=sc.id, actor=sc["buyer"], note="Sorted.")
+    relay_all()
+    assert recipients() == to(sc["owner"], sc["agent"])
+    assert kinds() == {"closed"}
+    assert "the customer withdrew the dispute" in mail.outbox[0].body
+
+
+def test_an_agreement_tells_the_other_side_what_happens_next() -> None:
+    sc = settled("awaiting_buyer")
+    t.accept_offer(dispute_id=sc.id, actor=sc["buyer"])
+    relay_all()
+    assert recipients() == to(sc["owner"], sc["agent"])
+    assert kinds() == {"agreed"}
+    assert "accepted your offer" in mail.outbox[0].body
+
+
+def test_the_actor_is_never_emailed_about_their_own_step() -> None:
+    cast = make_cast()
+    sc = dispute_in("closed", cast=cast, outcome="ruled_for_buyer")
+    relay_all()
+    assert mail.outbox
+    for row in Notification.objects.select_related("event"):
+        actor = AuditEntry.objects.get(dispute_id=sc.id, seq=row.event.audit_seq).actor_id
+        assert row.user_id != actor, row
+
+
+# --- Reminders and preferences -----------------------------------------------------------------
+
+
+def _remind(sc: Scenario) -> None:
+    Dispute.objects.filter(pk=sc.id).update(respond_by=timezone.now() + timedelta(hours=1))
+    sweeper.send_reminder(dispute_id=sc.id)
+    relay_all()
+
+
+def test_a_reminder_goes_to_the_party_whose_deadline_it_is() -> None:
+    sc = settled("awaiting_buyer")
+    _remind(sc)
+    assert recipients() == to(sc["buyer"])
+    assert mail.outbox[0].subject.startswith("A reminder: your reply on order")
+    assert "UTC" in mail.outbox[0].subject
+
+
+def test_reminders_respect_an_opt_out() -> None:
+    sc = settled("awaiting_seller")
+    opt_out(sc["agent"], reminders=False)
+    _remind(sc)
+    assert recipients() == to(sc["owner"])
+    skipped = Notification.objects.get(user=sc["agent"])
+    assert (skipped.status, skipped.error) == ("skipped", "opted out of reminders")
+
+
+def test_updates_respect_an_opt_out_but_rulings_do_not() -> None:
+    sc = settled("under_review", mediator="mediator_agent")
+    opt_out(sc["buyer"], reminders=False, updates=False)
+    opt_out(sc["owner"], reminders=False, updates=False)
+    t.rule(
+        dispute_id=sc.id,
+        actor=sc["mediator_agent"],
+        kind="partial_refund",
+        amount=5000,
+        rationale="Half.",
+    )
+    relay_all()
+    assert recipients() == to(sc["buyer"], sc["owner"], sc["agent"])
+    mail.outbox.clear()
+    t.fulfil(dispute_id=sc.id, actor=sc["owner"], kind="refund", amount=2000, reference="re_1")
+    relay_all()
+    assert mail.outbox == []  # the buyer turned routine updates off
+    assert Notification.objects.get(user=sc["buyer"], kind="fulfilment_recorded").error == (
+        "opted out of updates"
+    )
+
+
+def test_people_without_an_address_are_skipped() -> None:
+    cast = make_cast()
+    cast.agent.email = ""
+    cast.agent.save()
+    raise_dispute(cast)
+    relay_all()
+    assert recipients() == to(cast.owner)
+    assert Notification.objects.get(user=cast.agent).error == "no email address"
+
+
+# --- Idempotency and failures -------------------------------------------------------------------
+
+
+def test_a_re_relay_sends_nothing_new() -> None:
+    dispute_in("awaiting_buyer")
+    relay_all()
+    sent = len(mail.outbox)
+    assert sent
+    OutboxEvent.objects.update(relayed_at=None)
+    relay_all()
+    assert len(mail.outbox) == sent
+    assert Notification.objects.count() == sent
+
+
+class FailingBackend(BaseEmailBackend):
+    """Refuses every message, or only those to ``refuse``."""
+
+    refuse: set[str] | None = None
+
+    def send_messages(self, email_messages: Any) -> int:
+        for message in email_messages:
+            if self.refuse is None or set(message.to) & self.refuse:
+                raise ConnectionRefusedError("mail server unavailable")
+            mail.outbox.append(message)
+        return len(email_messages)
+
+
+BACKEND = f"{__name__}.FailingBackend"
+
+
+def test_a_mail_outage_is_retried_by_the_relay_without_holding_up_webhooks(
+    settings: Any, monkeypatch: Any
+) -> None:
+    from api.models import WebhookDelivery
+    from tests.webhooks.helpers import make_endpoint
+
+    settings.EMAIL_BACKEND = BACKEND
+    monkeypatch.setattr(FailingBackend, "refuse", None)
+    cast = make_cast()
+    make_endpoint(cast.shop, "https://hooks.example.com/d")
+    raise_dispute(cast)
+    report = relay.relay_pending()
+    assert report.failed == 1 and report.relayed == 0
+    event = OutboxEvent.objects.get(type="dispute.raised")
+    assert event.relayed_at is None and "notifications" in event.last_error
+    assert WebhookDelivery.objects.filter(event=event).count() == 1  # webhooks went ahead
+    assert not Notification.objects.exists()  # nothing was sent, nothing is recorded
+
+    monkeypatch.setattr(FailingBackend, "refuse", set())  # the server is back
+    relay_all()
+    assert recipients() == to(cast.owner, cast.agent)
+    assert WebhookDelivery.objects.filter(event=event).count() == 1
+
+
+def test_after_the_last_attempt_failures_are_recorded_and_the_event_let_go(
+    settings: Any, monkeypatch: Any
+) -> None:
+    settings.EMAIL_BACKEND = BACKEND
+    monkeypatch.setattr(FailingBackend, "refuse", None)
+    cast = make_cast()
+    raise_dispute(cast)
+    OutboxEvent.objects.update(attempts=notifications.MAX_SEND_ATTEMPTS - 1)
+    assert relay.relay_pending().relayed == 1
+    rows = Notification.objects.all()
+    assert {r.status for r in rows} == {"failed"} and len(rows) == 2
+    assert all("mail server unavailable" in r.error for r in rows)
+
+
+def test_one_refused_address_does_not_hold_back_the_others(settings: Any, monkeypatch: Any) -> None:
+    settings.EMAIL_BACKEND = BACKEND
+    cast = make_cast()
+    monkeypatch.setattr(FailingBackend, "refuse", {cast.agent.email})
+    raise_dispute(cast)
+    assert relay.relay_pending().relayed == 1
+    assert recipients() == to(cast.owner)
+    statuses = {n.user_id: n.status for n in Notification.objects.all()}
+    assert statuses == {cast.owner.pk: "sent", cast.agent.pk: "failed"}
+
+
+# --- The message itself -------------------------------------------------------------------------
+
+
+def test_every_email_has_text_and_html_and_escapes_what_people_typed(settings: Any) -> None:
+    settings.STOREFRONT_DISPUTE_URL = "https://shop.example/disputes/{id}"
+    cast = make_cast()
+    cast.owner.first_name = "<script>alert('owner')</script>"
+    cast.owner.save()
+    cast.shop.name = "Petals\r\nBcc: victim@example.com"
+    cast.shop.save()
+    d = raise_dispute(cast, description='<img src=x onerror="alert(1)"> & it broke')
+    relay_all()
+    message = next(m for m in mail.outbox if m.to == [cast.owner.email])
+    html, mimetype = message.alternatives[0]
+    assert mimetype == "text/html"
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert "<img" not in html and "&lt;img src=x" in html and "&amp; it broke" in html
+    assert f"https://shop.example/disputes/{d.pk}" in html
+    # Plain text is not HTML: what the buyer typed reads as typed.
+    assert '<img src=x onerror="alert(1)"> & it broke' in message.body
+    assert f"https://shop.example/disputes/{d.pk}" in message.body
+    assert "\n" not in message.subject and "\r" not in message.subject
+    assert message.extra_headers["Auto-Submitted"] == "auto-generated"
+    message.message()  # builds without a header error
+
+
+def test_every_kind_renders_for_every_party() -> None:
+    """Each template pair exists and renders for the buyer and the shop."""
+    sc = dispute_in("awaiting_fulfilment", remedy="full_refund")
+    entry = AuditEntry.objects.filter(dispute_id=sc.id).last()
+    assert entry is not None
+    for kind in set(notifications.KINDS.values()):
+        for party, user in (("buyer", sc["buyer"]), ("seller", sc["owner"])):
+            person = notifications.Recipient(user, party)
+            message = notifications.build_message(kind, person, entry, sc.dispute, "e")
+            assert message.subject and "order" in message.subject
+            assert message.body.startswith("Hello ")
+            assert sc.cast.order.external_id in message.body
+            assert "{{" not in message.body and "{%" not in message.body
+            assert message.alternatives[0][0].startswith("<!DOCTYPE html>")
