@@ -207,6 +207,7 @@ def test_an_endpoint_that_keeps_failing_is_disabled_and_its_owner_told(
     hook.status = 503
     sc, endpoint = escalated_scenario(hook)  # two events: two deliveries
     relay.relay_pending()
+    mail.outbox.clear()  # the parties' emails about those events
     deliveries = list(WebhookDelivery.objects.filter(endpoint=endpoint))
     assert len(deliveries) == 2
     with django_capture_on_commit_callbacks(execute=True):
