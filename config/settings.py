@@ -80,7 +80,8 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # Django's admin as the mediator console: mediators and superusers only.
+    "mediation.console_app.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -411,6 +412,19 @@ MEDIATION_APPEAL_WINDOW = timedelta(days=env_int("APPEAL_WINDOW_DAYS", 10))
 MEDIATION_MAX_COUNTER_ROUNDS = env_int("MAX_COUNTER_ROUNDS", 3)
 # Idempotency records are kept this long; a replay after that runs again.
 MEDIATION_IDEMPOTENCY_TTL = timedelta(hours=env_int("IDEMPOTENCY_TTL_HOURS", 24))
+
+# --- Party history in the mediator console --------------------------------------------------
+# A buyer is flagged as a possible serial claimant once they have SERIAL_CLAIMANT_MIN_DISPUTES
+# disputes and either their share of disputed orders is above the marketplace's share times
+# SERIAL_CLAIMANT_RATE_FACTOR, or their win rate above the marketplace's times
+# SERIAL_CLAIMANT_WIN_RATE_FACTOR. A shop likewise as a possible problem seller (PROBLEM_SELLER_*,
+# the win rate being the buyers' against the shop).
+SERIAL_CLAIMANT_MIN_DISPUTES = env_int("SERIAL_CLAIMANT_MIN_DISPUTES", 3)
+SERIAL_CLAIMANT_RATE_FACTOR = float(env("SERIAL_CLAIMANT_RATE_FACTOR", "3"))
+SERIAL_CLAIMANT_WIN_RATE_FACTOR = float(env("SERIAL_CLAIMANT_WIN_RATE_FACTOR", "1.5"))
+PROBLEM_SELLER_MIN_DISPUTES = env_int("PROBLEM_SELLER_MIN_DISPUTES", 5)
+PROBLEM_SELLER_RATE_FACTOR = float(env("PROBLEM_SELLER_RATE_FACTOR", "3"))
+PROBLEM_SELLER_LOSS_RATE_FACTOR = float(env("PROBLEM_SELLER_LOSS_RATE_FACTOR", "1.5"))
 
 LOGGING = {
     "version": 1,

@@ -10,37 +10,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
-from django.http import HttpRequest
-from django.utils.html import format_html
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import F
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
-from mediation.actors import mediator_profile
-from mediation.audit import verify
+from mediation import console
+from mediation.console_site import may_use_console
+from mediation.errors import DomainError
 from mediation.models import (
     AuditEntry,
     DeadlinePolicy,
     Dispute,
     Feedback,
-    Fulfilment,
     IntegrationAccount,
     MediatorProfile,
-    Message,
-    Offer,
     Order,
     OrderItem,
-    Ruling,
     Shop,
     ShopMember,
     ShopPolicy,
+    State,
 )
 from mediation.money import format_money
 from mediation.selectors import overdue_filter
+from workflows.transitions import allowed_actions
 
 
 def _is_mediator(request: HttpRequest) -> bool:
-    return request.user.is_active and (
-        request.user.is_superuser or mediator_profile(request.user) is not None
-    )
+    return may_use_console(request.user)
 
 
 class MediatorReadable(admin.ModelAdmin):
@@ -110,48 +116,6 @@ class OrderAdmin(MediatorReadable):
         return format_money(obj.refunded_total, obj.currency)
 
 
-class OfferInline(ReadOnlyInline):
-    model = Offer
-    fields = readonly_fields = ("side", "author", "kind", "amount", "status", "note", "created_at")
-
-
-class RulingInline(ReadOnlyInline):
-    model = Ruling
-    fields = readonly_fields = (
-        "kind",
-        "amount",
-        "funded_by",
-        "status",
-        "proposer",
-        "approver",
-        "rationale",
-    )
-
-
-class MessageInline(ReadOnlyInline):
-    model = Message
-    fields = readonly_fields = (
-        "author",
-        "author_role",
-        "internal",
-        "body",
-        "reported",
-        "created_at",
-    )
-
-
-class FulfilmentInline(ReadOnlyInline):
-    model = Fulfilment
-    fields = readonly_fields = (
-        "kind",
-        "amount",
-        "reference",
-        "carrier",
-        "tracking_number",
-        "recorded_by",
-    )
-
-
 class OverdueFilter(admin.SimpleListFilter):
     """Past its deadline (the API's ``overdue`` filter); the sweeper moves or flags these."""
 
@@ -169,38 +133,79 @@ class OverdueFilter(admin.SimpleListFilter):
         return queryset
 
 
+class AssignmentFilter(admin.SimpleListFilter):
+    """``?assigned=me``: cases I hold; ``?assigned=none``: the platform's queue, unassigned."""
+
+    title = "assignment"
+    parameter_name = "assigned"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("me", "Assigned to me"), ("none", "Unassigned")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "me":
+            return queryset.filter(assigned_to_id=request.user.pk)
+        if self.value() == "none":
+            return queryset.filter(assigned_to__isnull=True, state=State.ESCALATED)
+        return queryset
+
+
+class ApprovalFilter(admin.SimpleListFilter):
+    """``?approval=mine``: rulings pending approval that I may approve (not mine, within my
+    authority), by the rule the approve action itself checks."""
+
+    title = "approvals"
+    parameter_name = "approval"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("mine", "Waiting for my approval")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "mine":
+            condition = console.awaiting_approval_by(request.user)
+            return queryset.none() if condition is None else queryset.filter(condition)
+        return queryset
+
+
 @admin.register(Dispute)
 class DisputeAdmin(MediatorReadable):
-    list_display = ["id", "reason", "shop", "requested", "state", "respond_by", "assigned_to"]
-    list_filter = ["state", OverdueFilter, "reason", "shop"]
-    search_fields = ["order__external_id", "buyer__username", "shop__name"]
-    list_select_related = ["shop", "order", "assigned_to"]
-    ordering = ["respond_by"]
-    inlines = [OfferInline, RulingInline, MessageInline, FulfilmentInline]
-    # Everything is read-only here: changes go through the lifecycle services.
-    readonly_fields = [
-        "order",
-        "buyer",
-        "shop",
+    """The work queue (changelist) and the case view (change view), read-only: every
+    change is a button that calls a lifecycle service (``console.ACTIONS``)."""
+
+    list_display = [
+        "case",
         "reason",
-        "requested_outcome",
-        "requested_amount",
-        "description",
+        "shop",
+        "buyer_name",
+        "requested",
         "state",
-        "respond_by",
-        "escalation_reason",
-        "assigned_to",
-        "required_tier",
-        "outcome",
-        "policy_version",
-        "agreed_kind",
-        "agreed_amount",
-        "funded_by",
-        "delivered_amount",
-        "version",
-        "audit_chain",
+        "deadline",
+        "assignee",
     ]
-    exclude = ["items"]
+    list_display_links = ["case"]
+    list_filter = [
+        "state",
+        OverdueFilter,
+        AssignmentFilter,
+        ApprovalFilter,
+        "reason",
+        "shop",
+    ]
+    search_fields = [
+        "order__external_id",
+        "buyer__username",
+        "buyer__email",
+        "buyer__first_name",
+        "buyer__last_name",
+        "shop__name",
+        "shop__slug",
+    ]
+    search_help_text = "Order id, buyer (user name, name or email) or shop."
+    list_select_related = ["shop", "order", "buyer", "assigned_to"]
+    # The nearest deadline first; disputes without one (closed) last.
+    ordering = [F("respond_by").asc(nulls_last=True), "id"]
+    actions = None
+    list_per_page = 50
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -211,18 +216,114 @@ class DisputeAdmin(MediatorReadable):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.display(description="Requested")
+    # --- Queue columns
+
+    @admin.display(description="Case", ordering="id")
+    def case(self, obj: Dispute) -> str:
+        return f"#{obj.pk} · {obj.order.external_id}"
+
+    @admin.display(description="Buyer", ordering="buyer__username")
+    def buyer_name(self, obj: Dispute) -> str:
+        return obj.buyer.get_username()
+
+    @admin.display(description="Requested", ordering="requested_amount")
     def requested(self, obj: Dispute) -> str:
         return format_money(obj.requested_amount, obj.order.currency)
 
-    @admin.display(description="Audit chain")
-    def audit_chain(self, obj: Dispute) -> str:
-        result = verify(obj)
-        if result.verified:
-            return f"verified ({result.entries} entries)"
-        return format_html(
-            "<strong>broken at entry {}</strong>: {}", result.broken_at, result.problem
+    @admin.display(description="Time left", ordering=F("respond_by").asc(nulls_last=True))
+    def deadline(self, obj: Dispute) -> str:
+        return console.time_left(obj)
+
+    @admin.display(description="Assignee", ordering="assigned_to__username")
+    def assignee(self, obj: Dispute) -> str:
+        return obj.assigned_to.get_username() if obj.assigned_to else "-"
+
+    # --- The case view and its actions
+
+    def get_urls(self) -> list[Any]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/act/<slug:action>/",
+                self.admin_site.admin_view(self.act_view),
+                name="{}_{}_act".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The case: everything about the dispute on one page, and the allowed actions."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET"])
+        dispute = console.load_case(object_id, request.user)
+        if dispute is None:
+            raise Http404("No such dispute.")
+        allowed = allowed_actions(dispute, request.user)
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": f"Dispute #{dispute.pk} · {dispute.order.external_id}",
+            "subtitle": None,
+            "actions_meta": console.ACTIONS,
+            **console.case_context(dispute, request.user, allowed=allowed),
+            **(extra_context or {}),
+        }
+        return TemplateResponse(request, "admin/mediation/dispute/case.html", context)
+
+    def act_view(self, request: HttpRequest, object_id: str, action: str) -> HttpResponse:
+        """POST only (CSRF-protected by the admin): one action, by the service the API uses.
+        A refusal of the service is a message on the case, never an error page."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        spec = console.ACTIONS.get(action)
+        pk = _pk(object_id)
+        dispute = (
+            None if pk is None else Dispute.objects.select_related("order").filter(pk=pk).first()
         )
+        if spec is None or dispute is None:
+            raise Http404("No such dispute or action.")
+        back = reverse("admin:mediation_dispute_change", args=[dispute.pk])
+        form = spec.form(request.POST, currency=dispute.order.currency)
+        if not form.is_valid():
+            problems = "; ".join(
+                f"{_field_label(form, name)}{' '.join(str(e) for e in errors)}"
+                for name, errors in form.errors.items()
+            )
+            messages.error(request, f"{spec.label}: {problems}")
+            return HttpResponseRedirect(back)
+        try:
+            text = spec.run(dispute, request.user, form.cleaned_data, form)
+        except console.WaitingForApproval as waiting:
+            messages.warning(request, str(waiting))
+        except DomainError as exc:
+            messages.error(request, f"{spec.label} refused: {exc}")
+        else:
+            messages.success(request, text)
+        return HttpResponseRedirect(back)
+
+
+def _field_label(form: Any, name: str) -> str:
+    field = form.fields.get(name)
+    if field is None:  # errors of the whole form
+        return ""
+    return f"{field.label or name.replace('_', ' ').capitalize()}: "
+
+
+def _pk(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 @admin.register(AuditEntry)

@@ -1,4 +1,4 @@
-"""The mediator console: mediators can look at every dispute; nobody edits state there."""
+"""Who may use the mediator console, and what nobody may do in it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from typing import Any
 
 from django.test import Client
 
-from mediation.models import AuditEntry, Dispute
+from mediation.models import AuditEntry, Dispute, MediatorProfile
+from tests.console.helpers import QUEUE, browser, case_page, case_url
+from tests.factories import MediatorProfileFactory, UserFactory
+from tests.scenarios import dispute_in
 
 
 def test_mediator_sees_the_queue_and_a_case(demo: dict[str, Any]) -> None:
@@ -40,3 +43,87 @@ def test_parties_cannot_use_the_console(demo: dict[str, Any]) -> None:
     client.force_login(demo["petals_owner"])
     r = client.get("/admin/mediation/dispute/")
     assert r.status_code == 302 and "/admin/login/" in r["Location"]
+
+
+def test_access_is_for_mediators_and_superusers(db: Any) -> None:
+    sc = dispute_in("escalated")
+    url = case_url(sc.dispute)
+    # Anonymous: the login page.
+    r = browser(None).get(QUEUE)
+    assert r.status_code == 302 and "/admin/login/" in r["Location"]
+    # Parties, the platform and staff without a mediator profile are not mediators.
+    staff_only = UserFactory(username="staff_only", is_staff=True)
+    for user in (sc["buyer"], sc["owner"], sc["platform"], staff_only):
+        client = browser(user)
+        for path in (QUEUE, url):
+            r = client.get(path)
+            assert r.status_code == 302 and "/admin/login/" in r["Location"], (user, path)
+    # A mediator without the staff flag is let in: the profile decides.
+    plain = MediatorProfileFactory(user__username="plain_mediator", user__is_staff=False).user
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    for user in (sc["mediator_agent"], plain, superuser):
+        client = browser(user)
+        assert client.get(QUEUE).status_code == 200
+        assert client.get(url).status_code == 200
+    # An inactive profile closes the console again.
+    MediatorProfile.objects.filter(user=plain).update(active=False)
+    plain.refresh_from_db()
+    r = browser(plain).get(QUEUE)
+    assert r.status_code == 302
+
+
+def test_the_login_form_lets_mediators_in_and_parties_not(db: Any) -> None:
+    sc = dispute_in("escalated")
+    for user, allowed in ((sc["mediator_agent"], True), (sc["buyer"], False)):
+        user.set_password("pass-for-console-1")
+        user.save()
+        client = Client()
+        r = client.post(
+            "/admin/login/?next=/admin/",
+            {"username": user.get_username(), "password": "pass-for-console-1"},
+        )
+        if allowed:
+            assert r.status_code == 302 and r["Location"] == "/admin/"
+        else:
+            assert r.status_code == 200 and "_auth_user_id" not in client.session
+
+
+def test_audit_entries_are_read_only_even_for_superusers(db: Any) -> None:
+    sc = dispute_in("under_review")
+    entry = AuditEntry.objects.filter(dispute=sc.dispute).first()
+    assert entry is not None
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    for user in (superuser, sc["mediator_lead"]):
+        client = browser(user)
+        assert client.get("/admin/mediation/auditentry/").status_code == 200
+        assert client.get("/admin/mediation/auditentry/add/").status_code == 403
+        change = f"/admin/mediation/auditentry/{entry.pk}/change/"
+        r = client.get(change)
+        assert r.status_code == 200 and 'name="payload"' not in r.content.decode()
+        r = client.post(change, {"action": "x", "payload": "{}"})
+        assert r.status_code == 403
+        r = client.post(f"/admin/mediation/auditentry/{entry.pk}/delete/", {"post": "yes"})
+        assert r.status_code == 403
+        r = client.post(
+            "/admin/mediation/auditentry/",
+            {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
+        )
+        assert AuditEntry.objects.filter(pk=entry.pk).exists()
+    entry.refresh_from_db()
+    assert entry.action == "raise"
+
+
+def test_disputes_cannot_be_added_changed_or_deleted_from_the_console(db: Any) -> None:
+    sc = dispute_in("under_review")
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    for user in (superuser, sc["mediator_lead"]):
+        client = browser(user)
+        assert client.get(f"{QUEUE}add/").status_code == 403
+        r = client.post(case_url(sc.dispute), {"state": "closed", "outcome": "agreement"})
+        assert r.status_code == 405
+        assert client.post(f"{QUEUE}{sc.id}/delete/", {"post": "yes"}).status_code == 403
+        body = client.get(QUEUE).content.decode()
+        assert "delete_selected" not in body and 'name="action"' not in body
+        assert 'name="state"' not in case_page(client, sc.dispute)
+    sc.refresh()
+    assert sc.dispute.state == "under_review"

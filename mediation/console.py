@@ -1,0 +1,376 @@
+"""What the mediator console shows and does, apart from the admin's plumbing.
+
+- :func:`time_left` and :func:`humanize`: the queue's deadline column.
+- :func:`awaiting_approval_by`: the "waiting for my approval" filter, the same rule as
+  ``check_decide_ruling`` (a pending ruling, not proposed by me, within my authority).
+- :func:`load_case` and :func:`case_context`: the case view, loaded in a fixed number of
+  queries whatever the size of the case.
+- :data:`ACTIONS`: each console button, the action of ``allowed_actions`` it needs, its
+  form, and the call of the same service the API calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+from mediation import console_forms as cf
+from mediation.actors import mediator_profile
+from mediation.audit import verify_entries
+from mediation.errors import Conflict
+from mediation.models import (
+    Dispute,
+    Evidence,
+    Fulfilment,
+    MediatorProfile,
+    Message,
+    Offer,
+    Ruling,
+    RulingStatus,
+    State,
+    Tier,
+)
+from mediation.money import format_money
+from mediation.party_history import party_history
+from mediation.selectors import DEADLINE_STATES, attach_membership, audit_entries, with_membership
+
+# Evidence types a browser draws in an <img>; HEIC and PDFs are offered as links.
+THUMBNAIL_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+
+# --- The queue --------------------------------------------------------------------------------
+
+
+def humanize(delta: timedelta) -> str:
+    """``3 h 12 min``, ``2 d 5 h``, ``12 min``, ``< 1 min``."""
+    minutes = int(delta.total_seconds() // 60)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h" if hours else f"{days} d"
+    if hours:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    return f"{minutes} min" if minutes else "< 1 min"
+
+
+def time_left(dispute: Dispute, now: datetime | None = None) -> str | SafeString:
+    if dispute.respond_by is None or dispute.state not in DEADLINE_STATES:
+        return "-"
+    delta = dispute.respond_by - (now or timezone.now())
+    if delta.total_seconds() <= 0:
+        return format_html(
+            '<span class="console-overdue" style="color:#ba2121;font-weight:bold">'
+            "overdue {}</span>",
+            humanize(-delta),
+        )
+    return humanize(delta)
+
+
+def awaiting_approval_by(user: Any) -> Q | None:
+    """Disputes whose pending ruling ``user`` may approve (None: not a mediator).
+
+    The rule of ``workflows.transitions.check_decide_ruling``, as a query: the dispute is
+    pending approval, its ruling was proposed by someone else, and the amount is within
+    the mediator's authority in the order's currency (a lead has no limit; a currency not
+    in the authority is a limit of 0).
+    """
+    profile = mediator_profile(user)
+    if profile is None:
+        return None
+    rulings = Ruling.objects.filter(
+        dispute_id=OuterRef("pk"), status=RulingStatus.PENDING_APPROVAL
+    ).exclude(proposer_id=user.pk)
+    if profile.tier != Tier.LEAD:
+        covered = Q(amount__lte=0)
+        for currency, limit in (profile.authority or {}).items():
+            covered |= Q(dispute__order__currency=currency, amount__lte=int(limit))
+        rulings = rulings.filter(covered)
+    return Q(state=State.PENDING_APPROVAL) & Q(Exists(rulings))
+
+
+# --- The case view ----------------------------------------------------------------------------
+
+
+def case_queryset(user: Any) -> QuerySet[Dispute]:
+    """Every dispute (mediators and superusers see all), with everything the case shows."""
+    qs = Dispute.objects.select_related(
+        "order", "shop", "buyer", "assigned_to", "policy_version"
+    ).prefetch_related(
+        "items",
+        "order__items",
+        Prefetch("offers", queryset=Offer.objects.select_related("author", "approved_by")),
+        Prefetch(
+            "rulings",
+            queryset=Ruling.objects.select_related(
+                "proposer__mediator_profile", "approver__mediator_profile"
+            ),
+        ),
+        Prefetch("messages", queryset=Message.objects.select_related("author", "reported_by")),
+        Prefetch("fulfilments", queryset=Fulfilment.objects.select_related("recorded_by")),
+        Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
+    )
+    return with_membership(qs, user)
+
+
+def load_case(object_id: Any, user: Any) -> Dispute | None:
+    try:
+        dispute = case_queryset(user).get(pk=int(object_id))
+    except (Dispute.DoesNotExist, TypeError, ValueError):
+        return None
+    return attach_membership(dispute, user)
+
+
+def evidence_url(item: Evidence) -> str:
+    return reverse(
+        "api:evidence-download", kwargs={"dispute_id": item.dispute_id, "evidence_id": item.pk}
+    )
+
+
+def _mediator_choices(user: Any) -> list[tuple[str, str]]:
+    profiles = MediatorProfile.objects.filter(active=True).select_related("user")
+    return [
+        (str(p.user_id), f"{p.user.get_username()} ({p.tier})")
+        for p in profiles.order_by("user__username")
+        if p.user_id != user.pk
+    ]
+
+
+def case_context(dispute: Dispute, user: Any, *, allowed: list[str]) -> dict[str, Any]:
+    """Everything the case view shows, for ``user`` (a mediator or a superuser)."""
+    from workflows.timeline import summarize
+    from workflows.transitions import pending_ruling
+
+    now = timezone.now()
+    currency = dispute.order.currency
+    entries = audit_entries(dispute)
+    verification = verify_entries(dispute, entries)
+    timeline = [
+        {
+            "entry": e,
+            "summary": summarize(e.action, e.payload, currency, e.actor_display),
+            "internal": e.visibility == "mediators",
+        }
+        for e in entries
+    ]
+    evidence = [
+        {
+            "item": item,
+            "url": evidence_url(item),
+            "thumbnail": item.content_type in THUMBNAIL_TYPES,
+        }
+        for item in dispute.evidence.all()
+    ]
+    profile = mediator_profile(user)
+    is_lead = profile is not None and profile.tier == Tier.LEAD
+    action_forms = []
+    for name, action in ACTIONS.items():
+        if not action.allowed(allowed, profile):
+            continue
+        kwargs: dict[str, Any] = {"currency": currency}
+        label = action.label
+        if name == "assign":
+            if is_lead:
+                kwargs["mediators"] = _mediator_choices(user)
+            else:
+                label = "Assign to me"
+        initial = (
+            {"audit_seq": dispute.audit_seq} if name == "note" else {"version": dispute.version}
+        )
+        form = action.form(initial=initial, auto_id=f"id_{name}_%s", **kwargs)
+        if name == "assign" and not is_lead:
+            del form.fields["mediator"]
+        action_forms.append(
+            {
+                "name": name,
+                "label": label,
+                "form": form,
+                "url": reverse("admin:mediation_dispute_act", args=[dispute.pk, name]),
+            }
+        )
+    return {
+        "dispute": dispute,
+        "order": dispute.order,
+        "currency": currency,
+        "order_items": list(dispute.order.items.all()),
+        "disputed_items": {i.pk for i in dispute.items.all()},
+        "time_left": time_left(dispute, now),
+        "messages_": list(dispute.messages.all()),
+        "offers": list(dispute.offers.all()),
+        "rulings": list(dispute.rulings.all()),
+        "pending_ruling": pending_ruling(dispute),
+        "fulfilments": list(dispute.fulfilments.all()),
+        "evidence": evidence,
+        "timeline": timeline,
+        "verification": verification,
+        "history": party_history(dispute),
+        "allowed_actions": allowed,
+        "is_mediator": profile is not None,
+        "action_forms": action_forms,
+        "is_lead": is_lead,
+        "authority": (
+            None
+            if profile is None
+            else "no limit"
+            if profile.authority_for(currency) is None
+            else format_money(profile.authority_for(currency) or 0, currency)
+        ),
+    }
+
+
+# --- Actions ----------------------------------------------------------------------------------
+
+
+def _assign(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
+    from workflows import transitions as t
+
+    mediator: Any = (data.get("mediator") or "").strip() or None
+    if mediator is not None and mediator.isdigit():
+        mediator = int(mediator)
+    result = t.assign(
+        dispute_id=d.pk, actor=user, mediator=mediator, expected_version=data["version"]
+    )
+    who = result.dispute.assigned_to.get_username() if result.dispute.assigned_to else "?"
+    return f"Assigned to {who}; the dispute is {result.dispute.get_state_display().lower()}."
+
+
+def _request_info(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
+    from workflows import transitions as t
+
+    result = t.request_info(
+        dispute_id=d.pk,
+        actor=user,
+        party=data["party"],
+        question=data["question"],
+        respond_by=data.get("respond_by"),
+        expected_version=data["version"],
+    )
+    by = result.dispute.respond_by
+    return f"Asked the {data['party']}; the answer is due by {by:%Y-%m-%d %H:%M} UTC."
+
+
+def _rule(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
+    from workflows import transitions as t
+
+    result = t.rule(
+        dispute_id=d.pk,
+        actor=user,
+        kind=data["kind"],
+        amount=form.minor_amount(),
+        funded_by=data["funded_by"],
+        rationale=data["rationale"],
+        expected_version=data["version"],
+    )
+    ruling = result.created
+    text = f"{ruling.get_kind_display()} {format_money(ruling.amount, d.order.currency)}"
+    if result.waiting_for_approval:
+        raise WaitingForApproval(
+            f"The ruling ({text}) is beyond your authority: the dispute is now pending "
+            "approval and waits for a second mediator whose authority covers it."
+        )
+    return f"Ruled: {text}. The dispute is {result.dispute.get_state_display().lower()}."
+
+
+def _approve(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
+    from workflows import transitions as t
+
+    result = t.approve_ruling(
+        dispute_id=d.pk, actor=user, note=data.get("note", ""), expected_version=data["version"]
+    )
+    return f"Ruling approved. The dispute is {result.dispute.get_state_display().lower()}."
+
+
+def _reject(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
+    from workflows import transitions as t
+
+    t.reject_ruling(
+        dispute_id=d.pk, actor=user, note=data.get("note", ""), expected_version=data["version"]
+    )
+    return "Ruling rejected; the case is back under review."
+
+
+def _fulfil(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
+    from workflows import transitions as t
+
+    result = t.fulfil(
+        dispute_id=d.pk,
+        actor=user,
+        kind=data["kind"],
+        amount=form.minor_amount() or 0,
+        reference=data.get("reference", ""),
+        carrier=data.get("carrier", ""),
+        tracking_number=data.get("tracking_number", ""),
+        expected_version=data["version"],
+    )
+    return f"Fulfilment recorded. The dispute is {result.dispute.get_state_display().lower()}."
+
+
+def _note(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
+    from workflows import conversation
+
+    with transaction.atomic():
+        # A note does not change the dispute's version; its audit sequence tells a second
+        # submit of the same form (or a note written meanwhile) apart.
+        seq = (
+            Dispute.objects.select_for_update().filter(pk=d.pk).values_list("audit_seq", flat=True)
+        )
+        if seq.first() != data["audit_seq"]:
+            raise Conflict(
+                "The case changed since you opened it (perhaps this note was already "
+                "added): read it again and retry.",
+                code="version_conflict",
+            )
+        conversation.post_message(dispute_id=d.pk, actor=user, body=data["body"], internal=True)
+    return "Internal note added."
+
+
+class WaitingForApproval(Exception):
+    """Not a refusal: the service accepted the ruling, and it waits for a second mediator."""
+
+
+@dataclass(frozen=True)
+class Action:
+    label: str
+    form: type[cf.ConsoleForm]
+    run: Callable[[Dispute, Any, dict[str, Any], Any], str]
+    # The name in allowed_actions that offers this button; None: any mediator (notes).
+    needs: str | None
+
+    def allowed(self, allowed: list[str], profile: MediatorProfile | None) -> bool:
+        if self.needs is None:
+            return profile is not None
+        return self.needs in allowed
+
+
+ACTIONS: dict[str, Action] = {
+    "assign": Action("Assign", cf.AssignForm, _assign, "assign"),
+    "request-info": Action(
+        "Request information", cf.RequestInfoForm, _request_info, "request-info"
+    ),
+    "rule": Action("Rule", cf.RuleForm, _rule, "rule"),
+    "approve-ruling": Action("Approve ruling", cf.DecideRulingForm, _approve, "approve-ruling"),
+    "reject-ruling": Action("Reject ruling", cf.DecideRulingForm, _reject, "reject-ruling"),
+    "fulfil": Action("Record fulfilment", cf.FulfilForm, _fulfil, "fulfil"),
+    "note": Action("Add internal note", cf.NoteForm, _note, None),
+}
+
+
+__all__ = [
+    "ACTIONS",
+    "Action",
+    "WaitingForApproval",
+    "awaiting_approval_by",
+    "case_context",
+    "case_queryset",
+    "humanize",
+    "load_case",
+    "time_left",
+]

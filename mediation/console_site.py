@@ -1,0 +1,48 @@
+"""The admin site as the mediator console: open to mediators and superusers only.
+
+Django's admin lets in ``is_staff`` users; the console lets in the people DESIGN §2 names:
+users with an active mediator profile, and superusers (who manage the reference data).
+A staff flag alone opens nothing. Installed in place of ``django.contrib.admin`` through
+``mediation.console_app.ConsoleAdminConfig``, so ``admin.site`` and ``@admin.register``
+work unchanged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.admin.forms import AdminAuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+
+from mediation.actors import mediator_profile
+
+
+def may_use_console(user: Any) -> bool:
+    """Active users with an active mediator profile, and active superusers."""
+    if not getattr(user, "is_active", False) or not getattr(user, "is_authenticated", False):
+        return False
+    return bool(user.is_superuser) or mediator_profile(user) is not None
+
+
+class ConsoleLoginForm(AdminAuthenticationForm):
+    def confirm_login_allowed(self, user: Any) -> None:
+        AuthenticationForm.confirm_login_allowed(self, user)
+        if not may_use_console(user):
+            raise ValidationError(
+                self.error_messages["invalid_login"],
+                code="invalid_login",
+                params={"username": self.username_field.verbose_name},
+            )
+
+
+class ConsoleSite(admin.AdminSite):
+    site_header = "Dispute mediation console"
+    site_title = "Mediation console"
+    index_title = "Work queue and reference data"
+    login_form = ConsoleLoginForm
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return may_use_console(request.user)

@@ -1,0 +1,153 @@
+"""Party history for the mediator console: the buyer's and the shop's earlier disputes, and
+flags for serial claimants and problem sellers.
+
+The rates are compared with the marketplace's norm, computed with two aggregate queries
+(orders, disputes) for the whole marketplace, the buyer and the shop at once:
+
+- dispute rate: orders with at least one dispute / orders;
+- win rate: disputes the buyer won (ruled for the buyer, ruled partially, or settled by
+  agreement) / disputes decided (those outcomes, ruled for the seller, or lapsed; a
+  withdrawal decides nothing).
+
+Thresholds are settings (``SERIAL_CLAIMANT_*``, ``PROBLEM_SELLER_*``); a flag needs a
+minimum number of disputes, so one unlucky order never flags anyone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Count, Q
+
+from mediation.models import Dispute, Order, Outcome, State
+
+WON = (Outcome.RULED_FOR_BUYER, Outcome.RULED_PARTIAL, Outcome.AGREEMENT)
+DECIDED = (*WON, Outcome.RULED_FOR_SELLER, Outcome.LAPSED)
+HISTORY_LIMIT = 20
+
+
+@dataclass(frozen=True)
+class Rates:
+    orders: int
+    disputed_orders: int
+    disputes: int
+    decided: int
+    won: int
+
+    @property
+    def dispute_rate(self) -> float | None:
+        return self.disputed_orders / self.orders if self.orders else None
+
+    @property
+    def win_rate(self) -> float | None:
+        return self.won / self.decided if self.decided else None
+
+
+@dataclass
+class PartyHistory:
+    marketplace: Rates
+    buyer: Rates
+    shop: Rates
+    buyer_disputes: list[Dispute] = field(default_factory=list)
+    shop_disputes: list[Dispute] = field(default_factory=list)
+    buyer_flags: list[str] = field(default_factory=list)
+    shop_flags: list[str] = field(default_factory=list)
+
+
+def _percent(rate: float | None) -> str:
+    return "-" if rate is None else f"{rate * 100:.0f}%"
+
+
+def _rates(orders: dict[str, int], disputes: dict[str, int], key: str) -> Rates:
+    return Rates(
+        orders=orders[key],
+        disputed_orders=disputes[f"{key}_orders"],
+        disputes=disputes[key],
+        decided=disputes[f"{key}_decided"],
+        won=disputes[f"{key}_won"],
+    )
+
+
+def _flags(
+    rates: Rates,
+    norm: Rates,
+    *,
+    minimum: int,
+    rate_factor: float,
+    win_factor: float,
+    who: str,
+    win_words: str,
+) -> list[str]:
+    if rates.disputes < minimum:
+        return []
+    flags = []
+    rate, norm_rate = rates.dispute_rate, norm.dispute_rate
+    if rate is not None and norm_rate is not None and rate > norm_rate * rate_factor:
+        flags.append(
+            f"{who} disputed {rates.disputed_orders} of {rates.orders} orders "
+            f"({_percent(rate)}); the marketplace norm is {_percent(norm_rate)} "
+            f"(flagged above {rate_factor:g}x the norm)."
+        )
+    win, norm_win = rates.win_rate, norm.win_rate
+    if win is not None and norm_win is not None and win > norm_win * win_factor:
+        flags.append(
+            f"{win_words} {rates.won} of {rates.decided} decided disputes ({_percent(win)}); "
+            f"the marketplace norm is {_percent(norm_win)} "
+            f"(flagged above {win_factor:g}x the norm)."
+        )
+    return flags
+
+
+def party_history(dispute: Dispute, *, limit: int = HISTORY_LIMIT) -> PartyHistory:
+    """The buyer's and the shop's other disputes (newest first) and the flags: four queries."""
+    buyer_q = Q(buyer_id=dispute.buyer_id)
+    shop_q = Q(shop_id=dispute.shop_id)
+    orders = Order.objects.aggregate(
+        all=Count("id"),
+        buyer=Count("id", filter=buyer_q),
+        shop=Count("id", filter=shop_q),
+    )
+    decided = Q(state=State.CLOSED, outcome__in=DECIDED)
+    won = Q(state=State.CLOSED, outcome__in=WON)
+    counts: dict[str, Any] = {}
+    for key, scope in (("all", Q()), ("buyer", buyer_q), ("shop", shop_q)):
+        counts[key] = Count("id", filter=scope) if scope else Count("id")
+        counts[f"{key}_orders"] = Count("order_id", filter=scope, distinct=True)
+        counts[f"{key}_decided"] = Count("id", filter=scope & decided)
+        counts[f"{key}_won"] = Count("id", filter=scope & won)
+    disputes = Dispute.objects.aggregate(**counts)
+    norm = _rates(orders, disputes, "all")
+    buyer = _rates(orders, disputes, "buyer")
+    shop = _rates(orders, disputes, "shop")
+    others = Dispute.objects.exclude(pk=dispute.pk).select_related("order", "shop", "buyer")
+    order_by = ("-created_at", "-id")
+    return PartyHistory(
+        marketplace=norm,
+        buyer=buyer,
+        shop=shop,
+        buyer_disputes=list(others.filter(buyer_q).order_by(*order_by)[:limit]),
+        shop_disputes=list(others.filter(shop_q).order_by(*order_by)[:limit]),
+        buyer_flags=_flags(
+            buyer,
+            norm,
+            minimum=settings.SERIAL_CLAIMANT_MIN_DISPUTES,
+            rate_factor=settings.SERIAL_CLAIMANT_RATE_FACTOR,
+            win_factor=settings.SERIAL_CLAIMANT_WIN_RATE_FACTOR,
+            who="The buyer",
+            win_words="The buyer won",
+        ),
+        shop_flags=_flags(
+            shop,
+            norm,
+            minimum=settings.PROBLEM_SELLER_MIN_DISPUTES,
+            rate_factor=settings.PROBLEM_SELLER_RATE_FACTOR,
+            win_factor=settings.PROBLEM_SELLER_LOSS_RATE_FACTOR,
+            who="Buyers of the shop",
+            win_words="Buyers won against the shop",
+        ),
+    )
+
+
+__all__ = ["PartyHistory", "Rates", "party_history"]
