@@ -236,7 +236,9 @@ def test_download_streams_the_same_bytes_with_attachment_headers(
         assert r["X-Content-Type-Options"] == "nosniff"
         assert r["Content-Security-Policy"] == "default-src 'none'; sandbox"
         assert r["Cache-Control"] == "private, no-store"
-        r.close()
+        # No explicit r.close(): getvalue() consumed the stream through the test client's
+        # wrapper, and a second close() would fire request_finished, whose connection
+        # cleanup closes the test transaction's connection on PostgreSQL.
 
 
 def test_a_file_near_the_limit_goes_up_in_parts(
