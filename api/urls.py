@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import case_file, notifications, views, webhooks
+from api import case_file, notifications, stats, views, webhooks
 
 app_name = "api"
 
@@ -37,6 +37,7 @@ urlpatterns = [
         "disputes/<int:dispute_id>/case-file/", case_file.CaseFileView.as_view(), name="case-file"
     ),
     path("disputes/<int:dispute_id>/feedback/", views.FeedbackView.as_view(), name="feedback"),
+    path("stats/", stats.StatsView.as_view(), name="stats"),
     path(
         "me/notifications/",
         notifications.NotificationPreferenceView.as_view(),

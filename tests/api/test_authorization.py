@@ -23,6 +23,7 @@ role, written from the design:
   an owned shop (403 otherwise; the owner of another shop registers for their own);
 * notification preferences (§6) are the caller's own: everyone signed in reads and changes
   theirs, and only theirs.
+* the statistics (the dashboard's figures) are for mediators: everyone else gets 403.
 
 Each cell is its own test with a fresh state; :func:`test_no_unauthorized_success` walks
 the whole table once more and counts every 2xx the policy does not grant (it must be 0).
@@ -116,6 +117,7 @@ POLICY: dict[str, tuple[int, ...]] = {
     "POST redeliver":           ( 404,  404,  202,  404,  404,  404,  404,  404,  404,  401),
     "GET me/notifications":     ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
     "PATCH me/notifications":   ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
+    "GET stats":                ( 403,  403,  403,  403,  403,  200,  200,  200,  403,  401),
 }
 # fmt: on
 
@@ -396,6 +398,7 @@ ENDPOINTS: dict[str, Endpoint] = {
     "PATCH me/notifications": Endpoint(
         "PATCH", "me/notifications/", _state("awaiting_seller"), _const({"reminders": False})
     ),
+    "GET stats": Endpoint("GET", "stats/", _closed),
 }
 
 
@@ -534,6 +537,9 @@ def check_content(endpoint: str, role: str, ctx: Ctx, body: Any) -> None:
         assert body["secret"].startswith("whsec_")
     elif endpoint == "GET webhook deliveries":
         assert ctx.extra["delivery"] in {d["id"] for d in body["results"]}
+    elif endpoint == "GET stats":
+        assert body["totals"]["disputes"] >= 1
+        assert body["totals"]["closed"] >= 1
     elif endpoint == "POST internal note":
         assert body["internal"] is True
         assert Message.objects.filter(dispute_id=ctx.sc.id, internal=True).count() == 2
