@@ -295,7 +295,7 @@ class DisputeAdmin(MediatorReadable):
         back = reverse("admin:mediation_dispute_change", args=[dispute.pk])
         form = spec.form(request.POST, currency=dispute.order.currency)
         if not form.is_valid():
-            problems = "; ".join(
+            problems = " ".join(
                 f"{_field_label(form, name)}{' '.join(str(e) for e in errors)}"
                 for name, errors in form.errors.items()
             )

@@ -1,0 +1,143 @@
+"""The dispute list as a work queue: columns, filters, search, ordering, query count."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from mediation.console import awaiting_approval_by, humanize
+from mediation.models import Dispute
+from tests.console.helpers import QUEUE, browser
+from tests.scenarios import dispute_in, make_cast, make_overdue, raise_dispute
+from workflows.transitions import allowed_actions
+
+
+def _rows(body: str) -> list[int]:
+    """Dispute ids in the order the queue lists them."""
+    return [int(pk) for pk in re.findall(r'href="/admin/mediation/dispute/(\d+)/change/', body)]
+
+
+def test_columns_show_reason_shop_amount_state_time_left_and_assignee(db: Any) -> None:
+    sc = dispute_in("under_review")
+    overdue = dispute_in("escalated", cast=None)
+    make_overdue(overdue.dispute, by=timedelta(hours=2, minutes=5))
+    body = browser(sc["mediator_agent"]).get(QUEUE).content.decode()
+    for header in (
+        "Case",
+        "Reason",
+        "Shop",
+        "Buyer",
+        "Requested",
+        "State",
+        "Time left",
+        "Assignee",
+    ):
+        assert f">{header}<" in body or f">{header}</a>" in body, header
+    assert "Damaged or defective" in body and "Paper Petals" in body
+    assert "250.00 USD" in body  # the requested full refund: 240.00 + 10.00 shipping
+    assert "Under review" in body and sc["mediator_agent"].get_username() in body
+    assert re.search(r'class="console-overdue"[^>]*>overdue 2 h 5 min<', body)
+    assert re.search(r'field-deadline">(1 d 23 h|2 d)<', body)  # the 48 h SLA, not overdue
+
+
+def test_humanized_time() -> None:
+    assert humanize(timedelta(hours=3, minutes=12, seconds=30)) == "3 h 12 min"
+    assert humanize(timedelta(days=2, hours=5)) == "2 d 5 h"
+    assert humanize(timedelta(minutes=7)) == "7 min"
+    assert humanize(timedelta(seconds=20)) == "< 1 min"
+    assert humanize(timedelta(hours=2)) == "2 h"
+
+
+def test_ordered_by_deadline_nulls_last(db: Any) -> None:
+    cast = make_cast()
+    closed = dispute_in("closed", outcome="withdrawn", cast=cast)
+    late = raise_dispute(cast, order=cast.new_order())
+    early = raise_dispute(cast, order=cast.new_order())
+    Dispute.objects.filter(pk=early.pk).update(respond_by=timezone.now() + timedelta(hours=1))
+    Dispute.objects.filter(pk=late.pk).update(respond_by=timezone.now() + timedelta(hours=9))
+    rows = _rows(browser(cast.mediator_agent).get(QUEUE).content.decode())
+    assert rows.index(early.pk) < rows.index(late.pk) < rows.index(closed.id)
+
+
+def test_filters_and_search(db: Any) -> None:
+    cast = make_cast()
+    mine = dispute_in("under_review", cast=cast, order=cast.new_order(external_id="PP-MINE"))
+    queued = dispute_in("escalated", cast=cast, order=cast.new_order(external_id="PP-QUEUED"))
+    waiting = raise_dispute(cast, order=cast.new_order(external_id="PP-WAIT"))
+    make_overdue(queued.dispute)
+    client = browser(cast.mediator_agent)
+
+    def ids(query: str) -> set[int]:
+        response = client.get(f"{QUEUE}?{query}")
+        assert response.status_code == 200, query
+        return set(_rows(response.content.decode()))
+
+    assert ids("assigned=me") == {mine.id}
+    assert ids("assigned=none") == {queued.id}
+    assert ids("overdue=yes") == {queued.id}
+    assert waiting.pk in ids("overdue=no")
+    assert ids("state__exact=awaiting_seller") == {waiting.pk}
+    assert ids(f"shop__id__exact={cast.other_shop.pk}") == set()
+    assert ids("reason__exact=damaged_or_defective") == {mine.id, queued.id, waiting.pk}
+    assert ids("q=PP-QUEUED") == {queued.id}
+    assert ids(f"q={cast.buyer.get_username()}") == {mine.id, queued.id, waiting.pk}
+    assert ids("q=Paper+Petals") == {mine.id, queued.id, waiting.pk}
+    assert ids("q=Inkwell") == set()
+
+
+def test_waiting_for_my_approval_matches_allowed_actions(db: Any) -> None:
+    cast = make_cast(total=300000, shipping=0)
+    by_agent = dispute_in("pending_approval", cast=cast, amount=50000)  # 500.00: a senior's
+    big = dispute_in(
+        "pending_approval",
+        cast=cast,
+        proposer="mediator_senior",
+        order=cast.new_order(total=300000, shipping=0),
+    )  # 3,000.00: only the lead
+    other = dispute_in("under_review", cast=cast, order=cast.new_order())
+    expected = {
+        "mediator_agent": set(),
+        "mediator_senior": {by_agent.id},
+        "mediator_lead": {by_agent.id, big.id},
+    }
+    for name, ids in expected.items():
+        user = cast[name]
+        body = browser(user).get(f"{QUEUE}?approval=mine").content.decode()
+        assert set(_rows(body)) == ids, name
+        condition = awaiting_approval_by(user)
+        assert condition is not None
+        in_filter = set(Dispute.objects.filter(condition).values_list("pk", flat=True))
+        for d in Dispute.objects.select_related("order").filter(
+            pk__in=[by_agent.id, big.id, other.id]
+        ):
+            assert (d.pk in in_filter) == ("approve-ruling" in allowed_actions(d, user)), (
+                name,
+                d.pk,
+            )
+    assert awaiting_approval_by(cast.buyer) is None
+
+
+def test_query_count_does_not_grow_with_the_rows(db: Any) -> None:
+    cast = make_cast()
+    dispute_in("under_review", cast=cast)
+    client = browser(cast.mediator_agent)
+    client.get(QUEUE)  # warm up (session, content types)
+
+    def count(query: str = "") -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(f"{QUEUE}{query}").status_code == 200
+        return len(queries)
+
+    one = {q: count(q) for q in ("", "?approval=mine", "?assigned=me&overdue=yes")}
+    for _ in range(29):
+        d = raise_dispute(cast, order=cast.new_order())
+        if d.pk % 2:
+            dispute_in("escalated", cast=cast, order=cast.new_order())
+    assert Dispute.objects.count() >= 30
+    many = {q: count(q) for q in one}
+    assert many == one
