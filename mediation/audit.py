@@ -49,9 +49,12 @@ def record(
     from_state: str,
     payload: dict[str, Any] | None = None,
     visibility: str = Visibility.ALL,
+    save: bool = True,
 ) -> AuditEntry:
     """Append an entry for ``action``. The caller holds the dispute's row lock and saves
-    the dispute (its ``audit_seq``/``audit_head``) in the same transaction."""
+    the dispute (its ``audit_seq``/``audit_head``) in the same transaction. With
+    ``save=False`` the entry is chained but not written: the caller inserts it (a batch
+    of the sweeper's writes many at once), before or with the dispute row."""
     entry = AuditEntry(
         dispute_id=dispute.pk,
         seq=dispute.audit_seq + 1,
@@ -67,7 +70,8 @@ def record(
         prev_hash=dispute.audit_head,
     )
     entry.hash = compute_hash(entry)
-    entry.save(force_insert=True)
+    if save:
+        entry.save(force_insert=True)
     dispute.audit_seq = entry.seq
     dispute.audit_head = entry.hash
     return entry

@@ -5,25 +5,35 @@ may see, so an invisible dispute is "not found" in every entry point), resolves 
 actor's roles and checks the optimistic version. The use case then checks its guards,
 runs the django-fsm transition, records the audit entry, and ``finish`` saves the row,
 all before the transaction commits.
+
+The deadline sweeper runs the same use cases for many disputes in one transaction: inside
+``batch(rows)`` (rows it locked together with ``SELECT ... FOR UPDATE SKIP LOCKED``)
+``locked_dispute`` takes the locked row instead of querying it again, and the writes of
+every dispute of the batch are flushed together at the end (see :class:`Batch`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, DateTimeField, Exists, OuterRef, QuerySet, Value, When
 from django.utils import timezone
 
 from mediation import audit
-from mediation.actors import Roles, SystemActor, roles_for
+from mediation.actors import SYSTEM, Roles, SystemActor, roles_for
 from mediation.errors import Conflict, NotFound, VersionConflict
-from mediation.models import Dispute, State, Visibility
+from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, State, Visibility
 from mediation.selectors import attach_membership, disputes_for
 from workflows import events, policy
+
+# Offers still on the table, which a transition away from the negotiation supersedes.
+OPEN_OFFER_STATUSES = (OfferStatus.OPEN, OfferStatus.PENDING_APPROVAL)
 
 
 @dataclass
@@ -35,6 +45,9 @@ class Context:
     from_state: str = ""
     changed: bool = False
     audit_entries: list[Any] = field(default_factory=list)
+    # Inside a batch: the batch, and the offers to supersede at its flush (status, when).
+    batch: Batch | None = None
+    superseded_offers: tuple[str, datetime] | None = None
 
     def record(
         self, action: str, payload: dict[str, Any] | None = None, *, internal: bool = False
@@ -48,6 +61,7 @@ class Context:
                 from_state=self.from_state,
                 payload=payload,
                 visibility=Visibility.MEDIATORS if internal else Visibility.ALL,
+                save=self.batch is None,
             )
         )
 
@@ -76,18 +90,28 @@ def lock(dispute_id: Any, actor: Any) -> Dispute:
     return dispute
 
 
+def _check_version(dispute: Dispute, expected_version: int | None) -> None:
+    if expected_version is not None and dispute.version != expected_version:
+        raise VersionConflict(
+            f"The dispute is at version {dispute.version}, not {expected_version}: "
+            "read it again and retry.",
+            current_version=dispute.version,
+        )
+
+
 @contextmanager
 def locked_dispute(
     dispute_id: Any, actor: Any, *, expected_version: int | None = None
 ) -> Iterator[Context]:
+    current = _batch.get()
+    row = current.row(dispute_id, actor) if current is not None else None
+    if current is not None and row is not None:
+        with current.use(row, actor, expected_version=expected_version) as ctx:
+            yield ctx
+        return
     with transaction.atomic():
         dispute = lock(dispute_id, actor)
-        if expected_version is not None and dispute.version != expected_version:
-            raise VersionConflict(
-                f"The dispute is at version {dispute.version}, not {expected_version}: "
-                "read it again and retry.",
-                current_version=dispute.version,
-            )
+        _check_version(dispute, expected_version)
         ctx = Context(
             dispute=dispute,
             actor=actor,
@@ -111,6 +135,176 @@ def locked_dispute(
                 ) from None
         # The events of the change, in its transaction: nothing is sent for a rollback.
         events.emit(ctx.audit_entries)
+
+
+# --- Batches: the same use cases for many locked disputes, written together ----------------
+
+_batch: ContextVar[Batch | None] = ContextVar("dispute_batch", default=None)
+
+
+def lockable_for_system() -> QuerySet[Dispute]:
+    """Dispute rows as :func:`lock` reads them for the system actor, plus whether the
+    dispute has offers to supersede (``_open_offers``), for locking a batch at once."""
+    return (
+        disputes_for(SYSTEM)
+        .select_related(None)
+        .annotate(
+            _open_offers=Exists(
+                Offer.objects.filter(dispute_id=OuterRef("pk"), status__in=OPEN_OFFER_STATUSES)
+            )
+        )
+        .select_for_update(skip_locked=True, of=("self",))
+    )
+
+
+def supersede_later(dispute: Dispute, *, status: str, now: datetime) -> bool:
+    """Inside a batch, note that ``dispute``'s open offers get ``status`` at the flush
+    (True); outside one, False: the caller updates them now."""
+    current = _batch.get()
+    ctx = current.current if current is not None else None
+    if ctx is None or ctx.dispute is not dispute:
+        return False
+    if ctx.superseded_offers is None:
+        ctx.superseded_offers = (status, now)
+    return True
+
+
+class Batch:
+    """The system's use cases over disputes locked together, in the caller's transaction.
+
+    For each dispute the use case runs as always (roles, guards, the fsm transition, the
+    audit entry with its hash chained to the row's head, the version bump), on the row
+    the batch locked. What it writes is kept: the batch's dispute rows go out in one
+    UPDATE, its audit entries and outbox rows in one INSERT each, superseded offers in one
+    UPDATE per status, and the relay is kicked once. A use case that raises leaves
+    nothing: its dispute is put back as it was before the call and its writes dropped.
+    """
+
+    def __init__(self, rows: Iterable[Dispute]) -> None:
+        self.rows: dict[int, Dispute] = {d.pk: d for d in rows}
+        self._fields = [f for f in Dispute._meta.concrete_fields if not f.primary_key]
+        self.locked: dict[int, dict[str, Any]] = {
+            pk: {f.attname: d.__dict__.get(f.attname) for f in self._fields}
+            for pk, d in self.rows.items()
+        }
+        self.dirty: dict[int, Dispute] = {}
+        self.entries: list[AuditEntry] = []
+        self.offers: dict[int, tuple[str, datetime]] = {}
+        self.current: Context | None = None
+
+    def row(self, dispute_id: Any, actor: Any) -> Dispute | None:
+        if not isinstance(actor, SystemActor):
+            return None
+        try:
+            return self.rows.get(int(dispute_id))
+        except (TypeError, ValueError):
+            return None
+
+    @contextmanager
+    def use(
+        self, dispute: Dispute, actor: Any, *, expected_version: int | None = None
+    ) -> Iterator[Context]:
+        before = dict(dispute.__dict__)
+        ctx = Context(
+            dispute=dispute,
+            actor=actor,
+            roles=roles_for(actor, dispute),
+            now=timezone.now(),
+            from_state=dispute.state,
+            batch=self,
+        )
+        self.current = ctx
+        try:
+            _check_version(dispute, expected_version)
+            yield ctx
+        except BaseException:
+            # Undo what the use case did to the row before it refused or failed.
+            dispute.__dict__.clear()
+            dispute.__dict__.update(before)
+            raise
+        finally:
+            self.current = None
+        if ctx.changed:
+            dispute.version += 1
+        if ctx.changed or ctx.audit_entries:
+            self.dirty[dispute.pk] = dispute
+        self.entries.extend(ctx.audit_entries)
+        if ctx.superseded_offers is not None:
+            self.offers.setdefault(dispute.pk, ctx.superseded_offers)
+
+    def flush(self) -> None:
+        """Write what the batch's use cases did (the caller's transaction commits it)."""
+        self._supersede_offers()
+        self._update_disputes()
+        if self.entries:
+            AuditEntry.objects.bulk_create(self.entries)
+            # One INSERT for every outbox row of the batch, one relay kick after commit.
+            events.emit(self.entries)
+
+    def _supersede_offers(self) -> None:
+        by_status: dict[str, dict[int, datetime]] = {}
+        for pk, (status, at) in self.offers.items():
+            by_status.setdefault(status, {})[pk] = at
+        for status, decided in by_status.items():
+            Offer.objects.filter(
+                dispute_id__in=list(decided), status__in=OPEN_OFFER_STATUSES
+            ).update(
+                status=status,
+                decided_at=Case(
+                    *[When(dispute_id=pk, then=Value(at)) for pk, at in decided.items()],
+                    output_field=DateTimeField(),
+                ),
+            )
+
+    def _update_disputes(self) -> None:
+        if not self.dirty:
+            return
+        now = timezone.now()
+        rows = list(self.dirty.values())
+        changed = {
+            f.attname
+            for d in rows
+            for f in self._fields
+            if d.__dict__.get(f.attname) != self.locked[d.pk][f.attname]
+        }
+        for d in rows:
+            d.updated_at = now  # auto_now, as save() would
+        fields = [f for f in self._fields if f.attname in changed or f.attname == "updated_at"]
+        if connection.vendor != "postgresql":
+            Dispute.objects.bulk_update(rows, [f.name for f in fields])
+            return
+        # UPDATE ... FROM (VALUES ...): one statement, values bound per row and column.
+        qn = connection.ops.quote_name
+        pk = Dispute._meta.pk
+        assert pk is not None
+        columns = [qn(str(pk.column))] + [qn(str(f.column)) for f in fields]
+        types = [pk.rel_db_type(connection)] + [f.db_type(connection) for f in fields]
+        row_sql = "(" + ", ".join(f"%s::{t}" for t in types) + ")"
+        params: list[Any] = []
+        for d in rows:
+            params.append(d.pk)
+            params.extend(f.get_db_prep_save(d.__dict__[f.attname], connection) for f in fields)
+        sets = ", ".join(f"{c} = v.{c}" for c in columns[1:])
+        table = qn(Dispute._meta.db_table)
+        sql = (
+            f"UPDATE {table} SET {sets} FROM (VALUES {', '.join([row_sql] * len(rows))}) "
+            f"AS v({', '.join(columns)}) WHERE {table}.{columns[0]} = v.{columns[0]}"
+        )
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+
+
+@contextmanager
+def batch(rows: Iterable[Dispute]) -> Iterator[Batch]:
+    """Run use cases on ``rows`` (locked by the caller, e.g. with :func:`lockable_for_system`,
+    in the transaction that is open) and flush their writes when the block ends normally."""
+    current = Batch(rows)
+    token = _batch.set(current)
+    try:
+        yield current
+    finally:
+        _batch.reset(token)
+    current.flush()
 
 
 def deadline_for(

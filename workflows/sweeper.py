@@ -31,14 +31,14 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from mediation.actors import SYSTEM
 from mediation.errors import DomainError, Forbidden, RuleViolation
 from mediation.models import Dispute, Party, Remedy, State
-from workflows import policy
+from workflows import base, policy
 from workflows.base import Result, locked_dispute
 from workflows.transitions import apply_deadline
 
@@ -200,6 +200,26 @@ def count_due(now: datetime | None = None) -> int:
     return sum(qs.count() for qs in _due_querysets(now))
 
 
+def _apply_each(
+    rows: list[Dispute], service: Callable[..., Result], outcome: PassReport, failed: set[int]
+) -> None:
+    for dispute in rows:
+        pk = dispute.pk
+        try:
+            # Undone alone on a refusal or a failure, never the batch: in a batch the
+            # dispute is put back and its writes dropped; one at a time, locked_dispute's
+            # savepoint is rolled back.
+            service(dispute_id=pk, actor=SYSTEM)
+        except DomainError:
+            outcome.skipped += 1
+        except Exception:
+            log.exception("deadline sweep: %s failed on dispute %s", service.__name__, pk)
+            failed.add(pk)
+            outcome.failed.append(pk)
+        else:
+            outcome.applied += 1
+
+
 def _run_pass(
     qs: QuerySet[Dispute],
     service: Callable[..., Result],
@@ -209,34 +229,43 @@ def _run_pass(
     deadline: float | None,
     progress: Progress | None,
 ) -> bool:
-    """Apply ``service`` to every row of ``qs``; False when the time budget ran out."""
+    """Apply ``service`` to every row of ``qs``; False when the time budget ran out.
+
+    Each batch is one transaction: its rows are locked with one query, ``service`` runs
+    for each of them inside :func:`workflows.base.batch`, and their writes are flushed
+    together. Should the flush fail, the batch is rolled back and taken again one
+    dispute at a time, each in a savepoint, as a person's action is.
+    """
     failed: set[int] = set()
+    one_by_one = False
     while True:
         if deadline is not None and time.monotonic() >= deadline:
             return False
-        with transaction.atomic():
-            ids = list(
-                qs.exclude(pk__in=failed)
-                .select_for_update(skip_locked=True)
-                .values_list("pk", flat=True)[:batch_size]
-            )
-            if not ids:
-                return True
-            for pk in ids:
-                try:
-                    # A savepoint of its own (locked_dispute's nested atomic): a refusal or
-                    # a failure undoes this dispute only, never the batch.
-                    service(dispute_id=pk, actor=SYSTEM)
-                except DomainError:
-                    report.skipped += 1
-                except Exception:
-                    log.exception("deadline sweep: %s failed on dispute %s", service.__name__, pk)
-                    failed.add(pk)
-                    report.failed.append(pk)
+        outcome = PassReport()
+        batch_failed: set[int] = set()
+        try:
+            with transaction.atomic():
+                rows = list(qs.exclude(pk__in=failed)[:batch_size])
+                if not rows:
+                    return True
+                if one_by_one:
+                    _apply_each(rows, service, outcome, batch_failed)
                 else:
-                    report.applied += 1
-                if progress is not None:
-                    progress(1)
+                    with base.batch(rows):
+                        _apply_each(rows, service, outcome, batch_failed)
+        except DatabaseError:
+            if one_by_one:
+                raise
+            log.exception("deadline sweep: a batch of %s failed to write; retrying it", len(rows))
+            one_by_one = True
+            continue
+        one_by_one = False
+        failed |= batch_failed
+        report.applied += outcome.applied
+        report.skipped += outcome.skipped
+        report.failed.extend(outcome.failed)
+        if progress is not None:
+            progress(len(rows))
 
 
 def sweep(
@@ -263,7 +292,7 @@ def sweep(
     ]
     for condition, service, pass_report in passes:
         at = now or timezone.now()
-        qs = Dispute.objects.filter(condition(at)).order_by("respond_by", "pk")
+        qs = base.lockable_for_system().filter(condition(at)).order_by("respond_by", "pk")
         done = _run_pass(
             qs,
             service,

@@ -56,7 +56,15 @@ from mediation.models import (
 from mediation.money import format_money
 from mediation.selectors import orders_for
 from workflows import events
-from workflows.base import Context, Result, deadline_for, enter, locked_dispute
+from workflows.base import (
+    OPEN_OFFER_STATUSES,
+    Context,
+    Result,
+    deadline_for,
+    enter,
+    locked_dispute,
+    supersede_later,
+)
 
 S = State
 
@@ -201,9 +209,14 @@ def _close_if_nothing_to_deliver(ctx: Context) -> None:
 
 
 def _supersede_open_offers(dispute: Dispute, *, now: datetime, status: str) -> None:
-    Offer.objects.filter(
-        dispute=dispute, status__in=[OfferStatus.OPEN, OfferStatus.PENDING_APPROVAL]
-    ).update(status=status, decided_at=now)
+    if getattr(dispute, "_open_offers", None) is False:
+        # The lock query saw none, and offers are only made under the same row lock.
+        return
+    if supersede_later(dispute, status=status, now=now):
+        return  # a sweeper batch updates them with the rest of its writes
+    Offer.objects.filter(dispute=dispute, status__in=OPEN_OFFER_STATUSES).update(
+        status=status, decided_at=now
+    )
 
 
 def _thread(ctx: Context, body: str) -> None:

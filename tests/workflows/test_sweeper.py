@@ -13,14 +13,24 @@ from typing import Any
 import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import call_command
+from django.db import DatabaseError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from mediation import audit
-from mediation.models import AuditEntry, DeadlinePolicy, Dispute, OutboxEvent, State
+from mediation.models import (
+    AuditEntry,
+    DeadlinePolicy,
+    Dispute,
+    Offer,
+    OfferStatus,
+    OutboxEvent,
+    State,
+)
 from tests.factories import MediatorProfileFactory, UserFactory
 from tests.scenarios import as_user, dispute_in, make_cast, make_overdue, raise_dispute, travel
-from workflows import policy, sweeper
+from workflows import base, policy, sweeper
 from workflows import transitions as t
 from workflows.base import deadline_for
 
@@ -111,6 +121,92 @@ def test_a_failing_dispute_does_not_stop_the_others(monkeypatch: Any) -> None:
     assert report.transitions.failed == [bad.id] and report.transitions.applied == 1
     assert bad.refresh().state == S.AWAITING_SELLER
     assert good.refresh().state == S.CLOSED
+
+
+def test_open_offers_are_superseded_in_the_batch_where_there_are_some() -> None:
+    buyer = dispute_in("awaiting_buyer")  # the shop's offer is open
+    seller = dispute_in("awaiting_seller", pending_offer=True)  # the agent's waits for the owner
+    plain = dispute_in("awaiting_seller")
+    for sc in (buyer, seller, plain):
+        make_overdue(sc.dispute)
+    report = sweeper.sweep()
+    assert report.transitions.applied == 3
+    for sc in (buyer, seller):
+        offers = list(Offer.objects.filter(dispute_id=sc.id))
+        assert offers and {o.status for o in offers} == {OfferStatus.SUPERSEDED}
+        assert all(o.decided_at is not None for o in offers)
+    assert (buyer.refresh().state, seller.refresh().state) == (S.CLOSED, S.ESCALATED)
+
+
+def test_a_batch_costs_the_same_statements_for_more_disputes() -> None:
+    sweeper.sweep()  # nothing due; loads the policy table's cache
+
+    def statements(disputes: int) -> int:
+        for _ in range(disputes):
+            make_overdue(dispute_in("awaiting_seller").dispute)
+        with CaptureQueriesContext(connection) as queries:
+            report = sweeper.sweep()
+        assert report.transitions.applied == disputes
+        return len(queries.captured_queries)
+
+    few, more = statements(2), statements(6)
+    # The batch (lock, dispute rows, audit entries, outbox rows), the empty look for another
+    # batch, the SLA and reminder passes' looks, and a savepoint around each of these.
+    assert few == more <= 15, (few, more)
+
+
+def test_a_dispute_that_fails_midway_is_put_back_as_it_was_locked(monkeypatch: Any) -> None:
+    sc = dispute_in("awaiting_seller")
+    make_overdue(sc.dispute)
+    version, seq = sc.dispute.version, sc.dispute.audit_seq
+    real_record, real_apply = base.Context.record, sweeper.apply_deadline
+
+    def failing_record(ctx: base.Context, *args: Any, **kwargs: Any) -> None:
+        real_record(ctx, *args, **kwargs)  # state moved, entry chained: then it fails
+        raise RuntimeError("boom")
+
+    def fails_then_succeeds(*, dispute_id: Any, actor: Any) -> Any:
+        with monkeypatch.context() as patch:
+            patch.setattr(base.Context, "record", failing_record)
+            with pytest.raises(RuntimeError):
+                real_apply(dispute_id=dispute_id, actor=actor)
+        return real_apply(dispute_id=dispute_id, actor=actor)
+
+    monkeypatch.setattr(sweeper, "apply_deadline", fails_then_succeeds)
+    report = sweeper.sweep()
+    assert (report.transitions.applied, report.transitions.failed) == (1, [])
+    d = sc.refresh()
+    assert d.state == S.ESCALATED
+    assert (d.version, d.audit_seq) == (version + 1, seq + 1)
+    assert len(_entries(sc.id, "deadline_passed")) == 1
+    assert len(_events(sc.id, "dispute.escalated")) == 1
+    assert audit.verify(d).verified
+
+
+def test_a_batch_that_fails_to_write_is_taken_again_one_dispute_at_a_time(
+    monkeypatch: Any,
+) -> None:
+    scenarios = [dispute_in("awaiting_seller") for _ in range(3)]
+    for sc in scenarios:
+        make_overdue(sc.dispute)
+    real_flush = base.Batch.flush
+    flushes: list[int] = []
+
+    def flush_then_fail(batch: base.Batch) -> None:
+        flushes.append(len(batch.rows))
+        real_flush(batch)
+        raise DatabaseError("connection lost mid-batch")
+
+    monkeypatch.setattr(base.Batch, "flush", flush_then_fail)
+    report = sweeper.sweep()
+    assert flushes == [3]  # rolled back, then one by one without a batch
+    assert report.transitions.as_dict() == {"applied": 3, "skipped": 0, "failed": []}
+    for sc in scenarios:
+        d = sc.refresh()
+        assert d.state == S.ESCALATED
+        assert len(_entries(sc.id, "deadline_passed")) == 1
+        assert len(_events(sc.id, "dispute.deadline_passed")) == 1
+        assert audit.verify(d).verified
 
 
 # --- SLA breaches ---------------------------------------------------------------------------
