@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.test import Client
 
@@ -59,7 +59,11 @@ def test_access_is_for_mediators_and_superusers(db: Any) -> None:
             r = client.get(path)
             assert r.status_code == 302 and "/admin/login/" in r["Location"], (user, path)
     # A mediator without the staff flag is let in: the profile decides.
-    plain = MediatorProfileFactory(user__username="plain_mediator", user__is_staff=False).user
+    profile = cast(
+        MediatorProfile,
+        MediatorProfileFactory(user__username="plain_mediator", user__is_staff=False),
+    )
+    plain = profile.user
     superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
     for user in (sc["mediator_agent"], plain, superuser):
         client = browser(user)
