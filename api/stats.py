@@ -7,10 +7,6 @@ figures and their definitions are those of :mod:`workflows.stats`; ``since`` and
 
 from __future__ import annotations
 
-import re
-from datetime import date
-from typing import Any
-
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -20,34 +16,8 @@ from rest_framework.views import APIView
 
 from api.views import ERRORS
 from mediation.actors import mediator_profile
-from mediation.errors import Forbidden, InvalidInput
-from workflows.stats import dispute_stats
-
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-
-
-def parse_window(params: Any) -> tuple[date | None, date | None]:
-    """``since`` and ``until`` from the query string; 400 ``invalid_date`` for a value that
-    is not a calendar date ``YYYY-MM-DD``, 400 ``invalid_date_range`` when since > until."""
-    values: dict[str, date | None] = {}
-    for name in ("since", "until"):
-        raw = params.get(name)
-        if raw in (None, ""):
-            values[name] = None
-            continue
-        try:
-            if not _DATE.fullmatch(raw):
-                raise ValueError
-            values[name] = date.fromisoformat(raw)
-        except ValueError:
-            raise InvalidInput(
-                f"{name} must be a date written YYYY-MM-DD.", code="invalid_date", field=name
-            ) from None
-    since, until = values["since"], values["until"]
-    if since and until and since > until:
-        raise InvalidInput("since is after until.", code="invalid_date_range")
-    return since, until
-
+from mediation.errors import Forbidden
+from workflows.stats import dispute_stats, parse_window
 
 # --- The typed answer -------------------------------------------------------------------------
 

@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api.views import health, ready
+from mediation import dashboard
 
 handler400 = "api.errors.bad_request_view"
 handler403 = "api.errors.permission_denied_view"
@@ -12,6 +13,17 @@ handler500 = "api.errors.server_error_view"
 urlpatterns = [
     path("healthz", health, name="healthz"),
     path("readyz", ready, name="readyz"),
+    # Console pages of our own, before the admin's catch-all.
+    path(
+        "admin/dashboard/",
+        admin.site.admin_view(dashboard.dashboard_view),
+        name="console-dashboard",
+    ),
+    path(
+        "admin/state-machine/",
+        admin.site.admin_view(dashboard.state_machine_view),
+        name="console-state-machine",
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

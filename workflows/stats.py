@@ -34,6 +34,7 @@ Definitions (the README's "Dashboard" section repeats them):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
@@ -56,6 +57,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, Coalesce, NullIf, TruncWeek
 from django.utils import timezone
 
+from mediation.errors import InvalidInput
 from mediation.models import (
     AuditEntry,
     Dispute,
@@ -77,6 +79,32 @@ TOP_SHOPS = 10
 # Outcomes a mediator decided, and those of them that went against the shop.
 RULED = (Outcome.RULED_FOR_BUYER, Outcome.RULED_FOR_SELLER, Outcome.RULED_PARTIAL)
 RULED_AGAINST_SHOP = (Outcome.RULED_FOR_BUYER, Outcome.RULED_PARTIAL)
+
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_window(params: Any) -> tuple[date | None, date | None]:
+    """``since`` and ``until`` from the query string; 400 ``invalid_date`` for a value that
+    is not a calendar date ``YYYY-MM-DD``, 400 ``invalid_date_range`` when since > until."""
+    values: dict[str, date | None] = {}
+    for name in ("since", "until"):
+        raw = params.get(name)
+        if raw in (None, ""):
+            values[name] = None
+            continue
+        try:
+            if not _DATE.fullmatch(raw):
+                raise ValueError
+            values[name] = date.fromisoformat(raw)
+        except ValueError:
+            raise InvalidInput(
+                f"{name} must be a date written YYYY-MM-DD.", code="invalid_date", field=name
+            ) from None
+    since, until = values["since"], values["until"]
+    if since and until and since > until:
+        raise InvalidInput("since is after until.", code="invalid_date_range")
+    return since, until
 
 
 def window_bounds(
