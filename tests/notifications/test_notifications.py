@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.backends.base import BaseEmailBackend
 from django.utils import timezone
 
@@ -378,7 +379,9 @@ def test_every_email_has_text_and_html_and_escapes_what_people_typed(settings: A
     d = raise_dispute(cast, description='<img src=x onerror="alert(1)"> & it broke')
     relay_all()
     message = next(m for m in mail.outbox if m.to == [cast.owner.email])
+    assert isinstance(message, EmailMultiAlternatives)
     html, mimetype = message.alternatives[0]
+    assert isinstance(html, str)
     assert mimetype == "text/html"
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert "<img" not in html and "&lt;img src=x" in html and "&amp; it broke" in html
@@ -404,4 +407,4 @@ def test_every_kind_renders_for_every_party() -> None:
             assert message.body.startswith("Hello ")
             assert sc.cast.order.external_id in message.body
             assert "{{" not in message.body and "{%" not in message.body
-            assert message.alternatives[0][0].startswith("<!DOCTYPE html>")
+            assert str(message.alternatives[0][0]).startswith("<!DOCTYPE html>")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from mediation.models import NotificationPreference
@@ -21,7 +23,8 @@ def test_everything_is_on_by_default() -> None:
 
 
 def test_people_change_their_own_preferences_only() -> None:
-    alice, bob = UserFactory(), UserFactory()
+    alice: Any = UserFactory()
+    bob: Any = UserFactory()
     r = as_user(alice).patch(URL, {"reminders": False}, format="json")
     assert r.status_code == 200
     assert r.json()["reminders"] is False and r.json()["updates"] is True
