@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep
+.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,10 @@ bench-upload: install
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mediation_bench
 bench-sweep: install
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_sweep
+
+# Query count and time of the dashboard's statistics over 100,000 disputes.
+bench-stats: install
+	$(PY) manage.py bench_stats
 
 check: lint typecheck openapi-check
 

@@ -42,6 +42,8 @@ class ConsoleSite(admin.AdminSite):
     site_header = "Dispute mediation console"
     site_title = "Mediation console"
     index_title = "Work queue and reference data"
+    # The index adds an "Insights" box: the dashboard and the state machine diagram.
+    index_template = "admin/console_index.html"
     login_form = ConsoleLoginForm
 
     def has_permission(self, request: HttpRequest) -> bool:
