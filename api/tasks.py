@@ -8,6 +8,7 @@ them, a delivery is claimed with a lease and recorded once per attempt).
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 
 from api import webhook_delivery
 from workflows import relay
@@ -54,8 +55,13 @@ def deliver_webhook(delivery_id: int) -> str | None:
 )
 def retry_due_webhooks() -> int:
     """Queue an attempt for every delivery whose time has come (a due one already being
-    attempted is skipped by the claim)."""
+    attempted is skipped by the claim).
+
+    A delivery stays due until it is attempted, so every run queues it again; the message
+    expires before the next run, which would otherwise pile up one more copy per delivery
+    each interval whenever the workers are behind."""
     due = webhook_delivery.due_deliveries()
+    expires = settings.BEAT_INTERVAL * 0.9
     for delivery_id in due:
-        deliver_webhook.delay(delivery_id)
+        deliver_webhook.apply_async((delivery_id,), expires=expires)
     return len(due)

@@ -57,7 +57,10 @@ def relay_pending(batch: int | None = None) -> RelayReport:
     report = RelayReport()
     with transaction.atomic():
         events = list(
-            OutboxEvent.objects.select_for_update(skip_locked=True)
+            # Only the event rows (of=self): locking the joined disputes too would make
+            # concurrent relays skip every event of a dispute another relay is on, and hold
+            # up the dispute's transitions while the consumers run.
+            OutboxEvent.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(relayed_at__isnull=True)
             .select_related("dispute")
             .order_by("attempts", "created_at", "dispute_id", "audit_seq")[:size]
