@@ -57,8 +57,6 @@ USER_AGENT = "MediationWebhooks/1.0"
 # 5 h, 10 h, 6 h (about 23.6 h in all, 8 attempts), each with +-10 % jitter.
 RETRY_DELAYS: tuple[int, ...] = (60, 300, 1800, 7200, 18000, 36000, 21600)
 JITTER = 0.1
-# How long a claimed attempt may run before another worker may take the delivery again.
-LEASE = timedelta(minutes=5)
 MAX_ENDPOINTS_PER_SHOP = 20
 # How much of a response is read (and kept as the attempt's note on failure).
 RESPONSE_READ_LIMIT = 64 * 1024
@@ -311,11 +309,21 @@ class _PinnedHTTPSConnection(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
+def lease() -> timedelta:
+    """How long a claimed attempt may run before another worker may take the delivery again
+    (longer than :setting:`WEBHOOKS_TIMEOUT_SECONDS`, so a live attempt is never doubled)."""
+    return timedelta(seconds=settings.WEBHOOKS_DELIVERY_LEASE_SECONDS)
+
+
 def _claim(delivery_id: int, *, now: datetime, force: bool) -> WebhookDelivery | None:
-    """Lock the delivery if an attempt is due, and lease it for :data:`LEASE`."""
+    """Lock the delivery if an attempt is due, and lease it: until the lease
+    (:setting:`WEBHOOKS_DELIVERY_LEASE_SECONDS`) ends, no other worker takes it; a worker
+    that dies mid-attempt leaves it to beat's retry run once the lease is over."""
     with transaction.atomic():
         delivery = (
-            WebhookDelivery.objects.select_for_update(skip_locked=True)
+            # The delivery row only: locking its endpoint too would make a claim skip (drop)
+            # a due delivery whenever another delivery of the endpoint is being claimed.
+            WebhookDelivery.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("endpoint", "event")
             .filter(pk=delivery_id, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING])
             .first()
@@ -326,7 +334,7 @@ def _claim(delivery_id: int, *, now: datetime, force: bool) -> WebhookDelivery |
             return None
         if not delivery.body:
             delivery.body = build_body(delivery)
-        delivery.next_attempt_at = now + LEASE
+        delivery.next_attempt_at = now + lease()
         delivery.save(update_fields=["body", "next_attempt_at", "updated_at"])
         return delivery
 

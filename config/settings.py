@@ -276,6 +276,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
         "processed_folder": str(DATA_DIR / "broker-processed"),
         "control_folder": str(DATA_DIR / "broker-control"),
         "store_processed": False,
+        # How long a worker with nothing to take waits before it looks again. Kombu's 1 s
+        # default also paces a busy worker to about two messages a second.
+        "polling_interval": 0.1,
     }
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}
@@ -326,6 +329,9 @@ OUTBOX_RELAY_ON_COMMIT = env_bool("OUTBOX_RELAY_ON_COMMIT", True)
 WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", DEBUG)
 # WEBHOOKS_TIMEOUT_SECONDS: connect and read timeout of one delivery attempt.
 WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
+# WEBHOOKS_DELIVERY_LEASE_SECONDS: a worker claims an attempt for this long (keep it well above
+# the timeout); when it dies mid-attempt, beat's retry run sends the delivery again after it.
+WEBHOOKS_DELIVERY_LEASE_SECONDS = env_int("WEBHOOKS_DELIVERY_LEASE_SECONDS", 300)
 # WEBHOOKS_DISABLE_AFTER_FAILURES: deliveries in a row that failed for good (all retries
 # spent) before the endpoint is turned off and the shop's owners are told.
 WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 5)

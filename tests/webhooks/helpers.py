@@ -53,6 +53,8 @@ class Receiver:
     delay: float = 0.0
     location: str = ""
     requests: list[Received] = field(default_factory=list)
+    # Event ids of the requests received and not answered yet (sleeping out ``delay``).
+    in_flight: set[str] = field(default_factory=set)
 
     @property
     def url(self) -> str:
@@ -67,9 +69,12 @@ def receiver() -> Iterator[Receiver]:
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", "0"))
             body = self.rfile.read(length)
+            event_id = self.headers.get("Mediation-Event-Id", "")
+            state.in_flight.add(event_id)
             state.requests.append(Received(self.path, dict(self.headers.items()), body))
             if state.delay:
                 time.sleep(state.delay)
+            state.in_flight.discard(event_id)
             try:
                 self.send_response(state.status)
                 if state.location:

@@ -1,0 +1,163 @@
+"""A worker killed with SIGKILL in the middle of webhook deliveries loses nothing and
+applies nothing twice (the transactional outbox of DESIGN §6, issue item 4).
+
+A real prefork worker (two pool processes) and beat run against their own database and
+the suite's broker (:mod:`tests.live`). The shop's endpoint takes every event type and
+answers each request after 2 s. Once requests are arriving, the worker's main process and
+its pool children are killed at once — with requests still open at the receiver, so those
+attempts can never be recorded, and with messages it had taken from the broker and not
+acknowledged. A fresh worker is then started, and the test waits until the database says
+every event is relayed and every delivery succeeded.
+
+What makes it whole again: events are rows written with their change, so a dead relay
+only leaves rows unrelayed for the next run; a delivery claimed by the dead worker comes
+back due when its lease ends (``WEBHOOKS_DELIVERY_LEASE_SECONDS``, 8 s here) and beat's
+retry run queues it; a message the dead worker had taken is lost on the broker on local
+files (which has no redelivery) and held back by Redis until its visibility timeout, and
+either way the same retry run covers it. Receivers may therefore see an event twice,
+which is why the README tells them to ignore a repeated event id.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests import live
+from tests.webhooks.helpers import receiver, verify_signature
+
+# Every party-visible event of the Inkwell Studio's disputes: those the demo's seeding wrote
+# (unrelayed until a worker runs), and a few messages written now, all after the endpoint.
+SETUP = """
+import json
+from api.models import WebhookEndpoint
+from api.webhook_delivery import new_secret
+from mediation.models import Dispute, OutboxEvent, State
+from workflows import conversation
+from workflows.events import PARTY_EVENT_TYPES
+shop = Dispute.objects.get(order__external_id="IW-2003").shop
+assert not OutboxEvent.objects.filter(relayed_at__isnull=False).exists()
+secret = new_secret()
+endpoint = WebhookEndpoint.objects.create(shop=shop, url="{url}", events=["*"], secret=secret)
+open_disputes = Dispute.objects.filter(shop=shop).exclude(state=State.CLOSED).order_by("pk")
+for i, dispute in enumerate(open_disputes[:{messages}]):
+    conversation.post_message(dispute_id=dispute.pk, actor=dispute.buyer, body=f"Update {{i}}")
+expected = [
+    str(e.pk)
+    for e in OutboxEvent.objects.filter(dispute__shop=shop, internal=False)
+    if e.type in PARTY_EVENT_TYPES
+]
+print(json.dumps({{"endpoint": endpoint.pk, "secret": secret, "events": expected}}))
+"""
+
+# Polls until every outbox event is relayed and every delivery has succeeded (or time is up);
+# then the state of the endpoint's deliveries.
+WAIT = """
+import json, time
+from api.models import WebhookDelivery
+from mediation.models import OutboxEvent
+deliveries = WebhookDelivery.objects.filter(endpoint_id={endpoint})
+deadline = time.monotonic() + {timeout}
+while time.monotonic() < deadline:
+    if (
+        not OutboxEvent.objects.filter(relayed_at__isnull=True).exists()
+        and deliveries.count() >= {count}
+        and not deliveries.exclude(status="succeeded").exists()
+    ):
+        break
+    time.sleep(0.5)
+print(json.dumps({{
+    "unrelayed": OutboxEvent.objects.filter(relayed_at__isnull=True).count(),
+    "deliveries": [[str(e), s] for e, s in deliveries.values_list("event_id", "status")],
+}}))
+"""
+
+MESSAGES = 3
+DELAY = 2.0  # seconds the receiver takes to answer
+LEASE = 8  # WEBHOOKS_DELIVERY_LEASE_SECONDS of the processes
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> Iterator[str]:
+    with live.database(tmp_path) as url:
+        yield url
+
+
+def test_a_worker_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(
+    tmp_path: Path, database_url: str
+) -> None:
+    started = time.monotonic()
+    logs = tmp_path / "workers.log"
+    with live.broker(redis_db=14) as broker, receiver() as hook, logs.open("w") as log:
+        hook.delay = DELAY
+        env = live.environment(
+            tmp_path,
+            database_url,
+            broker,
+            BEAT_INTERVAL_SECONDS="2",
+            WEBHOOKS_TIMEOUT_SECONDS="5",
+            WEBHOOKS_DELIVERY_LEASE_SECONDS=str(LEASE),
+        )
+        live.manage(env, "migrate", "--noinput")
+        live.manage(env, "seed_demo")
+        setup = live.shell(env, SETUP.format(url=hook.url, messages=MESSAGES))
+        expected = set(setup["events"])
+        assert len(expected) >= 20
+
+        beat = live.beat(env, log)
+        first = live.worker(env, log, concurrency=2)
+        second = None
+        try:
+            # Mid-delivery: a few requests answered or under way, at least one still open.
+            deadline = time.monotonic() + 40
+            while not (len(hook.requests) >= 3 and hook.in_flight):
+                assert time.monotonic() < deadline, logs.read_text()[-4000:]
+                assert first.poll() is None and beat.poll() is None, logs.read_text()[-4000:]
+                time.sleep(0.05)
+            interrupted = set(hook.in_flight)
+            killed = live.kill(first)
+            received_before_kill = len(hook.requests)
+            assert len(killed) >= 3  # the main process and its two pool processes
+            assert not any(live.alive(pid) for pid in killed)
+            log.write(f"\n=== SIGKILL {killed}; open at the receiver: {interrupted} ===\n")
+            log.flush()
+
+            second = live.worker(env, log, concurrency=2)
+            state = live.shell(
+                env, WAIT.format(endpoint=setup["endpoint"], count=len(expected), timeout=60)
+            )
+        finally:
+            live.stop(*[p for p in (second, beat) if p is not None])
+    elapsed = time.monotonic() - started
+    report = f"after {elapsed:.0f} s:\n{logs.read_text()[-6000:]}"
+
+    # The database: every event relayed; one delivery per event, and each succeeded.
+    assert state["unrelayed"] == 0, report
+    rows = state["deliveries"]
+    assert Counter(event for event, _ in rows) == Counter(expected), report
+    assert {status for _, status in rows} == {"succeeded"}, report
+
+    # The receiver: every event arrived, signed; those open when the worker died came again.
+    received = list(hook.requests)
+    ids = [json.loads(r.body)["id"] for r in received]
+    assert set(ids) == expected, report
+    for r in received:
+        headers = {k.lower(): v for k, v in r.headers.items()}
+        assert headers["mediation-event-id"] == json.loads(r.body)["id"]
+        assert verify_signature(headers["mediation-signature"], r.body, setup["secret"])
+    counts = Counter(ids)
+    assert interrupted and all(counts[event] >= 2 for event in interrupted), (counts, report)
+    assert len(received) > received_before_kill
+
+    # A receiver that ignores a repeated event id, as the README asks, applies each once.
+    applied: list[str] = []
+    for event in ids:
+        if event not in applied:
+            applied.append(event)
+    assert sorted(applied) == sorted(expected)
+    assert elapsed < 90, report
