@@ -33,8 +33,10 @@ from mediation.models import (
     Feedback,
     IntegrationAccount,
     MediatorProfile,
+    Notification,
     Order,
     OrderItem,
+    OutboxEvent,
     Shop,
     ShopMember,
     ShopPolicy,
@@ -418,3 +420,37 @@ class FeedbackAdmin(MediatorReadable):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class ReadOnlyLog(MediatorReadable):
+    """Written by the system only: mediators read it, nobody edits it."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(OutboxEvent)
+class OutboxEventAdmin(ReadOnlyLog):
+    """What the relay has handed (or still has to hand) to email and webhooks."""
+
+    list_display = ["type", "dispute", "audit_seq", "created_at", "relayed_at", "attempts"]
+    list_filter = ["type", ("relayed_at", admin.EmptyFieldListFilter)]
+    search_fields = ["=dispute__id", "type"]
+    list_select_related = ["dispute"]
+    date_hierarchy = "created_at"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyLog):
+    """Every email the service sent, skipped (opted out, no address) or failed to send."""
+
+    list_display = ["kind", "user", "party", "email", "status", "sent_at", "created_at"]
+    list_filter = ["status", "kind", "party"]
+    search_fields = ["email", "user__username", "subject"]
+    list_select_related = ["user"]

@@ -131,3 +131,23 @@ def test_disputes_cannot_be_added_changed_or_deleted_from_the_console(db: Any) -
         assert 'name="state"' not in case_page(client, sc.dispute)
     sc.refresh()
     assert sc.dispute.state == "under_review"
+
+
+def test_outbox_and_notification_logs_are_read_only_for_everyone(client: Any, demo: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    from mediation.models import Notification, OutboxEvent
+
+    root = get_user_model().objects.create_superuser("root-logs", "root@example.com", "x")
+    for user in (demo["mia_agent"], root):
+        client.force_login(user)
+        for model in (OutboxEvent, Notification):
+            base = f"/admin/mediation/{model._meta.model_name}/"
+            assert client.get(base).status_code == 200
+            assert client.get(base + "add/").status_code == 403
+    event = OutboxEvent.objects.first()
+    assert event is not None
+    client.force_login(root)
+    page = client.get(f"/admin/mediation/outboxevent/{event.pk}/change/")
+    assert page.status_code == 200 and b'name="_save"' not in page.content
+    assert client.post(f"/admin/mediation/outboxevent/{event.pk}/delete/").status_code == 403
