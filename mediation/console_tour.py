@@ -21,7 +21,14 @@ from django.utils import timezone
 from mediation.models import Dispute, Order
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, Response
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Page,
+        Playwright,
+        Response,
+    )
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Headless, and nothing that phones home: the closed network refuses a browser that tries.
@@ -130,6 +137,13 @@ def _favicon_probe(url: str) -> bool:
     return urlsplit(url).path == "/favicon.ico"
 
 
+def new_context(browser: Browser) -> BrowserContext:
+    """A fresh browser profile (its own cookies) at 1280x800; a step waits at most 15 s."""
+    context = browser.new_context(viewport=VIEWPORT)  # type: ignore[arg-type]
+    context.set_default_timeout(15_000)
+    return context
+
+
 def log_in(page: Page, base_url: str, username: str, password: str) -> None:
     """The console's login form, as a person fills it; waits for the console's home."""
     page.goto(f"{base_url}/admin/login/?next=/admin/")
@@ -137,6 +151,14 @@ def log_in(page: Page, base_url: str, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("#login-form input[type=submit]")
     page.wait_for_selector("#console-insights")
+
+
+def hide_nav_sidebar(page: Page) -> None:
+    """Collapse the admin's model list on the left (remembered by the browser profile)."""
+    if page.is_visible("#nav-sidebar"):
+        page.click("#toggle-nav-sidebar")
+        page.wait_for_selector("#nav-sidebar", state="hidden")
+    page.evaluate("window.scrollTo(0, 0)")
 
 
 def shoot(page: Page, path: Path, *, full_page: bool = False) -> Path:

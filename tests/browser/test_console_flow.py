@@ -11,9 +11,9 @@ from typing import Any
 from mediation.console_tour import (
     TOUR_ORDER,
     TOUR_RULING,
-    VIEWPORT,
     PageProblems,
     log_in,
+    new_context,
     prepare_overdue_dispute,
     settle,
     shoot,
@@ -36,7 +36,7 @@ def test_agent_rules_beyond_authority_senior_approves_dashboard_draws(
     problems = PageProblems()
 
     # --- mia_agent (authority 100.00 USD)
-    mia = chromium.new_context(viewport=VIEWPORT)
+    mia = new_context(chromium)
     page = problems.watch(mia.new_page())
     log_in(page, base, "mia_agent", PASSWORD)
     shoot(page, artifacts / "01-mia-console-home.png")
@@ -81,7 +81,7 @@ def test_agent_rules_beyond_authority_senior_approves_dashboard_draws(
     mia.close()
 
     # --- sam_senior (authority 1,000.00 USD)
-    sam = chromium.new_context(viewport=VIEWPORT)
+    sam = new_context(chromium)
     page = problems.watch(sam.new_page())
     log_in(page, base, "sam_senior", PASSWORD)
     page.goto(f"{base}{QUEUE}")
