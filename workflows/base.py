@@ -22,15 +22,32 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, DateTimeField, Exists, OuterRef, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    DateTimeField,
+    Exists,
+    Field,
+    ForeignKey,
+    IntegerField,
+    Model,
+    OuterRef,
+    QuerySet,
+    TextField,
+    UUIDField,
+    Value,
+    When,
+)
+from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 from mediation import audit
 from mediation.actors import SYSTEM, Roles, SystemActor, roles_for
 from mediation.errors import Conflict, NotFound, VersionConflict
-from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, State, Visibility
+from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, OutboxEvent, State, Visibility
 from mediation.selectors import attach_membership, disputes_for
-from workflows import events, policy
+from workflows import events, policy, relay
 
 # Offers still on the table, which a transition away from the negotiation supersedes.
 OPEN_OFFER_STATUSES = (OfferStatus.OPEN, OfferStatus.PENDING_APPROVAL)
@@ -178,19 +195,23 @@ class Batch:
     UPDATE, its audit entries and outbox rows in one INSERT each, superseded offers in one
     UPDATE per status, and the relay is kicked once. A use case that raises leaves
     nothing: its dispute is put back as it was before the call and its writes dropped.
+    Hence only use cases that write through their context (the dispute row, ``record``,
+    superseded offers) belong in a batch: the sweeper's, which no human action joins.
     """
 
     def __init__(self, rows: Iterable[Dispute]) -> None:
         self.rows: dict[int, Dispute] = {d.pk: d for d in rows}
-        self._fields = [f for f in Dispute._meta.concrete_fields if not f.primary_key]
+        # The rows as locked, to write only the columns the use cases changed.
         self.locked: dict[int, dict[str, Any]] = {
-            pk: {f.attname: d.__dict__.get(f.attname) for f in self._fields}
-            for pk, d in self.rows.items()
+            pk: dict(d.__dict__) for pk, d in self.rows.items()
         }
         self.dirty: dict[int, Dispute] = {}
         self.entries: list[AuditEntry] = []
         self.offers: dict[int, tuple[str, datetime]] = {}
         self.current: Context | None = None
+        # policy.duration per (state, reason), read once per batch (a cache hit each time
+        # otherwise, a round trip to Redis in production).
+        self.durations: dict[tuple[str, str], Any] = {}
 
     def row(self, dispute_id: Any, actor: Any) -> Dispute | None:
         if not isinstance(actor, SystemActor):
@@ -237,9 +258,11 @@ class Batch:
         self._supersede_offers()
         self._update_disputes()
         if self.entries:
-            AuditEntry.objects.bulk_create(self.entries)
-            # One INSERT for every outbox row of the batch, one relay kick after commit.
-            events.emit(self.entries)
+            insert_many(AuditEntry, self.entries)
+            # The events of every entry (events.emit's rows) in one INSERT, and one relay
+            # kick after commit for the batch.
+            insert_many(OutboxEvent, events.outbox_rows(self.entries))
+            relay.relay_soon()
 
     def _supersede_offers(self) -> None:
         by_status: dict[str, dict[int, datetime]] = {}
@@ -261,19 +284,19 @@ class Batch:
             return
         now = timezone.now()
         rows = list(self.dirty.values())
-        changed = {
-            f.attname
-            for d in rows
-            for f in self._fields
-            if d.__dict__.get(f.attname) != self.locked[d.pk][f.attname]
-        }
+        fields = []
+        for f in Dispute._meta.concrete_fields:
+            name = f.attname
+            if name == "updated_at" or any(
+                d.__dict__.get(name) != self.locked[d.pk].get(name) for d in rows
+            ):
+                fields.append(f)
         for d in rows:
             d.updated_at = now  # auto_now, as save() would
-        fields = [f for f in self._fields if f.attname in changed or f.attname == "updated_at"]
         if connection.vendor != "postgresql":
             Dispute.objects.bulk_update(rows, [f.name for f in fields])
             return
-        # UPDATE ... FROM (VALUES ...): one statement, values bound per row and column.
+        # UPDATE ... FROM (VALUES ...): one statement for the batch's rows.
         qn = connection.ops.quote_name
         pk = Dispute._meta.pk
         assert pk is not None
@@ -283,7 +306,7 @@ class Batch:
         params: list[Any] = []
         for d in rows:
             params.append(d.pk)
-            params.extend(f.get_db_prep_save(d.__dict__[f.attname], connection) for f in fields)
+            params.extend(_values(d, fields))
         sets = ", ".join(f"{c} = v.{c}" for c in columns[1:])
         table = qn(Dispute._meta.db_table)
         sql = (
@@ -292,6 +315,79 @@ class Batch:
         )
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
+
+
+# Field types whose Python values the driver takes as they are (no get_db_prep_save).
+_PLAIN = (CharField, TextField, IntegerField, BooleanField, DateTimeField, UUIDField, ForeignKey)
+
+
+def _converter(f: Field[Any, Any]) -> Any:
+    return None if isinstance(f, _PLAIN) else f.get_db_prep_save
+
+
+def _values(obj: Model, fields: list[Field[Any, Any]]) -> list[Any]:
+    values = [obj.__dict__[f.attname] for f in fields]
+    for i, f in enumerate(fields):
+        convert = _converter(f)
+        if convert is not None:
+            values[i] = convert(values[i], connection)
+    return values
+
+
+def insert_many(model: type[Model], objs: list[Any]) -> None:
+    """``bulk_create`` for a batch on PostgreSQL, in one statement with as few parameters
+    as it takes: ``INSERT ... SELECT`` from ``VALUES`` rows that carry only the columns
+    whose values differ between ``objs``, the others (a batch's actor, action, states ...)
+    bound once. Sets the primary keys the database gave."""
+    if not objs:
+        return
+    if connection.vendor != "postgresql":
+        model._default_manager.bulk_create(objs)
+        return
+    meta = model._meta
+    pk = meta.pk
+    assert pk is not None
+    generated = isinstance(pk, AutoFieldMixin)
+    fields = [f for f in meta.concrete_fields if not (generated and f.primary_key)]
+    for obj in objs:
+        for f in fields:
+            if f.attname not in obj.__dict__ or (f.primary_key and obj.pk is None):
+                setattr(obj, f.attname, f.get_default())
+    first = objs[0].__dict__
+    same = [
+        f
+        for f in fields
+        if not f.primary_key and all(o.__dict__[f.attname] == first[f.attname] for o in objs)
+    ]
+    varying = [f for f in fields if f not in same]
+    if not varying:  # a single row: VALUES needs a column
+        varying.append(same.pop(0))
+    qn = connection.ops.quote_name
+
+    def cast(f: Field[Any, Any]) -> str:
+        return f"%s::{f.db_type(connection)}"
+
+    row_sql = "(" + ", ".join(cast(f) for f in varying) + ")"
+    columns = ", ".join(qn(str(f.column)) for f in varying + same)
+    selected = ", ".join([f"v.{qn(str(f.column))}" for f in varying] + [cast(f) for f in same])
+    sql = (
+        f"INSERT INTO {qn(meta.db_table)} ({columns}) SELECT {selected} "
+        f"FROM (VALUES {', '.join([row_sql] * len(objs))}) "
+        f"AS v({', '.join(qn(str(f.column)) for f in varying)})"
+    )
+    if generated:
+        sql += f" RETURNING {qn(str(pk.column))}"
+    # In the order of the placeholders: the shared values (SELECT list), then the rows.
+    params = _values(objs[0], same)
+    params += [value for obj in objs for value in _values(obj, varying)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        if generated:
+            for obj, (key,) in zip(objs, cursor.fetchall(), strict=True):
+                obj.pk = key
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = connection.alias
 
 
 @contextmanager
@@ -308,15 +404,26 @@ def batch(rows: Iterable[Dispute]) -> Iterator[Batch]:
 
 
 def deadline_for(
-    state: str, now: datetime, *, reason: str = "", override: datetime | None = None
+    state: str,
+    now: datetime,
+    *,
+    reason: str = "",
+    override: datetime | None = None,
+    memo: dict[tuple[str, str], Any] | None = None,
 ) -> datetime | None:
     """``respond_by`` on entering ``state`` (DESIGN §4 deadline column): from the deadline
-    policy table (cached, no query per transition), per reason, defaulting to settings."""
+    policy table (cached, no query per transition), per reason, defaulting to settings.
+    ``memo`` keeps the durations already read (a batch's)."""
     if state == State.CLOSED:
         return None
     if override is not None:
         return override
-    delta = policy.duration(state, reason)
+    if memo is None:
+        delta = policy.duration(state, reason)
+    elif (state, reason) in memo:
+        delta = memo[state, reason]
+    else:
+        delta = memo[state, reason] = policy.duration(state, reason)
     return now + delta if delta else None
 
 
@@ -324,7 +431,11 @@ def enter(ctx: Context, *, respond_by: datetime | None = None) -> None:
     """Bookkeeping after a transition method moved the state."""
     dispute = ctx.dispute
     dispute.respond_by = deadline_for(
-        dispute.state, ctx.now, reason=dispute.reason, override=respond_by
+        dispute.state,
+        ctx.now,
+        reason=dispute.reason,
+        override=respond_by,
+        memo=ctx.batch.durations if ctx.batch is not None else None,
     )
     if dispute.state == State.CLOSED:
         dispute.closed_at = ctx.now

@@ -91,9 +91,14 @@ def events_for(entry: AuditEntry) -> list[OutboxEvent]:
     ]
 
 
+def outbox_rows(entries: list[AuditEntry]) -> list[OutboxEvent]:
+    """The outbox rows of ``entries`` (not saved)."""
+    return [event for entry in entries for event in events_for(entry)]
+
+
 def emit(entries: list[AuditEntry]) -> list[OutboxEvent]:
     """Write the events of ``entries``; the caller's transaction commits them with the change."""
-    rows = [event for entry in entries for event in events_for(entry)]
+    rows = outbox_rows(entries)
     if rows:
         OutboxEvent.objects.bulk_create(rows)
         relay.relay_soon()  # after commit: a worker relays them at once (beat is the fallback)

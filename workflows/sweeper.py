@@ -15,6 +15,11 @@ LOCKED``, each batch one transaction:
   24 h): an audit entry ``reminder`` (event ``dispute.reminder``), once per deadline
   (``reminded_for``).
 
+Each batch is locked with one query, each service runs on the locked rows inside
+:func:`workflows.base.batch` (guards, fsm transition, audit entry, as for a person), and
+the batch's dispute rows, audit entries and outbox rows are written with one statement
+each at its end: a handful of statements per batch instead of several per dispute.
+
 Exactly once: a second sweeper skips the rows the first holds; a row it does get is
 re-checked under its lock by the service, which refuses what is no longer due (someone,
 or another sweeper, got there first) and the refusal is counted, not raised. On SQLite,

@@ -12,6 +12,7 @@ between them, and the services re-check under the row lock. Skipped on SQLite::
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 from datetime import timedelta
@@ -21,8 +22,8 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from mediation import audit
-from mediation.models import AuditEntry, Dispute, Order, OutboxEvent, State
-from tests.scenarios import make_cast, raise_dispute
+from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, Order, OutboxEvent, State
+from tests.scenarios import dispute_in, make_cast, make_overdue, raise_dispute
 from workflows import sweeper
 
 pytestmark = [
@@ -96,7 +97,15 @@ def _make_due_disputes() -> list[int]:
     return [raise_dispute(cast, order=order).pk for order in orders]
 
 
-def test_two_concurrent_sweepers_apply_each_deadline_reminder_and_flag_once() -> None:
+def _no_batch_retried(caplog: pytest.LogCaptureFixture) -> None:
+    """Every batch was written in one go (none fell back to one dispute at a time)."""
+    assert not [r for r in caplog.records if "failed to write" in r.getMessage()]
+
+
+def test_two_concurrent_sweepers_apply_each_deadline_reminder_and_flag_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="workflows.sweeper")
     ids = _make_due_disputes()
     disputes = Dispute.objects.filter(pk__in=ids)
 
@@ -144,3 +153,40 @@ def test_two_concurrent_sweepers_apply_each_deadline_reminder_and_flag_once() ->
             "deadline_passed",
             "sla_breached",
         ]
+    _no_batch_retried(caplog)
+
+
+def test_a_batch_writes_every_kind_of_deadline_transition(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.ERROR, logger="workflows.sweeper")
+    expected = {
+        "awaiting_seller": State.ESCALATED,
+        "awaiting_buyer": State.CLOSED,  # with the shop's offer open
+        "awaiting_info": State.UNDER_REVIEW,
+        "awaiting_fulfilment": State.ESCALATED,
+    }
+    scenarios = [(dispute_in(state), target) for state, target in expected.items()]
+    pending = dispute_in("awaiting_seller", pending_offer=True)
+    scenarios.append((pending, State.ESCALATED))
+    for sc, _ in scenarios:
+        make_overdue(sc.dispute)
+    report = sweeper.sweep()
+    assert (report.transitions.applied, report.transitions.failed) == (len(scenarios), [])
+    for sc, target in scenarios:
+        d = sc.refresh()
+        assert d.state == target
+        assert audit.verify(d).verified
+        [entry] = AuditEntry.objects.filter(dispute_id=d.pk, action="deadline_passed")
+        assert entry.pk and entry.payload["respond_by"]
+        assert OutboxEvent.objects.filter(dispute_id=d.pk, audit_seq=entry.seq).exists()
+    for sc in (scenarios[1][0], pending):
+        statuses = set(Offer.objects.filter(dispute_id=sc.id).values_list("status", flat=True))
+        assert statuses == {OfferStatus.SUPERSEDED}
+
+    # A batch of one row writes the same way.
+    one = dispute_in("awaiting_seller")
+    make_overdue(one.dispute)
+    assert sweeper.sweep(batch_size=1).transitions.applied == 1
+    assert one.refresh().state == State.ESCALATED and audit.verify(one.dispute).verified
+    _no_batch_retried(caplog)
