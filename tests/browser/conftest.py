@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connections
 
 from mediation.console_tour import chromium_missing, launch
 
@@ -32,7 +33,9 @@ def _require_browser() -> None:
 def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A headless Chromium for one test. Playwright's sync API keeps an event loop in this
     thread, which Django's ORM takes for an async context; the test's own ORM calls are
-    synchronous, so they are allowed while the browser runs (and only then)."""
+    synchronous, so they are allowed while the browser runs (and only then). The database
+    connections they open belong to that context: they are closed before it ends, or
+    PostgreSQL could not drop the test database at the end of the run."""
     _require_browser()
     from playwright.sync_api import sync_playwright
 
@@ -42,6 +45,7 @@ def chromium(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
         try:
             yield browser
         finally:
+            connections.close_all()
             browser.close()
 
 

@@ -138,6 +138,9 @@ class Command(BaseCommand):
                 try:
                     return self._tour(browser, base, out, problems)
                 finally:
+                    # The connections opened here belong to Playwright's context: closed
+                    # now, or PostgreSQL would refuse to drop the database afterwards.
+                    connections.close_all()
                     browser.close()
         finally:
             if previous is None:
