@@ -36,7 +36,7 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
@@ -248,6 +248,7 @@ def _run_pass(
             return False
         outcome = PassReport()
         batch_failed: set[int] = set()
+        rows: list[Dispute] = []
         try:
             with transaction.atomic():
                 rows = list(qs.exclude(pk__in=failed)[:batch_size])
@@ -258,10 +259,12 @@ def _run_pass(
                 else:
                     with base.batch(rows):
                         _apply_each(rows, service, outcome, batch_failed)
-        except DatabaseError:
+        except Exception:
             if one_by_one:
                 raise
-            log.exception("deadline sweep: a batch of %s failed to write; retrying it", len(rows))
+            log.exception(
+                "deadline sweep: a batch of %s failed to write; retrying it one by one", len(rows)
+            )
             one_by_one = True
             continue
         one_by_one = False
