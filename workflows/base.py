@@ -338,7 +338,9 @@ def insert_many(model: type[Model], objs: list[Any]) -> None:
     """``bulk_create`` for a batch on PostgreSQL, in one statement with as few parameters
     as it takes: ``INSERT ... SELECT`` from ``VALUES`` rows that carry only the columns
     whose values differ between ``objs``, the others (a batch's actor, action, states ...)
-    bound once. Sets the primary keys the database gave."""
+    bound once. Sets the primary keys the database gave. Like ``bulk_create`` it sends no
+    signal; unlike it, it calls no ``pre_save`` (``auto_now``): the objects carry every
+    value (audit entries and outbox rows do)."""
     if not objs:
         return
     if connection.vendor != "postgresql":
