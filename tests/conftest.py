@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
@@ -62,3 +64,22 @@ class Api:
 @pytest.fixture
 def api() -> Api:
     return Api()
+
+
+@pytest.fixture
+def tamper(db: Any) -> Iterator[None]:
+    """Let the test edit audit rows as someone with direct database access could.
+
+    On PostgreSQL the append-only trigger is disabled inside the test's transaction (the
+    suite runs as the table owner); the rollback at the end of the test restores it. The
+    deferred foreign-key checks of rows written so far are run first, as ALTER TABLE is
+    refused while a table has pending trigger events. SQLite has no such trigger.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(
+                "ALTER TABLE mediation_auditentry DISABLE TRIGGER mediation_auditentry_append_only"
+            )
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+    yield

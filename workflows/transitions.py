@@ -396,8 +396,10 @@ def check_fulfil(dispute: Dispute, roles: Roles, now: datetime) -> None:
     refund_due = dispute.agreed_kind in REFUND_REMEDIES and (
         dispute.agreed_amount > dispute.delivered_amount
     )
+    # A mediator records a refund the platform paid, as the platform's integration does.
+    staff = roles.platform or roles.mediator is not None
     if (
-        roles.platform
+        staff
         and refund_due
         and (dispute.agreed_kind != Remedy.RETURN_AND_REFUND or dispute.return_acknowledged)
     ):
@@ -409,7 +411,7 @@ def check_fulfil(dispute: Dispute, roles: Roles, now: datetime) -> None:
     ):
         return
     if (
-        (roles.seller or roles.platform)
+        (roles.seller or staff)
         and refund_due
         and dispute.agreed_kind == Remedy.RETURN_AND_REFUND
         and not dispute.return_acknowledged
@@ -418,11 +420,11 @@ def check_fulfil(dispute: Dispute, roles: Roles, now: datetime) -> None:
             "The shop has not acknowledged the returned item yet.",
             code="return_not_acknowledged",
         )
-    if roles.seller or roles.platform or roles.buyer:
+    if roles.seller or staff or roles.buyer:
         raise InvalidTransition(
             "Nothing is yours to deliver at this point.", code="nothing_to_fulfil"
         )
-    raise Forbidden("Only the parties or the platform record fulfilments.")
+    raise Forbidden("Only the parties, the platform or a mediator record fulfilments.")
 
 
 def check_acknowledge_return(dispute: Dispute, roles: Roles, now: datetime) -> None:
@@ -1132,8 +1134,8 @@ def fulfil(
                 _seller(roles)
             else:
                 _require(
-                    roles.seller or roles.platform,
-                    Forbidden("Refunds are recorded by the shop or the platform."),
+                    roles.seller or roles.platform or roles.mediator is not None,
+                    Forbidden("Refunds are recorded by the shop, the platform or a mediator."),
                 )
             if agreed == Remedy.RETURN_AND_REFUND:
                 _require(

@@ -86,6 +86,26 @@ def test_a_ruling_beyond_authority_waits_and_reaches_the_seniors_approval_filter
     assert _last_action(sc.dispute) == "approve_ruling"
 
 
+def test_a_mediator_records_the_refund_the_platform_paid(db: Any) -> None:
+    sc = dispute_in("awaiting_fulfilment", via="ruling", ruled_by="mediator_senior")
+    sam = sc["mediator_senior"]
+    assert "fulfil" in allowed_actions(sc.dispute, sam)
+    due = sc.dispute.agreed_amount
+    texts = act(
+        browser(sam),
+        sc.dispute,
+        "fulfil",
+        kind="refund",
+        amount=f"{due // 100}.{due % 100:02d}",
+        reference="re_console_1",
+    )
+    assert len(texts) == 1 and "refused" not in texts[0], texts
+    sc.refresh()
+    assert sc.dispute.state == "closed" and sc.dispute.delivered_amount == due
+    entry = AuditEntry.objects.filter(dispute=sc.dispute).order_by("-seq").first()
+    assert entry is not None and entry.action == "fulfil" and entry.actor == sam
+
+
 def test_reject_ruling_sends_the_case_back(db: Any) -> None:
     sc = dispute_in("pending_approval")
     texts = act(browser(sc["mediator_lead"]), sc.dispute, "reject-ruling", note="Too generous.")

@@ -94,9 +94,9 @@ def test_evidence_thumbnails_load_for_a_logged_in_mediator(db: Any) -> None:
     assert b"".join(r.streaming_content) == png()  # type: ignore[attr-defined]
 
 
-def test_a_broken_audit_chain_is_shown(db: Any) -> None:
+def test_a_broken_audit_chain_is_shown(tamper: None) -> None:
     sc = dispute_in("under_review")
-    # Tamper behind the services' back (SQLite has no trigger refusing it).
+    # Tamper behind the services' back, as someone with direct database access could.
     AuditEntry.objects.filter(dispute=sc.dispute, seq=2).update(payload={"forged": True})
     body = case_page(browser(sc["mediator_agent"]), sc.dispute)
     assert "broken at entry 2" in body and "content does not match its hash" in body

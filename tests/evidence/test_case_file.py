@@ -242,21 +242,6 @@ def test_a_file_the_storage_cannot_read_is_left_out_and_named(
     assert not any(n.startswith("evidence/") for n in zf.namelist())
 
 
-@pytest.fixture
-def tamper(db: Any) -> Iterator[None]:
-    """Edit audit rows as someone with direct database access could (as in
-    tests/mediation/test_audit_chain.py: on PostgreSQL the append-only trigger is disabled
-    inside the test's transaction)."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(
-                "ALTER TABLE mediation_auditentry DISABLE TRIGGER mediation_auditentry_append_only"
-            )
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    yield
-
-
 def test_a_tampered_audit_chain_is_reported(sc: Scenario, tamper: None) -> None:
     AuditEntry.objects.filter(dispute_id=sc.id, seq=3).update(payload={"forged": True})
     for who in ("buyer", "mediator_agent"):

@@ -7,7 +7,6 @@ audit table directly, bypassing the model's save (``QuerySet.update``/``delete``
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from io import StringIO
 from typing import Any
 
@@ -23,31 +22,12 @@ from mediation.models import AuditEntry, Dispute, Order
 from workflows import conversation
 from workflows import transitions as t
 
-TRIGGER = "mediation_auditentry_append_only"
-
 
 @pytest.fixture
 def postgres_only() -> None:
     """Skip unless the suite runs on PostgreSQL (CI's second run, DATABASE_URL=postgres://)."""
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (the append-only trigger exists only there)")
-
-
-@pytest.fixture
-def tamper(db: Any) -> Iterator[None]:
-    """Let the test edit audit rows as someone with direct database access could.
-
-    On PostgreSQL the append-only trigger is disabled inside the test's transaction (the
-    suite runs as the table owner); the rollback at the end of the test restores it. The
-    deferred foreign-key checks of rows written so far are run first, as ALTER TABLE is
-    refused while a table has pending trigger events.
-    """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            cursor.execute(f"ALTER TABLE mediation_auditentry DISABLE TRIGGER {TRIGGER}")
-            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
-    yield
 
 
 def busy_dispute(demo: dict[str, Any]) -> Dispute:

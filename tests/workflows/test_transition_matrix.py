@@ -130,6 +130,8 @@ class Spec:
 NOT_YET = (422, "deadline_not_reached")
 CONFLICT = (409, "invalid_transition")
 NOTHING = (409, "nothing_to_fulfil")
+# Who records a refund besides the shop: the platform's integration and any mediator.
+STAFF = "platform,mediator_agent,mediator_senior,mediator_lead"
 NO_OFFER = (404, "not_found")
 SELLER_LATE = (NOT_YET, S.ESCALATED)
 BUYER_LATE = (NOT_YET, S.CLOSED)
@@ -298,7 +300,7 @@ SPECS: list[Spec] = [
         "awaiting_fulfilment",
         S.AWAITING_FULFILMENT,
         {"remedy": "full_refund"},  # agreed: the owner accepted the buyer's request
-        ok={"fulfil": {"owner,agent,platform": S.CLOSED}, "withdraw": {"buyer": S.CLOSED}},
+        ok={"fulfil": {f"owner,agent,{STAFF}": S.CLOSED}, "withdraw": {"buyer": S.CLOSED}},
         refused=_delivery(fulfil={"buyer": NOTHING}),
         deadline=DELIVERY_LATE,
     ),
@@ -307,7 +309,7 @@ SPECS: list[Spec] = [
         S.AWAITING_FULFILMENT,
         {"remedy": "full_refund", "overdue": True},
         ok={
-            "fulfil": {"owner,agent,platform": S.CLOSED},
+            "fulfil": {f"owner,agent,{STAFF}": S.CLOSED},
             "withdraw": {"buyer": S.CLOSED},
             "escalate": {"buyer,owner,agent": S.ESCALATED},
         },
@@ -319,7 +321,7 @@ SPECS: list[Spec] = [
         S.AWAITING_FULFILMENT,
         {"via": "ruling", "remedy": "partial_refund", "amount": 5000},
         ok={
-            "fulfil": {"owner,agent,platform": S.CLOSED},
+            "fulfil": {f"owner,agent,{STAFF}": S.CLOSED},
             "appeal": {"buyer,owner,agent": S.ESCALATED},
         },
         refused={
@@ -333,7 +335,7 @@ SPECS: list[Spec] = [
         S.AWAITING_FULFILMENT,
         {"remedy": "replacement"},
         ok={"fulfil": {"owner,agent": S.AWAITING_FULFILMENT}, "withdraw": {"buyer": S.CLOSED}},
-        refused=_delivery(fulfil={"buyer,platform": NOTHING}),
+        refused=_delivery(fulfil={f"buyer,{STAFF}": NOTHING}),
         deadline=DELIVERY_LATE,
     ),
     Spec(
@@ -342,7 +344,7 @@ SPECS: list[Spec] = [
         {"remedy": "replacement", "stage": "shipped"},
         ok={"confirm-received": {"buyer": S.CLOSED}, "withdraw": {"buyer": S.CLOSED}},
         refused={
-            **_delivery(fulfil={"buyer,owner,agent,platform": NOTHING}),
+            **_delivery(fulfil={f"buyer,owner,agent,{STAFF}": NOTHING}),
             "confirm-received": {},
         },
         # Nobody complained within the delivery window: the loop closes.
@@ -357,7 +359,7 @@ SPECS: list[Spec] = [
             "fulfil": {"buyer,owner,agent": S.AWAITING_FULFILMENT},
             "withdraw": {"buyer": S.CLOSED},
         },
-        refused=_delivery(fulfil={"platform": (422, "return_not_acknowledged")}),
+        refused=_delivery(fulfil={STAFF: (422, "return_not_acknowledged")}),
         deadline=DELIVERY_LATE,
     ),
     Spec(
@@ -372,7 +374,7 @@ SPECS: list[Spec] = [
             **_delivery(
                 fulfil={
                     "buyer": NOTHING,  # the return is already recorded
-                    "owner,agent,platform": (422, "return_not_acknowledged"),
+                    f"owner,agent,{STAFF}": (422, "return_not_acknowledged"),
                 }
             ),
             "acknowledge-return": {},
@@ -383,7 +385,7 @@ SPECS: list[Spec] = [
         "awaiting_fulfilment+return_acknowledged",
         S.AWAITING_FULFILMENT,
         {"remedy": "return_and_refund", "stage": "acknowledged"},
-        ok={"fulfil": {"owner,agent,platform": S.CLOSED}, "withdraw": {"buyer": S.CLOSED}},
+        ok={"fulfil": {f"owner,agent,{STAFF}": S.CLOSED}, "withdraw": {"buyer": S.CLOSED}},
         refused=_delivery(fulfil={"buyer": NOTHING}),
         deadline=DELIVERY_LATE,
     ),
