@@ -460,6 +460,11 @@ def post_action(sc: Scenario, action: str, actor: str) -> Any:
     return client.post(url, body, format="json")
 
 
+# pytest-django creates the test database only when a selected test is marked for it;
+# without the mark, running this module alone found no tables.
+pytestmark = pytest.mark.django_db
+
+
 @pytest.fixture(scope="module")
 def built(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Scenario]]:
     """Every row's state, built once through the services.
