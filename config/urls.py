@@ -1,5 +1,7 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api.views import health, ready
@@ -13,6 +15,11 @@ handler500 = "api.errors.server_error_view"
 urlpatterns = [
     path("healthz", health, name="healthz"),
     path("readyz", ready, name="readyz"),
+    # Browsers ask every site for /favicon.ico; the console's icon is a static file.
+    path(
+        "favicon.ico",
+        RedirectView.as_view(url=f"{settings.STATIC_URL}mediation/favicon.svg", permanent=True),
+    ),
     # Console pages of our own, before the admin's catch-all.
     path(
         "admin/dashboard/",

@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -123,18 +122,12 @@ class PageProblems:
 
     def _console(self, message: ConsoleMessage) -> None:
         url = message.location.get("url") or ""
-        if message.type == "error" and not _favicon_probe(url):
+        if message.type == "error":
             self.errors.append(f"console error on {url}: {message.text}")
 
     def _response(self, response: Response) -> None:
-        if response.status >= 400 and not _favicon_probe(response.url):
+        if response.status >= 400:
             self.errors.append(f"{response.url}: HTTP {response.status}")
-
-
-def _favicon_probe(url: str) -> bool:
-    # Chromium asks every site for /favicon.ico on its own; no console page links one, so its
-    # 404 is the browser's guess, not a resource of the page.
-    return urlsplit(url).path == "/favicon.ico"
 
 
 def new_context(browser: Browser) -> BrowserContext:

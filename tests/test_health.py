@@ -118,3 +118,12 @@ def test_docs_page_assets_are_served_locally(client: Client, path: str) -> None:
 def test_docs_page_references_no_cdn(client: Client, path: str) -> None:
     external = [a for a in docs_assets(client, path) if EXTERNAL.match(a)]
     assert external == []
+
+
+def test_the_favicon_is_the_consoles_static_icon(client: Client) -> None:
+    from django.contrib.staticfiles import finders
+
+    r = client.get("/favicon.ico")
+    assert r.status_code == 301
+    assert r["Location"].endswith("/mediation/favicon.svg")
+    assert finders.find("mediation/favicon.svg")
