@@ -49,7 +49,15 @@ def database_from_url(url: str) -> dict:
         return {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": path if path.startswith("/") else str(BASE_DIR / path),
-            "OPTIONS": {"timeout": 20},
+            # The embedded default runs web, worker and beat on one file: write-ahead logging
+            # lets readers and a writer work side by side, and IMMEDIATE transactions take the
+            # write lock up front, so two writers queue (for up to 20 s) instead of failing
+            # with "database is locked" when a read turns into a write.
+            "OPTIONS": {
+                "timeout": 20,
+                "transaction_mode": "IMMEDIATE",
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            },
         }
     if parsed.scheme in {"postgres", "postgresql", "pgsql"}:
         options = {key: values[-1] for key, values in parse_qs(parsed.query).items()}
