@@ -318,6 +318,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": BEAT_INTERVAL,
         "options": _BEAT_OPTIONS,
     },
+    # Evidence files an interrupted upload left in storage, once they are an hour old.
+    "sweep-evidence-files": {
+        "task": "workflows.sweep_evidence_files",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     # Webhook deliveries whose retry time has come (exponential backoff over about 24 h).
     "retry-webhooks": {
         "task": "api.retry_due_webhooks",

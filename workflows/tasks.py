@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from workflows import sweeper
+from workflows import storage_sweep, sweeper
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(
@@ -27,3 +30,28 @@ def sweep_deadlines() -> dict[str, Any]:
     breaches, send due reminders. Stops between batches after 50 s so runs do not pile up;
     what is left is done by the next run, and overlapping runs share the work."""
     return sweeper.sweep(max_seconds=50).as_dict()
+
+
+@shared_task(
+    name="workflows.sweep_evidence_files",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=30,
+    max_retries=3,
+    soft_time_limit=600,
+    time_limit=660,
+    ignore_result=True,
+)
+def sweep_evidence_files() -> dict[str, int]:
+    """Hourly (CELERY_BEAT_SCHEDULE): remove stored evidence files that no row refers to and
+    that are older than an hour (an upload killed between storing and committing); log rows
+    whose file is missing."""
+    report = storage_sweep.sweep_evidence_files()
+    for pk in report.missing:
+        log.error("Evidence %s: its file is missing from storage", pk)
+    return {
+        "scanned": report.scanned,
+        "removed": len(report.removed),
+        "too_recent": report.too_recent,
+        "missing": len(report.missing),
+    }

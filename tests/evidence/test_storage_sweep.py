@@ -83,3 +83,21 @@ def test_rows_whose_file_is_missing_are_reported_not_removed(sc: Scenario) -> No
 def test_an_empty_storage_is_fine() -> None:
     out, _ = _run()
     assert "Scanned 0 files: 0 orphaned" in out
+
+
+def test_beat_runs_the_sweep_every_hour(sc: Scenario) -> None:
+    from workflows import tasks
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-evidence-files"]
+    assert entry["task"] == tasks.sweep_evidence_files.name
+    assert entry["schedule"] == 3600.0
+    kept = _upload(sc)
+    old = _leftover(sc, "2" * 32, age_hours=2)
+    assert tasks.sweep_evidence_files() == {
+        "scanned": 2,
+        "removed": 1,
+        "too_recent": 0,
+        "missing": 0,
+    }
+    assert not default_storage.exists(old)
+    assert default_storage.exists(str(kept.file.name))
