@@ -13,19 +13,19 @@ locks; CI runs the suite again on PostgreSQL::
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection, connections
+from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from mediation import audit
 from mediation.models import AuditEntry, Dispute, MediatorProfile, Message, Order, Tier
+from tests.threads import run_together
 from workflows import transitions as t
 
 pytestmark = [
@@ -53,30 +53,7 @@ def _client(user: Any) -> Callable[[], APIClient]:
 
 def _race(calls: list[Call]) -> list[tuple[int, dict[str, Any]]]:
     """Run each call in its own thread, all released together; (status, body) of each."""
-    barrier = threading.Barrier(len(calls))
-    results: list[tuple[int, dict[str, Any]] | None] = [None] * len(calls)
-    errors: list[BaseException] = []
-
-    def run(i: int, call: Call) -> None:
-        try:
-            barrier.wait(timeout=30)
-            response = call()
-            body = response.json() if response.content else {}
-            results[i] = (response.status_code, body)
-        except BaseException as exc:  # reported in the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a thread hung"
-    assert not errors, errors
-    assert all(r is not None for r in results)
-    return [r for r in results if r is not None]
+    return [(r.status_code, r.json() if r.content else {}) for r in run_together(calls)]
 
 
 def _post(make: Callable[[], APIClient], path: str, body: dict[str, Any], **headers: str) -> Call:
@@ -129,6 +106,20 @@ def _awaiting_buyer(cast: dict[str, Any]) -> Dispute:
     return Dispute.objects.get(pk=dispute.pk)
 
 
+def _accepts_and_counters(
+    make: Callable[[], APIClient], base: str, n: int, amount: int, **headers: str
+) -> list[Call]:
+    """``n`` accept-offer calls, then ``n`` counters asking ``amount``, ``amount + 1``, ..."""
+    counter = {"requested_outcome": "partial_refund"}
+    return [
+        *[_post(make, f"{base}/accept-offer/", {}, **headers) for _ in range(n)],
+        *[
+            _post(make, f"{base}/counter/", {**counter, "requested_amount": amount + i}, **headers)
+            for i in range(n)
+        ],
+    ]
+
+
 def test_buyer_answers_race_with_the_same_etag(cast: dict[str, Any]) -> None:
     dispute = _awaiting_buyer(cast)
     alice = _client(cast["alice"])
@@ -136,16 +127,7 @@ def test_buyer_answers_race_with_the_same_etag(cast: dict[str, Any]) -> None:
     tag = alice().get(f"{base}/")["ETag"]
     entries = dispute.audit_seq
     calls = [
-        *[_post(alice, f"{base}/accept-offer/", {}, **{"If-Match": tag}) for _ in range(8)],
-        *[
-            _post(
-                alice,
-                f"{base}/counter/",
-                {"requested_outcome": "partial_refund", "requested_amount": 12000 + i},
-                **{"If-Match": tag},
-            )
-            for i in range(8)
-        ],
+        *_accepts_and_counters(alice, base, 8, 12000, **{"If-Match": tag}),
         *[_post(alice, f"{base}/escalate/", {}, **{"If-Match": tag}) for _ in range(2)],
         *[_post(alice, f"{base}/withdraw/", {}, **{"If-Match": tag}) for _ in range(2)],
     ]
@@ -162,17 +144,7 @@ def test_buyer_answers_race_without_etag(cast: dict[str, Any]) -> None:
     alice = _client(cast["alice"])
     base = f"/api/v1/disputes/{dispute.pk}"
     entries = dispute.audit_seq
-    calls = [
-        *[_post(alice, f"{base}/accept-offer/", {}) for _ in range(10)],
-        *[
-            _post(
-                alice,
-                f"{base}/counter/",
-                {"requested_outcome": "partial_refund", "requested_amount": 9000 + i},
-            )
-            for i in range(10)
-        ],
-    ]
+    calls = _accepts_and_counters(alice, base, 10, 9000)
     results = _race(calls)
     _one_winner(results)
     assert {s for s, _ in results if s >= 400} == {409}

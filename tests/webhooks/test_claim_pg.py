@@ -15,12 +15,13 @@ import threading
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from api import webhook_delivery as service
 from api.models import WebhookDelivery
 from tests.scenarios import dispute_in
+from tests.threads import in_background
 from tests.webhooks.helpers import make_endpoint
 from workflows import relay
 from workflows import transitions as t
@@ -56,18 +57,13 @@ def test_a_claim_in_progress_does_not_hide_the_endpoints_other_deliveries(
     claimed: list[Any] = []
 
     def claim_first() -> None:
-        try:
-            claimed.append(service._claim(first, now=timezone.now(), force=False))
-        finally:
-            connections.close_all()
+        claimed.append(service._claim(first, now=timezone.now(), force=False))
 
-    thread = threading.Thread(target=claim_first)
-    thread.start()
-    try:
-        assert inside.wait(timeout=30)
-        other = service._claim(second, now=timezone.now(), force=False)
-    finally:
-        release.set()
-        thread.join(timeout=30)
+    with in_background(claim_first):
+        try:
+            assert inside.wait(timeout=30)
+            other = service._claim(second, now=timezone.now(), force=False)
+        finally:
+            release.set()
     assert other is not None and other.pk == second
     assert claimed and claimed[0] is not None and claimed[0].pk == first

@@ -25,13 +25,14 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import connection, connections, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from api.models import WebhookDelivery
 from api.webhook_delivery import fan_out
 from mediation.models import Dispute, OutboxEvent
 from tests.scenarios import dispute_in, make_cast
+from tests.threads import in_background, run_together
 from tests.webhooks.helpers import make_endpoint
 from workflows import relay
 
@@ -63,31 +64,33 @@ class CountingConsumer:
 def _relays(count: int) -> list[relay.RelayReport]:
     """``count`` relays, each in its own thread with its own connection, started together;
     each runs until a run finds nothing left for it."""
-    barrier = threading.Barrier(count)
-    reports: list[list[relay.RelayReport]] = [[] for _ in range(count)]
-    errors: list[BaseException] = []
 
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            while True:
-                report = relay.relay_pending(batch=BATCH)
-                reports[i].append(report)
-                if not report.relayed and not report.failed:
-                    break
-        except BaseException as exc:  # reported in the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()  # this thread's own connection
+    def drain() -> list[relay.RelayReport]:
+        runs = []
+        while True:
+            report = relay.relay_pending(batch=BATCH)
+            runs.append(report)
+            if not report.relayed and not report.failed:
+                return runs
 
-    threads = [threading.Thread(target=run, args=(i,), name=f"relay-{i}") for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a relay hung"
-    assert not errors, errors
+    reports = run_together([drain] * count, name="relay")
     return [r for runs in reports for r in runs]
+
+
+def _message_events(dispute_id: int, count: int) -> None:
+    """``count`` message events for the dispute, written at once."""
+    now = timezone.now()
+    OutboxEvent.objects.bulk_create(
+        OutboxEvent(
+            dispute_id=dispute_id,
+            audit_seq=1000 + i,
+            type="dispute.message_posted",
+            action="message",
+            payload={"message": i},
+            created_at=now,
+        )
+        for i in range(count)
+    )
 
 
 @pytest.fixture
@@ -104,18 +107,7 @@ def test_four_relays_at_once_consume_every_event_exactly_once(
     cast = make_cast()
     sc = dispute_in("awaiting_buyer", cast=cast)
     endpoint = make_endpoint(cast.shop, "http://127.0.0.1:9/hooks", ["*"])
-    now = timezone.now()
-    OutboxEvent.objects.bulk_create(
-        OutboxEvent(
-            dispute_id=sc.id,
-            audit_seq=1000 + i,
-            type="dispute.message_posted",
-            action="message",
-            payload={"message": i},
-            created_at=now,
-        )
-        for i in range(EVENTS)
-    )
+    _message_events(sc.id, EVENTS)
     events = set(OutboxEvent.objects.values_list("pk", flat=True))
     assert len(events) > EVENTS  # and the scenario's own
 
@@ -146,18 +138,7 @@ def test_relays_racing_a_failing_consumer_call_the_others_again_and_stay_idempot
     cast = make_cast()
     sc = dispute_in("awaiting_buyer", cast=cast)
     endpoint = make_endpoint(cast.shop, "http://127.0.0.1:9/hooks", ["*"])
-    now = timezone.now()
-    OutboxEvent.objects.bulk_create(
-        OutboxEvent(
-            dispute_id=sc.id,
-            audit_seq=1000 + i,
-            type="dispute.message_posted",
-            action="message",
-            payload={"message": i},
-            created_at=now,
-        )
-        for i in range(200)
-    )
+    _message_events(sc.id, 200)
     failed_once: set[Any] = set()
     lock = threading.Lock()
 
@@ -199,25 +180,12 @@ def test_a_relay_running_the_consumers_does_not_hold_up_the_dispute(
         release.wait(timeout=30)
 
     monkeypatch.setattr(relay, "_consumers", {"slow": slow})
-    errors: list[BaseException] = []
-
-    def run() -> None:
+    with in_background(relay.relay_pending):
         try:
-            relay.relay_pending()
-        except BaseException as exc:  # reported in the main thread
-            errors.append(exc)
+            assert inside.wait(timeout=30)
+            with transaction.atomic():
+                locked = list(Dispute.objects.select_for_update(nowait=True).filter(pk=sc.id))
+            assert [d.pk for d in locked] == [sc.id]
         finally:
-            connections.close_all()
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    try:
-        assert inside.wait(timeout=30)
-        with transaction.atomic():
-            locked = list(Dispute.objects.select_for_update(nowait=True).filter(pk=sc.id))
-        assert [d.pk for d in locked] == [sc.id]
-    finally:
-        release.set()
-        thread.join(timeout=30)
-    assert not errors, errors
+            release.set()
     assert not OutboxEvent.objects.filter(relayed_at__isnull=True).exists()

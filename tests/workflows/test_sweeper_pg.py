@@ -13,17 +13,17 @@ between them, and the services re-check under the row lock. Skipped on SQLite::
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from datetime import timedelta
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from mediation import audit
 from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, Order, OutboxEvent, State
 from tests.scenarios import dispute_in, make_cast, make_overdue, raise_dispute
+from tests.threads import run_together
 from workflows import sweeper
 
 pytestmark = [
@@ -36,27 +36,7 @@ DISPUTES = 1000
 
 
 def _two_sweepers() -> list[sweeper.SweepReport]:
-    barrier = threading.Barrier(2)
-    reports: list[sweeper.SweepReport | None] = [None, None]
-    errors: list[BaseException] = []
-
-    def run(i: int) -> None:
-        try:
-            barrier.wait(timeout=30)
-            reports[i] = sweeper.sweep(batch_size=25)
-        except BaseException as exc:  # reported in the main thread
-            errors.append(exc)
-        finally:
-            connections.close_all()  # this thread's own connection
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads), "a sweeper hung"
-    assert not errors, errors
-    done = [r for r in reports if r is not None]
+    done = run_together([lambda: sweeper.sweep(batch_size=25)] * 2, name="sweeper")
     assert len(done) == 2
     for report in done:
         for p in (report.transitions, report.sla_flags, report.reminders):
