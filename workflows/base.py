@@ -82,6 +82,18 @@ class Context:
             )
         )
 
+    @classmethod
+    def begin(cls, dispute: Dispute, actor: Any, *, batch: Batch | None = None) -> Context:
+        """The context of a use case about to run on the locked ``dispute``."""
+        return cls(
+            dispute=dispute,
+            actor=actor,
+            roles=roles_for(actor, dispute),
+            now=timezone.now(),
+            from_state=dispute.state,
+            batch=batch,
+        )
+
 
 @dataclass
 class Result:
@@ -129,13 +141,7 @@ def locked_dispute(
     with transaction.atomic():
         dispute = lock(dispute_id, actor)
         _check_version(dispute, expected_version)
-        ctx = Context(
-            dispute=dispute,
-            actor=actor,
-            roles=roles_for(actor, dispute),
-            now=timezone.now(),
-            from_state=dispute.state,
-        )
+        ctx = Context.begin(dispute, actor)
         if not ctx.roles.can_see:
             raise NotFound("No such dispute.")
         yield ctx
@@ -226,14 +232,7 @@ class Batch:
         self, dispute: Dispute, actor: Any, *, expected_version: int | None = None
     ) -> Iterator[Context]:
         before = dict(dispute.__dict__)
-        ctx = Context(
-            dispute=dispute,
-            actor=actor,
-            roles=roles_for(actor, dispute),
-            now=timezone.now(),
-            from_state=dispute.state,
-            batch=self,
-        )
+        ctx = Context.begin(dispute, actor, batch=self)
         self.current = ctx
         try:
             _check_version(dispute, expected_version)
