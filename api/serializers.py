@@ -31,6 +31,7 @@ from mediation.models import (
     Remedy,
     Ruling,
     RulingStatus,
+    Shop,
     State,
 )
 from mediation.money import CURRENCY_CHOICES
@@ -158,6 +159,11 @@ class ShopRefSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+def shop_ref(shop: Shop) -> dict[str, Any]:
+    """A shop as :class:`ShopRefSerializer` shows it."""
+    return {"id": shop.pk, "slug": shop.slug, "name": shop.name}
+
+
 class AgreementSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Remedy.choices)
     amount = serializers.IntegerField(help_text=AMOUNT_HELP)
@@ -232,7 +238,7 @@ class DisputeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ShopRefSerializer)
     def get_shop(self, obj: Dispute) -> dict[str, Any]:
-        return {"id": obj.shop_id, "slug": obj.shop.slug, "name": obj.shop.name}
+        return shop_ref(obj.shop)
 
     def get_overdue(self, obj: Dispute) -> bool:
         return (

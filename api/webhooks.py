@@ -21,8 +21,8 @@ from rest_framework.views import APIView
 from api import webhook_delivery as service
 from api.idempotency import idempotent
 from api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from api.serializers import ShopRefSerializer
-from api.views import ERRORS, IDEMPOTENCY_KEY, PROBLEM_RESPONSE
+from api.serializers import ShopRefSerializer, shop_ref
+from api.views import ERRORS, IDEMPOTENCY_KEY, PROBLEM_RESPONSE, _valid
 from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from mediation.models import Shop, ShopMember, ShopRole
 from workflows.events import PARTY_EVENT_TYPES
@@ -83,7 +83,7 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ShopRefSerializer)
     def get_shop(self, obj: WebhookEndpoint) -> dict[str, Any]:
-        return {"id": obj.shop_id, "slug": obj.shop.slug, "name": obj.shop.name}
+        return shop_ref(obj.shop)
 
 
 class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
@@ -208,12 +208,6 @@ def _shop_for_new_endpoint(request: Request, slug: str) -> Shop:
     if len(owned) > 1:
         raise InvalidInput("You own several shops: say which one in `shop`.", code="shop_required")
     return owned[0]
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class EndpointPagination(CursorPagination):
