@@ -503,6 +503,47 @@ def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
     return locked
 
 
+def register_endpoint(
+    *, shop: Any, url: str, events: list[str], description: str, created_by: Any
+) -> WebhookEndpoint:
+    """A new endpoint of ``shop`` with a fresh secret: the URL checked, the shop's limit kept."""
+    _check_new_url(url)
+    if WebhookEndpoint.objects.filter(shop=shop).count() >= MAX_ENDPOINTS_PER_SHOP:
+        raise RuleViolation(
+            f"A shop may have at most {MAX_ENDPOINTS_PER_SHOP} webhook endpoints.",
+            code="webhook_endpoint_limit",
+        )
+    return WebhookEndpoint.objects.create(
+        shop=shop,
+        url=url,
+        events=events,
+        description=description,
+        secret=new_secret(),
+        created_by=created_by,
+    )
+
+
+def update_endpoint(endpoint: WebhookEndpoint, changes: dict[str, Any]) -> WebhookEndpoint:
+    """Change the URL (checked), the events, the description, or whether it is active."""
+    if "url" in changes:
+        _check_new_url(changes["url"])
+        endpoint.url = changes["url"]
+    if "events" in changes:
+        endpoint.events = changes["events"]
+    if "description" in changes:
+        endpoint.description = changes["description"]
+    if "active" in changes:
+        set_active(endpoint, changes["active"])
+    endpoint.save()
+    return endpoint
+
+
+def _check_new_url(url: str) -> None:
+    # Where private URLs are allowed (development), the host need not resolve yet: every
+    # delivery resolves and checks it again anyway.
+    check_url(url, resolve=not settings.WEBHOOKS_ALLOW_PRIVATE_URLS)
+
+
 def rotate_secret(endpoint: WebhookEndpoint, keep_previous: timedelta) -> str:
     """A new secret; the old one keeps signing (as a second ``v1``) for ``keep_previous``."""
     now = timezone.now()

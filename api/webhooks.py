@@ -23,7 +23,7 @@ from api.idempotency import idempotent
 from api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from api.serializers import ShopRefSerializer, shop_ref
 from api.views import ERRORS, IDEMPOTENCY_KEY, PROBLEM_RESPONSE, _valid
-from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
+from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mediation.models import Shop, ShopMember, ShopRole
 from workflows.events import PARTY_EVENT_TYPES
 
@@ -250,32 +250,18 @@ class WebhookEndpointListView(APIView):
     @idempotent
     def post(self, request: Request) -> Response:
         data = _valid(WebhookEndpointCreateSerializer, request)
-        shop = _shop_for_new_endpoint(request, data["shop"])
-        service.check_url(data["url"], resolve=not _allow_private())
-        if WebhookEndpoint.objects.filter(shop=shop).count() >= service.MAX_ENDPOINTS_PER_SHOP:
-            raise RuleViolation(
-                f"A shop may have at most {service.MAX_ENDPOINTS_PER_SHOP} webhook endpoints.",
-                code="webhook_endpoint_limit",
-            )
-        endpoint = WebhookEndpoint.objects.create(
-            shop=shop,
+        endpoint = service.register_endpoint(
+            shop=_shop_for_new_endpoint(request, data["shop"]),
             url=data["url"],
             events=data["events"],
             description=data["description"],
-            secret=service.new_secret(),
-            created_by=request.user,  # type: ignore[misc]  # authenticated (the default permission)
+            created_by=request.user,
         )
         response = Response(
             WebhookEndpointWithSecretSerializer(endpoint).data, status=status.HTTP_201_CREATED
         )
         response["Location"] = f"/api/v1/webhook-endpoints/{endpoint.pk}/"
         return response
-
-
-def _allow_private() -> bool:
-    from django.conf import settings
-
-    return bool(settings.WEBHOOKS_ALLOW_PRIVATE_URLS)
 
 
 class WebhookEndpointDetailView(APIView):
@@ -296,17 +282,7 @@ class WebhookEndpointDetailView(APIView):
         endpoint = _endpoint(request, endpoint_id)
         serializer = WebhookEndpointUpdateSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        if "url" in data:
-            service.check_url(data["url"], resolve=not _allow_private())
-            endpoint.url = data["url"]
-        if "events" in data:
-            endpoint.events = data["events"]
-        if "description" in data:
-            endpoint.description = data["description"]
-        if "active" in data:
-            service.set_active(endpoint, data["active"])
-        endpoint.save()
+        service.update_endpoint(endpoint, serializer.validated_data)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
     @extend_schema(responses={204: None, **ERRORS}, tags=TAGS)
