@@ -56,6 +56,7 @@ openapi: install
 openapi-check: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/api/test_openapi.py
 
+# The benchmarks live in benchmarks/ (management commands), apart from the product.
 # Peak RSS growth of the serving process while it receives a 50 MB upload (budget 16 MB).
 bench-upload: install
 	$(PY) manage.py bench_upload

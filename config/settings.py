@@ -105,6 +105,8 @@ INSTALLED_APPS = [
     "mediation",
     "workflows",
     "api",
+    "demo",
+    "benchmarks",
 ]
 
 MIDDLEWARE = [

@@ -9,7 +9,7 @@ from django.db import connection
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from mediation.demo import seed
+from demo.seed import seed
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from mediation.demo import seed
+from demo.seed import seed
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

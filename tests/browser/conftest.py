@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
-from mediation.console_tour import chromium_missing, launch
+from demo.tour import chromium_missing, launch
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "browser"
 

@@ -8,14 +8,14 @@ from pathlib import Path
 
 import pytest
 
-from mediation import console_tour
+from demo import tour
 from tests.browser.conftest import _require_browser
 
 CI_RUN = Path(__file__).resolve().parents[2] / ".ci" / "run"
 
 
 def test_missing_chromium_skips_with_the_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(console_tour, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(tour, "CHROMIUM", "/nonexistent/chromium")
     monkeypatch.delenv("BROWSER_TESTS_REQUIRED", raising=False)
     with pytest.raises(
         pytest.skip.Exception, match="Chromium is not installed at /nonexistent/chromium"
@@ -26,7 +26,7 @@ def test_missing_chromium_skips_with_the_reason(monkeypatch: pytest.MonkeyPatch)
 def test_missing_chromium_fails_where_browser_tests_are_required(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(console_tour, "CHROMIUM", "/nonexistent/chromium")
+    monkeypatch.setattr(tour, "CHROMIUM", "/nonexistent/chromium")
     monkeypatch.setenv("BROWSER_TESTS_REQUIRED", "1")
     with pytest.raises(
         pytest.fail.Exception, match="BROWSER_TESTS_REQUIRED=1 but Chromium is not installed"

@@ -8,7 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mediation.console_tour import (
+from demo.seed import PASSWORD, seed
+from demo.tour import (
     TOUR_ORDER,
     TOUR_RULING,
     PageProblems,
@@ -18,7 +19,6 @@ from mediation.console_tour import (
     settle,
     shoot,
 )
-from mediation.demo import PASSWORD, seed
 from mediation.models import Dispute
 
 QUEUE = "/admin/mediation/dispute/"

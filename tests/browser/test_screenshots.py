@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from mediation.management.commands.console_screenshots import PNG_SIGNATURE, recompress_png
+from demo.management.commands.console_screenshots import PNG_SIGNATURE, recompress_png
 
 ROOT = Path(__file__).resolve().parents[2]
 PICTURES = ["queue.png", "case.png", "dashboard.png"]

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from mediation.management.commands.bench_stats import _own_timestamps, seed_disputes
+from benchmarks.management.commands.bench_stats import _own_timestamps, seed_disputes
 from mediation.models import AuditEntry, Dispute, Feedback, Fulfilment, Order, Shop
 from tests.factories import UserFactory
 from tests.scenarios import dispute_in

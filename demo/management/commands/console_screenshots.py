@@ -21,13 +21,15 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.staticfiles.handlers import StaticFilesHandler
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.test.testcases import LiveServerThread
 from django.test.utils import override_settings
 
-from mediation.console_tour import (
+from demo.seed import PASSWORD, seed
+from demo.tour import (
     TOUR_ORDER,
     PageProblems,
     chromium_missing,
@@ -39,7 +41,7 @@ from mediation.console_tour import (
     settle,
     shoot,
 )
-from mediation.demo import PASSWORD, seed
+from workflows import transitions as t
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -154,10 +156,6 @@ class Command(BaseCommand):
                 self.stderr.write("Browser problems:\n  " + "\n  ".join(problems.errors))
 
     def _tour(self, browser: Any, base: str, out: Path, problems: PageProblems) -> list[Path]:
-        from django.contrib.auth import get_user_model
-
-        from workflows import transitions as t
-
         mia = new_context(browser)
         page = problems.watch(mia.new_page())
         log_in(page, base, "mia_agent", PASSWORD)

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from mediation.demo import PASSWORD, seed
+from demo.seed import PASSWORD, seed
 
 
 class Command(BaseCommand):

@@ -22,6 +22,8 @@ from mediation.models import (
     ShopPolicy,
     Tier,
 )
+from workflows import conversation
+from workflows import transitions as t
 
 PASSWORD = "demo-pass-123"
 
@@ -246,9 +248,6 @@ def seed() -> dict[str, int]:
 
 
 def _demo_disputes(users: dict[str, Any], orders: dict[str, Order]) -> None:
-    from workflows import conversation
-    from workflows import transitions as t
-
     alice, bob = users["alice"], users["bob"]
     ink, petals_owner = users["inkwell_owner"], users["petals_owner"]
     mia = users["mia_agent"]

@@ -14,10 +14,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
 from mediation.models import Dispute, Order
+from workflows import transitions as t
 
 if TYPE_CHECKING:
     from playwright.sync_api import (
@@ -68,14 +70,10 @@ def launch(playwright: Playwright) -> Browser:
 
 @transaction.atomic
 def prepare_overdue_dispute() -> Dispute:
-    """The tour's case, on top of the demo data (``mediation.demo.seed``): alice disputes
+    """The tour's case, on top of the demo data (``demo.seed.seed``): alice disputes
     order PP-1001 (240.00 USD), the shop contests, alice escalates, and the platform's
     deadline has passed. Made through the lifecycle services; only ``respond_by`` is moved
     into the past (as if the escalation were three hours older than the deadline)."""
-    from django.contrib.auth import get_user_model
-
-    from workflows import transitions as t
-
     existing = Dispute.objects.filter(order__external_id=TOUR_ORDER).first()
     if existing is not None:
         return existing
