@@ -89,7 +89,7 @@ DATA_DIR = Path(env("DATA_DIR", str(BASE_DIR / "var")))
 
 INSTALLED_APPS = [
     # Django's admin as the mediator console: mediators and superusers only.
-    "mediation.console_app.ConsoleAdminConfig",
+    "console.apps.ConsoleAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -105,6 +105,7 @@ INSTALLED_APPS = [
     "mediation",
     "workflows",
     "api",
+    "console.apps.ConsoleConfig",
     "demo",
     "benchmarks",
 ]

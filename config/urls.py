@@ -5,7 +5,6 @@ from django.views.generic.base import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api.views import health, ready
-from mediation import dashboard
 
 handler400 = "api.errors.bad_request_view"
 handler403 = "api.errors.permission_denied_view"
@@ -21,16 +20,7 @@ urlpatterns = [
         RedirectView.as_view(url=f"{settings.STATIC_URL}mediation/favicon.svg", permanent=True),
     ),
     # Console pages of our own, before the admin's catch-all.
-    path(
-        "admin/dashboard/",
-        admin.site.admin_view(dashboard.dashboard_view),
-        name="console-dashboard",
-    ),
-    path(
-        "admin/state-machine/",
-        admin.site.admin_view(dashboard.state_machine_view),
-        name="console-state-machine",
-    ),
+    path("admin/", include("console.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

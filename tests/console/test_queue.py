@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from mediation.console import awaiting_approval_by, humanize
+from console.case import awaiting_approval_by, humanize
 from mediation.models import Dispute
 from tests.console.helpers import QUEUE, browser
 from tests.scenarios import dispute_in, make_cast, make_overdue, raise_dispute

@@ -10,8 +10,6 @@ files; the state machine is the SVG generated from the transition table.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -19,21 +17,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
-from mediation.actors import mediator_profile
+from console.sites import may_use_console
 from mediation.errors import InvalidInput
 from workflows.diagram import render_svg
 from workflows.stats import dispute_stats, parse_window
 
 
-def may_see(user: Any) -> bool:
-    """Who the console serves: active mediators and superusers."""
-    if not getattr(user, "is_active", False) or not getattr(user, "is_authenticated", False):
-        return False
-    return bool(user.is_superuser) or mediator_profile(user) is not None
-
-
 def _refused(request: HttpRequest) -> HttpResponse | None:
-    if may_see(request.user):
+    if may_use_console(request.user):
         return None
     return redirect_to_login(request.get_full_path(), reverse("admin:login"))
 

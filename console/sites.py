@@ -3,7 +3,7 @@
 Django's admin lets in ``is_staff`` users; the console lets in the people DESIGN §2 names:
 users with an active mediator profile, and superusers (who manage the reference data).
 A staff flag alone opens nothing. Installed in place of ``django.contrib.admin`` through
-``mediation.console_app.ConsoleAdminConfig``, so ``admin.site`` and ``@admin.register``
+``console.apps.ConsoleAdminConfig``, so ``admin.site`` and ``@admin.register``
 work unchanged.
 """
 

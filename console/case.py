@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
-from mediation import console_forms as cf
+from console import forms as cf
 from mediation.actors import mediator_profile
 from mediation.audit import verify_entries
 from mediation.errors import Conflict
@@ -42,6 +42,10 @@ from mediation.models import (
 from mediation.money import format_money
 from mediation.party_history import party_history
 from mediation.selectors import DEADLINE_STATES, attach_membership, audit_entries, with_membership
+from workflows import conversation
+from workflows import transitions as t
+from workflows.timeline import summarize
+from workflows.transitions import pending_ruling
 
 # Evidence types a browser draws in an <img>; HEIC and PDFs are offered as links.
 THUMBNAIL_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
@@ -146,9 +150,6 @@ def _mediator_choices(user: Any) -> list[tuple[str, str]]:
 
 def case_context(dispute: Dispute, user: Any, *, allowed: list[str]) -> dict[str, Any]:
     """Everything the case view shows, for ``user`` (a mediator or a superuser)."""
-    from workflows.timeline import summarize
-    from workflows.transitions import pending_ruling
-
     now = timezone.now()
     currency = dispute.order.currency
     entries = audit_entries(dispute)
@@ -230,8 +231,6 @@ def case_context(dispute: Dispute, user: Any, *, allowed: list[str]) -> dict[str
 
 
 def _assign(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
-    from workflows import transitions as t
-
     mediator: Any = (data.get("mediator") or "").strip() or None
     if mediator is not None and mediator.isdigit():
         mediator = int(mediator)
@@ -243,8 +242,6 @@ def _assign(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
 
 
 def _request_info(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
-    from workflows import transitions as t
-
     result = t.request_info(
         dispute_id=d.pk,
         actor=user,
@@ -258,8 +255,6 @@ def _request_info(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str
 
 
 def _rule(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
-    from workflows import transitions as t
-
     result = t.rule(
         dispute_id=d.pk,
         actor=user,
@@ -280,8 +275,6 @@ def _rule(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
 
 
 def _approve(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
-    from workflows import transitions as t
-
     result = t.approve_ruling(
         dispute_id=d.pk, actor=user, note=data.get("note", ""), expected_version=data["version"]
     )
@@ -289,8 +282,6 @@ def _approve(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
 
 
 def _reject(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
-    from workflows import transitions as t
-
     t.reject_ruling(
         dispute_id=d.pk, actor=user, note=data.get("note", ""), expected_version=data["version"]
     )
@@ -298,8 +289,6 @@ def _reject(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
 
 
 def _fulfil(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
-    from workflows import transitions as t
-
     result = t.fulfil(
         dispute_id=d.pk,
         actor=user,
@@ -314,8 +303,6 @@ def _fulfil(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
 
 
 def _note(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
-    from workflows import conversation
-
     with transaction.atomic():
         # A note does not change the dispute's version; its audit sequence tells a second
         # submit of the same form (or a note written meanwhile) apart.

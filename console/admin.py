@@ -23,8 +23,8 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
-from mediation import console
-from mediation.console_site import may_use_console
+from console import case as console
+from console.sites import may_use_console
 from mediation.errors import DomainError
 from mediation.models import (
     AuditEntry,
@@ -44,6 +44,7 @@ from mediation.models import (
 )
 from mediation.money import format_money
 from mediation.selectors import overdue_filter
+from workflows import policy
 from workflows.transitions import allowed_actions
 
 
@@ -387,14 +388,10 @@ class DeadlinePolicyAdmin(MediatorReadable):
 
     @admin.display(description="Deadline in effect")
     def deadline(self, obj: DeadlinePolicy) -> str:
-        from workflows import policy
-
         return _duration(policy.duration(obj.state, obj.reason))
 
     @admin.display(description="Reminder before it")
     def reminder(self, obj: DeadlinePolicy) -> str:
-        from workflows import policy
-
         return _duration(policy.remind_before(obj.state, obj.reason))
 
 
