@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from api.views import ERRORS, _dispute
-from workflows import case_file
+from reports import case_file
 
 
 class CaseFileView(APIView):

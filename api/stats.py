@@ -1,7 +1,7 @@
 """``GET /api/v1/stats/``: the dashboard's figures for mediators (issue 6, item 5).
 
 Mediators only (parties and the platform integration get 403, anonymous callers 401). The
-figures and their definitions are those of :mod:`workflows.stats`; ``since`` and ``until``
+figures and their definitions are those of :mod:`reports.stats`; ``since`` and ``until``
 (``YYYY-MM-DD``, inclusive) narrow them to the disputes created in that window.
 """
 
@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from api.views import ERRORS
 from mediation.actors import mediator_profile
 from mediation.errors import Forbidden
-from workflows.stats import dispute_stats, parse_window
+from reports.stats import dispute_stats, parse_window
 
 # --- The typed answer -------------------------------------------------------------------------
 

@@ -38,9 +38,9 @@ from mediation.selectors import (
     with_detail,
 )
 from mediation.services import ItemData, OrderData, upsert_order
+from reports.timeline import timeline
 from workflows import conversation, evidence, transitions
 from workflows.base import Result
-from workflows.timeline import timeline
 
 PROBLEM_RESPONSE = OpenApiResponse(description="application/problem+json with a stable `code`")
 ERRORS = {code: PROBLEM_RESPONSE for code in (400, 401, 403, 404, 409, 412, 422, 429)}

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "workflows",
     "api",
     "console.apps.ConsoleConfig",
+    "reports",
     "demo",
     "benchmarks",
 ]

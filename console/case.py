@@ -42,9 +42,9 @@ from mediation.models import (
 from mediation.money import format_money
 from mediation.party_history import party_history
 from mediation.selectors import DEADLINE_STATES, attach_membership, audit_entries, with_membership
+from reports.timeline import summarize
 from workflows import conversation
 from workflows import transitions as t
-from workflows.timeline import summarize
 from workflows.transitions import pending_ruling
 
 # Evidence types a browser draws in an <img>; HEIC and PDFs are offered as links.

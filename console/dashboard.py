@@ -3,7 +3,7 @@
 Both are console pages: routed before the admin's own URLs, wrapped in
 ``admin.site.admin_view`` (login, the console's permission, no caching) and refused to
 anyone who is not a mediator (an active mediator profile) or a superuser, like the rest of
-the console. The dashboard's figures come from :func:`workflows.stats.dispute_stats` (the
+the console. The dashboard's figures come from :func:`reports.stats.dispute_stats` (the
 same as ``GET /api/v1/stats/``) and are drawn by Chart.js, served from this app's static
 files; the state machine is the SVG generated from the transition table.
 """
@@ -19,8 +19,8 @@ from django.utils.safestring import mark_safe
 
 from console.sites import may_use_console
 from mediation.errors import InvalidInput
-from workflows.diagram import render_svg
-from workflows.stats import dispute_stats, parse_window
+from reports.diagram import render_svg
+from reports.stats import dispute_stats, parse_window
 
 
 def _refused(request: HttpRequest) -> HttpResponse | None:

@@ -437,7 +437,7 @@ def test_command_applies_and_summarizes() -> None:
 
 
 def test_progress_bar_draws_to_the_end() -> None:
-    from mediation.management.commands.sweep_deadlines import ProgressBar
+    from workflows.management.commands.sweep_deadlines import ProgressBar
 
     stream = io.StringIO()
     bar = ProgressBar(3, stream)

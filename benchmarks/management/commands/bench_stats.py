@@ -41,7 +41,7 @@ from mediation.models import (
     Shop,
     State,
 )
-from workflows.stats import dispute_stats
+from reports.stats import dispute_stats
 
 _batch = itertools.count(1)
 

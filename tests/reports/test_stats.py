@@ -1,4 +1,4 @@
-"""The dashboard's figures (workflows.stats): exact numbers on a small known dataset, the
+"""The dashboard's figures (reports.stats): exact numbers on a small known dataset, the
 date window, real disputes made through the services, and a query count that does not
 grow with the number of disputes."""
 
@@ -13,9 +13,9 @@ from django.test.utils import CaptureQueriesContext
 
 from benchmarks.management.commands.bench_stats import _own_timestamps, seed_disputes
 from mediation.models import AuditEntry, Dispute, Feedback, Fulfilment, Order, Shop
+from reports.stats import dispute_stats
 from tests.factories import UserFactory
 from tests.scenarios import dispute_in
-from workflows.stats import dispute_stats
 
 pytestmark = pytest.mark.django_db
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from django.core.management import call_command
 
 from mediation.models import State
+from reports.diagram import DEADLINE_TRANSITIONS, fsm_transitions, render_svg
 from workflows import sweeper
-from workflows.diagram import DEADLINE_TRANSITIONS, fsm_transitions, render_svg
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "state-machine.svg"

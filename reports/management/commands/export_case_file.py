@@ -20,7 +20,7 @@ from mediation.actors import SYSTEM
 from mediation.errors import DomainError
 from mediation.models import Dispute
 from mediation.selectors import attach_membership, dispute_detail_queryset
-from workflows import case_file
+from reports import case_file
 
 
 class Command(BaseCommand):

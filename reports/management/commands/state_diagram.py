@@ -13,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from workflows.diagram import render_svg
+from reports.diagram import render_svg
 
 
 class Command(BaseCommand):

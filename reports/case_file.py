@@ -46,15 +46,15 @@ from mediation.models import (
 )
 from mediation.money import format_money
 from mediation.selectors import audit_entries, messages_for
+from reports.timeline import timeline
 from workflows.evidence import sanitize_name, visible_evidence
-from workflows.timeline import timeline
 
 CHUNK = 64 * 1024
 SUMMARY = "summary.html"
 TIMELINE = "timeline.json"
 AUDIT = "audit.json"
 MANIFEST = "manifest.json"
-TEMPLATE = "mediation/case_file_summary.html"
+TEMPLATE = "reports/case_file_summary.html"
 # Characters some systems refuse in file names, replaced in the paths inside the ZIP.
 _UNSAFE_PATH_CHARS = re.compile(r'[<>:"|?*\\/]')
 

@@ -360,7 +360,7 @@ def test_command_leaves_nothing_when_the_stream_fails(
         yield b"PK"
         raise OSError("storage went away")
 
-    monkeypatch.setattr("workflows.case_file.stream_zip", broken)
+    monkeypatch.setattr("reports.case_file.stream_zip", broken)
     with pytest.raises(OSError):
         run(str(sc.id), "--out", str(tmp_path / "x.zip"))
     assert list(tmp_path.iterdir()) == []
