@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import case_file, notifications, stats, views, webhooks
+from api import case_file, preferences, stats, views, webhooks
 
 app_name = "api"
 
@@ -40,7 +40,7 @@ urlpatterns = [
     path("stats/", stats.StatsView.as_view(), name="stats"),
     path(
         "me/notifications/",
-        notifications.NotificationPreferenceView.as_view(),
+        preferences.NotificationPreferenceView.as_view(),
         name="me-notifications",
     ),
     path(

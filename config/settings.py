@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "mediation",
     "workflows",
+    "notifications",
     "api",
     "console.apps.ConsoleConfig",
     "reports",

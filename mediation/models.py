@@ -736,7 +736,7 @@ class NotificationStatus(models.TextChoices):
 class Notification(models.Model):
     """One email about one outbox event to one person (DESIGN §6): at most one per pair.
 
-    ``workflows.notifications`` writes the row with the result of the send, in the relay's
+    ``notifications.emails`` writes the row with the result of the send, in the relay's
     transaction, so a re-relay of the event finds it and sends nothing new. ``skipped``
     rows say why nothing was sent (opted out, no address); ``failed`` ones keep the error.
     """

@@ -23,8 +23,9 @@ from mediation.models import (
     NotificationStatus,
     OutboxEvent,
 )
+from notifications import emails as notifications
 from tests.scenarios import Scenario, dispute_in, make_cast, raise_dispute
-from workflows import conversation, notifications, relay, sweeper
+from workflows import conversation, relay, sweeper
 from workflows import transitions as t
 
 pytestmark = pytest.mark.django_db

@@ -43,6 +43,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from mediation.models import (
     AuditEntry,
@@ -61,7 +62,9 @@ from mediation.models import (
     State,
 )
 from mediation.money import format_money
+from notifications.preferences import ALWAYS, REMINDERS, skip_reason
 from workflows import events
+from workflows.base import deadline_for
 
 logger = logging.getLogger(__name__)
 
@@ -85,9 +88,6 @@ KINDS: dict[str, str] = {
 STATE_KINDS = {"escalated", "closed"}
 # These say themselves where the case went, so the state's own email is not sent as well.
 CARRIES_STATE = {"ruled", "agreed", "fulfilment_recorded"}
-# Never opted out of.
-ALWAYS = frozenset({"ruled", "agreed", "escalated", "closed", "info_requested"})
-REMINDERS = frozenset({"reminder"})
 # Relay runs in which a send may fail for every recipient before the event is let go.
 MAX_SEND_ATTEMPTS = 30
 
@@ -170,20 +170,6 @@ def recipients(plan: Plan, entry: AuditEntry, dispute: Dispute) -> list[Recipien
     return list(found.values())
 
 
-def skip_reason(kind: str, user: Any, preference: NotificationPreference | None) -> str:
-    if not user.email:
-        return "no email address"
-    if not user.is_active:
-        return "inactive account"
-    if kind in ALWAYS or preference is None:
-        return ""
-    if kind in REMINDERS and not preference.reminders:
-        return "opted out of reminders"
-    if kind not in REMINDERS and not preference.updates:
-        return "opted out of updates"
-    return ""
-
-
 # --- The message -----------------------------------------------------------------------------
 
 
@@ -196,8 +182,6 @@ def human_time(value: datetime | str | None) -> str:
     if value in (None, ""):
         return ""
     if isinstance(value, str):
-        from django.utils.dateparse import parse_datetime
-
         parsed = parse_datetime(value)
         if parsed is None:
             return value
@@ -384,8 +368,6 @@ def _deadline(entry: AuditEntry, dispute: Dispute) -> datetime | None:
     if dispute.state == entry.to_state:
         return dispute.respond_by
     if entry.from_state != entry.to_state and entry.to_state:
-        from workflows.base import deadline_for
-
         return deadline_for(entry.to_state, entry.created_at, reason=dispute.reason)
     return None
 
@@ -507,9 +489,3 @@ def _send(outgoing: list[tuple[Notification, EmailMultiAlternatives]]) -> int:
         except Exception:
             logger.debug("Closing the mail connection failed", exc_info=True)
     return failures
-
-
-def preference_for(user: Any) -> NotificationPreference:
-    """The user's preferences (the defaults, unsaved, when they never changed them)."""
-    found = NotificationPreference.objects.filter(user_id=user.pk).first()
-    return found or NotificationPreference(user_id=user.pk)

@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 from api.views import ERRORS
 from mediation.errors import InvalidInput, RuleViolation
 from mediation.models import NotificationPreference
-from workflows.notifications import ALWAYS, preference_for
+from notifications.preferences import ALWAYS, preference_for
 
 TAGS = ["notifications"]
 # Names a client might use for the emails that cannot be turned off.
