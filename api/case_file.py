@@ -8,7 +8,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from api.views import ERRORS, _dispute
+from api.rest import ERRORS
+from api.views import _dispute
 from reports import case_file
 
 

@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.views import ERRORS
+from api.rest import ERRORS
 from mediation.errors import InvalidInput, RuleViolation
 from mediation.models import NotificationPreference
 from notifications.preferences import ALWAYS, preference_for

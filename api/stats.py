@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.views import ERRORS
+from api.rest import ERRORS
 from mediation.actors import mediator_profile
 from mediation.errors import Forbidden
 from reports.stats import dispute_stats, parse_window

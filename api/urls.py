@@ -1,6 +1,6 @@
 from django.urls import path
 
-from api import case_file, preferences, stats, views, webhooks
+from api import case_file, preferences, stats, views
 
 app_name = "api"
 
@@ -42,29 +42,6 @@ urlpatterns = [
         "me/notifications/",
         preferences.NotificationPreferenceView.as_view(),
         name="me-notifications",
-    ),
-    path(
-        "webhook-endpoints/", webhooks.WebhookEndpointListView.as_view(), name="webhook-endpoints"
-    ),
-    path(
-        "webhook-endpoints/<int:endpoint_id>/",
-        webhooks.WebhookEndpointDetailView.as_view(),
-        name="webhook-endpoint",
-    ),
-    path(
-        "webhook-endpoints/<int:endpoint_id>/rotate-secret/",
-        webhooks.WebhookRotateSecretView.as_view(),
-        name="webhook-rotate-secret",
-    ),
-    path(
-        "webhook-endpoints/<int:endpoint_id>/deliveries/",
-        webhooks.WebhookDeliveryListView.as_view(),
-        name="webhook-deliveries",
-    ),
-    path(
-        "webhook-endpoints/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver/",
-        webhooks.WebhookRedeliverView.as_view(),
-        name="webhook-redeliver",
     ),
 ] + [
     path(f"disputes/<int:dispute_id>/{name}/", view.as_view(), name=f"dispute-{name}")

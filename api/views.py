@@ -10,7 +10,7 @@ from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, HttpRequest, JsonResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.authtoken.models import Token
 from rest_framework.pagination import CursorPagination
@@ -24,6 +24,7 @@ from api import serializers as s
 from api.errors import PROBLEM, problem
 from api.filters import DisputeFilter, OrderFilter
 from api.idempotency import idempotent
+from api.rest import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, PROBLEM_RESPONSE, valid
 from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
 from mediation import audit
 from mediation.actors import is_integration, mediator_profile
@@ -41,23 +42,6 @@ from mediation.services import ItemData, OrderData, upsert_order
 from reports.timeline import timeline
 from workflows import conversation, evidence, transitions
 from workflows.base import Result
-
-PROBLEM_RESPONSE = OpenApiResponse(description="application/problem+json with a stable `code`")
-ERRORS = {code: PROBLEM_RESPONSE for code in (400, 401, 403, 404, 409, 412, 422, 429)}
-IF_MATCH = OpenApiParameter(
-    "If-Match",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="The dispute's ETag; a stale one is refused with 412 version_conflict.",
-)
-IDEMPOTENCY_KEY = OpenApiParameter(
-    "Idempotency-Key",
-    OpenApiTypes.STR,
-    OpenApiParameter.HEADER,
-    required=False,
-    description="Retry-safe POST: a replay returns the first response.",
-)
 
 
 def etag(dispute: Dispute) -> str:
@@ -124,7 +108,7 @@ class TokenView(APIView):
         tags=["auth"],
     )
     def post(self, request: Request) -> Response:
-        data = _valid(s.TokenRequestSerializer, request)
+        data = valid(s.TokenRequestSerializer, request)
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise NotAuthenticated(
@@ -132,12 +116,6 @@ class TokenView(APIView):
             )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
-
-
-def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict[str, Any]:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # --- Orders -----------------------------------------------------------------------------------
@@ -173,7 +151,7 @@ class OrderListView(generics.ListAPIView):
     def post(self, request: Request) -> Response:
         if not is_integration(request.user):
             raise Forbidden("Only the marketplace's integration account syncs orders.")
-        data = _valid(s.OrderUpsertSerializer, request)
+        data = valid(s.OrderUpsertSerializer, request)
         items = tuple(ItemData(**item) for item in data.pop("items"))
         order, created = upsert_order(actor=request.user, data=OrderData(items=items, **data))
         order = orders_for(request.user).prefetch_related("items").get(pk=order.pk)
@@ -239,7 +217,7 @@ class DisputeListView(generics.ListAPIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _valid(s.DisputeCreateSerializer, request)
+        data = valid(s.DisputeCreateSerializer, request)
         result = transitions.raise_dispute(
             actor=request.user,
             order_id=data["order"],
@@ -382,7 +360,7 @@ class DisputeActionView(APIView):
 
     def post(self, request: Request, dispute_id: int) -> Response:
         serializer_class, run, _ = ACTIONS[self.action_name]
-        body = _valid(serializer_class, request)
+        body = valid(serializer_class, request)
         result = run(dispute_id, request.user, body, expected_version(request, dispute_id))
         code = status.HTTP_202_ACCEPTED if result.waiting_for_approval else status.HTTP_200_OK
         return _dispute_response(request, result.dispute, code)
@@ -424,7 +402,7 @@ class OfferApproveView(APIView):
     )
     @idempotent
     def post(self, request: Request, dispute_id: int, offer_id: int) -> Response:
-        body = _valid(s.NoteSerializer, request)
+        body = valid(s.NoteSerializer, request)
         result = transitions.approve_offer(
             dispute_id=dispute_id,
             offer_id=offer_id,
@@ -454,7 +432,7 @@ class MessageListView(APIView):
     )
     @idempotent
     def post(self, request: Request, dispute_id: int) -> Response:
-        body = _valid(s.MessageInputSerializer, request)
+        body = valid(s.MessageInputSerializer, request)
         message = conversation.post_message(
             dispute_id=dispute_id, actor=request.user, body=body["body"], internal=body["internal"]
         )
@@ -471,7 +449,7 @@ class MessageReportView(APIView):
     )
     @idempotent
     def post(self, request: Request, dispute_id: int, message_id: int) -> Response:
-        body = _valid(s.ReportSerializer, request)
+        body = valid(s.ReportSerializer, request)
         message = conversation.report_message(
             dispute_id=dispute_id, message_id=message_id, actor=request.user, reason=body["reason"]
         )
@@ -529,7 +507,7 @@ class FeedbackView(APIView):
     )
     @idempotent
     def post(self, request: Request, dispute_id: int) -> Response:
-        body = _valid(s.FeedbackInputSerializer, request)
+        body = valid(s.FeedbackInputSerializer, request)
         feedback = conversation.leave_feedback(
             dispute_id=dispute_id,
             actor=request.user,
@@ -614,7 +592,7 @@ class EvidenceListView(APIView):
 
     @idempotent
     def _upload(self, request: Request, dispute_id: int) -> Response:
-        fields = _valid(s.EvidenceFieldsSerializer, request)
+        fields = valid(s.EvidenceFieldsSerializer, request)
         item = evidence.upload_evidence(
             dispute_id=dispute_id,
             actor=request.user,

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "workflows",
     "notifications",
     "api",
+    "webhooks",
     "console.apps.ConsoleConfig",
     "reports",
     "demo",
@@ -319,7 +320,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # The outbox relay is kicked after every commit; this run catches what a lost kick left.
     "relay-outbox": {
-        "task": "api.relay_outbox",
+        "task": "workflows.relay_outbox",
         "schedule": BEAT_INTERVAL,
         "options": _BEAT_OPTIONS,
     },
@@ -331,7 +332,7 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Webhook deliveries whose retry time has come (exponential backoff over about 24 h).
     "retry-webhooks": {
-        "task": "api.retry_due_webhooks",
+        "task": "webhooks.retry_due_webhooks",
         "schedule": BEAT_INTERVAL,
         "options": _BEAT_OPTIONS,
     },

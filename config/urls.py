@@ -23,6 +23,7 @@ urlpatterns = [
     path("admin/", include("console.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("api/v1/", include("webhooks.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path(

@@ -35,8 +35,8 @@ from tests.webhooks.helpers import receiver, verify_signature
 # (unrelayed until a worker runs), and a few messages written now, all after the endpoint.
 SETUP = """
 import json
-from api.models import WebhookEndpoint
-from api.webhook_delivery import new_secret
+from webhooks.models import WebhookEndpoint
+from webhooks.signing import new_secret
 from mediation.models import Dispute, OutboxEvent, State
 from workflows import conversation
 from workflows.events import PARTY_EVENT_TYPES
@@ -59,7 +59,7 @@ print(json.dumps({{"endpoint": endpoint.pk, "secret": secret, "events": expected
 # then the state of the endpoint's deliveries.
 WAIT = """
 import json, time
-from api.models import WebhookDelivery
+from webhooks.models import WebhookDelivery
 from mediation.models import OutboxEvent
 deliveries = WebhookDelivery.objects.filter(endpoint_id={endpoint})
 deadline = time.monotonic() + {timeout}

@@ -22,8 +22,8 @@ SETUP = """
 import json
 from datetime import timedelta
 from django.utils import timezone
-from api.models import WebhookEndpoint
-from api.webhook_delivery import new_secret
+from webhooks.models import WebhookEndpoint
+from webhooks.signing import new_secret
 from mediation.models import Dispute
 d = Dispute.objects.get(order__external_id="IW-2003")
 assert d.state == "awaiting_seller", d.state

@@ -1,4 +1,6 @@
-"""Celery tasks: thin wrappers around the services, so a worker does what the commands do."""
+"""Celery tasks of the lifecycle: thin wrappers around the services, so a worker does what
+the commands do. The outbox relay's task is defined beside the relay
+(:func:`workflows.relay.relay_outbox`) and imported here, where Celery looks for tasks."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from workflows import storage_sweep, sweeper
+from workflows.relay import relay_outbox
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +58,6 @@ def sweep_evidence_files() -> dict[str, int]:
         "too_recent": report.too_recent,
         "missing": len(report.missing),
     }
+
+
+__all__ = ["relay_outbox", "sweep_deadlines", "sweep_evidence_files"]

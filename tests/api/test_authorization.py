@@ -221,8 +221,8 @@ def _closed() -> Ctx:
 
 def _webhooks() -> Ctx:
     """The shop has a webhook endpoint with a delivery of each of the dispute's events."""
-    from api.models import WebhookDelivery
     from tests.webhooks.helpers import make_endpoint
+    from webhooks.models import WebhookDelivery
     from workflows import relay
 
     sc = dispute_in("awaiting_seller")
@@ -449,12 +449,13 @@ def is_success(status: int) -> bool:
 
 
 def test_policy_table_covers_every_route() -> None:
-    """Every route of api/urls.py (each method it answers) has a row, and every row a
-    column per role."""
+    """Every route under /api/v1/ (api/urls.py and webhooks/urls.py, each method it
+    answers) has a row, and every row a column per role."""
     from api import urls
+    from webhooks import urls as webhook_urls
 
     assert all(len(row) == len(ROLES) for row in POLICY.values())
-    routes = {str(p.pattern) for p in urls.urlpatterns}
+    routes = {str(p.pattern) for p in [*urls.urlpatterns, *webhook_urls.urlpatterns]}
     covered = {
         ENDPOINTS[e]
         .path.replace("{id}", "<int:dispute_id>")

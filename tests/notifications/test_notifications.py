@@ -321,8 +321,8 @@ BACKEND = f"{__name__}.FailingBackend"
 def test_a_mail_outage_is_retried_by_the_relay_without_holding_up_webhooks(
     settings: Any, monkeypatch: Any
 ) -> None:
-    from api.models import WebhookDelivery
     from tests.webhooks.helpers import make_endpoint
+    from webhooks.models import WebhookDelivery
 
     settings.EMAIL_BACKEND = BACKEND
     monkeypatch.setattr(FailingBackend, "refuse", None)

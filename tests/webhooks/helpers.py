@@ -12,8 +12,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, cast
 
-from api.models import WebhookEndpoint
-from api.webhook_delivery import new_secret
+from webhooks.models import WebhookEndpoint
+from webhooks.signing import new_secret
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

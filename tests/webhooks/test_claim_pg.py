@@ -18,11 +18,11 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from api import webhook_delivery as service
-from api.models import WebhookDelivery
 from tests.scenarios import dispute_in
 from tests.threads import in_background
 from tests.webhooks.helpers import make_endpoint
+from webhooks import delivery as service
+from webhooks.models import WebhookDelivery
 from workflows import relay
 from workflows import transitions as t
 

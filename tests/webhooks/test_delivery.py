@@ -12,12 +12,12 @@ from django.core import mail
 from django.db import transaction
 from django.utils import timezone
 
-from api import tasks
-from api import webhook_delivery as service
-from api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from mediation.models import OutboxEvent
 from tests.scenarios import as_user, dispute_in
 from tests.webhooks.helpers import Receiver, make_endpoint, receiver, verify_signature
+from webhooks import delivery as service
+from webhooks import services, signing, tasks
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from workflows import conversation, relay
 from workflows import transitions as t
 
@@ -76,10 +76,10 @@ def test_a_change_is_delivered_signed_with_the_dispute_as_the_shop_sees_it(hook:
 def test_signature_format_and_time_tolerance() -> None:
     body = b'{"id":"x"}'
     now = int(timezone.now().timestamp())
-    header = service.signature_header(body, ["whsec_a"], now)
+    header = signing.signature_header(body, ["whsec_a"], now)
     assert header.startswith(f"t={now},v1=")
     assert verify_signature(header, body, "whsec_a")
-    stale = service.signature_header(body, ["whsec_a"], now - 3600)
+    stale = signing.signature_header(body, ["whsec_a"], now - 3600)
     assert not verify_signature(stale, body, "whsec_a")
     assert not verify_signature("garbage", body, "whsec_a")
     assert not verify_signature("t=abc,v1=00", body, "whsec_a")
@@ -359,19 +359,21 @@ def test_a_change_queues_the_relay_after_commit_without_queries(
 ) -> None:
     settings.OUTBOX_RELAY_ON_COMMIT = True
     sc = dispute_in("awaiting_seller")
-    with mock.patch("config.celery.app.send_task") as send:
+    # Enqueued by the task object (its name is the task's own, never a string sent by hand).
+    with mock.patch.object(relay.relay_outbox, "apply_async") as send:
         with django_capture_on_commit_callbacks(execute=True) as callbacks:
             t.contest(dispute_id=sc.id, actor=sc["owner"], statement="Signed for.")
         assert len(callbacks) == 1
-        send.assert_called_once_with("api.relay_outbox", retry=False, ignore_result=True)
+        send.assert_called_once_with(retry=False)
+    assert relay.relay_outbox.name == "workflows.relay_outbox"
     # A broker that refuses is logged, not raised into the request.
-    with mock.patch("config.celery.app.send_task", side_effect=OSError("no broker")):
+    with mock.patch.object(relay.relay_outbox, "apply_async", side_effect=OSError("no broker")):
         relay._send_relay_task()
 
 
 def test_the_tasks_call_the_services(hook: Any) -> None:
     escalated_scenario(hook, events=["dispute.escalated"])
-    assert tasks.relay_outbox() == {"relayed": 2, "failed": 0}
+    assert relay.relay_outbox() == {"relayed": 2, "failed": 0}
     delivery = WebhookDelivery.objects.get()
     with mock.patch.object(tasks.deliver_webhook, "apply_async") as send:
         assert tasks.retry_due_webhooks() == 1
@@ -384,11 +386,11 @@ def test_the_tasks_call_the_services(hook: Any) -> None:
 def test_rotation_signs_with_both_secrets_during_the_overlap(hook: Any) -> None:
     _, endpoint = escalated_scenario(hook, events=["dispute.escalated"])
     old = endpoint.secret
-    new = service.rotate_secret(endpoint, timedelta(hours=1))
+    new = services.rotate_secret(endpoint, timedelta(hours=1))
     run_all()
     (request,) = hook.requests
     header = request.headers["Mediation-Signature"]
     assert header.count("v1=") == 2
     assert verify_signature(header, request.body, new)
     assert verify_signature(header, request.body, old)
-    assert service.signing_secrets(endpoint, timezone.now() + timedelta(hours=2)) == [new]
+    assert signing.signing_secrets(endpoint, timezone.now() + timedelta(hours=2)) == [new]

@@ -9,11 +9,11 @@ from unittest import mock
 
 import pytest
 
-from api import webhook_delivery as service
-from api.models import WebhookDelivery, WebhookEndpoint
 from tests.factories import ShopFactory, ShopMemberFactory
 from tests.scenarios import as_user, dispute_in
 from tests.webhooks.helpers import README, make_endpoint, readme_snippet
+from webhooks import signing, url_guard
+from webhooks.models import WebhookDelivery, WebhookEndpoint
 from workflows.events import PARTY_EVENT_TYPES
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def _fake_dns(mapping: dict[str, list[str]]) -> Any:
             addresses = mapping[host]
         return [(0, socket.SOCK_STREAM, 6, "", (addr, port)) for addr in addresses]
 
-    return mock.patch("api.webhook_delivery.socket.getaddrinfo", side_effect=getaddrinfo)
+    return mock.patch("webhooks.url_guard.socket.getaddrinfo", side_effect=getaddrinfo)
 
 
 @pytest.fixture
@@ -132,8 +132,8 @@ def test_loopback_is_allowed_when_the_setting_is_on(sc: Any, settings: Any) -> N
 
 def test_check_url_real_resolver_refuses_localhost(settings: Any) -> None:
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
-    with pytest.raises(service.UrlNotAllowed):
-        service.check_url("https://localhost/hooks")
+    with pytest.raises(url_guard.UrlNotAllowed):
+        url_guard.check_url("https://localhost/hooks")
 
 
 def test_who_may_register(sc: Any) -> None:
@@ -213,10 +213,10 @@ def test_rotate_secret(sc: Any) -> None:
     new = r.json()["secret"]
     assert new != old and r.json()["secret_rotated_until"]
     endpoint.refresh_from_db()
-    assert service.signing_secrets(endpoint) == [new, old]
+    assert signing.signing_secrets(endpoint) == [new, old]
     r = client.post(f"{URL}{endpoint.pk}/rotate-secret/", {"keep_previous_hours": 0})
     endpoint.refresh_from_db()
-    assert service.signing_secrets(endpoint) == [r.json()["secret"]]
+    assert signing.signing_secrets(endpoint) == [r.json()["secret"]]
     assert "secret" not in client.get(f"{URL}{endpoint.pk}/").json()
 
 

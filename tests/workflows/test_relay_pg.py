@@ -28,12 +28,12 @@ import pytest
 from django.db import connection, transaction
 from django.utils import timezone
 
-from api.models import WebhookDelivery
-from api.webhook_delivery import fan_out
 from mediation.models import Dispute, OutboxEvent
 from tests.scenarios import dispute_in, make_cast
 from tests.threads import in_background, run_together
 from tests.webhooks.helpers import make_endpoint
+from webhooks.fanout import fan_out
+from webhooks.models import WebhookDelivery
 from workflows import relay
 
 pytestmark = [

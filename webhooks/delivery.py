@@ -1,8 +1,7 @@
-"""Webhooks (DESIGN §6): fan-out from the outbox, signed delivery, retries, the URL guard.
+"""Webhook delivery (DESIGN §6): the body, one signed attempt, retries and their schedule.
 
-* :func:`fan_out` is an outbox consumer: one :class:`WebhookDelivery` per event and
-  subscribed, active endpoint of the dispute's shop (a unique constraint makes a re-relay
-  harmless). Internal events never reach a webhook.
+* :func:`webhooks.fanout.fan_out` (an outbox consumer) creates the deliveries;
+  :mod:`webhooks.tasks` queues their attempts after commit.
 * :func:`deliver` makes one attempt: it claims the delivery (a lease, so a worker that dies
   mid-attempt only delays it), POSTs the signed body outside any transaction, and records
   the answer: 2xx is success; anything else, a timeout or a refused address schedules the
@@ -17,23 +16,17 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import http.client
-import ipaddress
 import json
 import logging
 import random
-import secrets
 import socket
 import ssl
 import time
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.mail import send_mail
@@ -42,176 +35,26 @@ from django.db.models import Q
 from django.utils import timezone
 from rest_framework.utils.encoders import JSONEncoder
 
-from api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+# The body is the dispute as the API shows it to the shop's owner: the API's serializer,
+# published for this (the one import of webhooks into api, declared in pyproject.toml).
+from api.serializers import DisputeSerializer
 from mediation.actors import SYSTEM
-from mediation.errors import RuleViolation
-from mediation.models import OutboxEvent, ShopMember, ShopRole
+from mediation.models import ShopMember, ShopRole
 from mediation.selectors import attach_membership, dispute_detail_queryset
-from workflows.events import PARTY_EVENT_TYPES
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from webhooks.signing import SIGNATURE_HEADER, signature_header, signing_secrets
+from webhooks.url_guard import Target, UrlNotAllowed, check_url
 
 logger = logging.getLogger(__name__)
 
-SIGNATURE_HEADER = "Mediation-Signature"
 USER_AGENT = "MediationWebhooks/1.0"
 # Seconds to wait after the n-th failed attempt of a round: 1 min, 5 min, 30 min, 2 h,
 # 5 h, 10 h, 6 h (about 23.6 h in all, 8 attempts), each with +-10 % jitter.
 RETRY_DELAYS: tuple[int, ...] = (60, 300, 1800, 7200, 18000, 36000, 21600)
 JITTER = 0.1
-MAX_ENDPOINTS_PER_SHOP = 20
 # How much of a response is read (and kept as the attempt's note on failure).
 RESPONSE_READ_LIMIT = 64 * 1024
 ERROR_EXCERPT = 500
-
-
-def new_secret() -> str:
-    return "whsec_" + secrets.token_urlsafe(32)
-
-
-# --- Signing --------------------------------------------------------------------------------
-
-
-def sign(body: bytes, secret: str, timestamp: int) -> str:
-    signed = f"{timestamp}.".encode() + body
-    return hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-
-
-def signature_header(body: bytes, secrets_: Iterable[str], timestamp: int) -> str:
-    """``t=<unix seconds>,v1=<hex>``; during a rotation's overlap one ``v1`` per secret."""
-    return ",".join([f"t={timestamp}", *(f"v1={sign(body, s, timestamp)}" for s in secrets_)])
-
-
-def signing_secrets(endpoint: WebhookEndpoint, now: datetime | None = None) -> list[str]:
-    now = now or timezone.now()
-    keys = [endpoint.secret]
-    expires = endpoint.previous_secret_expires_at
-    if endpoint.previous_secret and expires is not None and expires > now:
-        keys.append(endpoint.previous_secret)
-    return keys
-
-
-# --- The URL guard --------------------------------------------------------------------------
-
-
-class UrlNotAllowed(RuleViolation):
-    code = "webhook_url_not_allowed"
-    title = "The endpoint URL is not allowed"
-
-
-@dataclass(frozen=True)
-class Target:
-    scheme: str
-    host: str
-    port: int
-    path: str
-    address: str | None  # the checked address to connect to (None: let the resolver pick)
-
-
-def _resolve(host: str, port: int) -> list[str]:
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError) as exc:
-        raise UrlNotAllowed(f"The host {host!r} does not resolve ({exc}).") from None
-    return list(dict.fromkeys(str(info[4][0]) for info in infos))
-
-
-def _forbidden_address(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return (
-        ip.is_private
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_multicast
-        or ip.is_reserved
-        or ip.is_unspecified
-        or not ip.is_global
-    )
-
-
-def check_url(url: str, *, resolve: bool = True) -> Target:
-    """Parse and check an endpoint URL; raises :class:`UrlNotAllowed` (422).
-
-    Only http and https, no credentials in the URL, and (unless private URLs are allowed)
-    https only, to a host whose every address is public.
-    """
-    allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_URLS
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        raise UrlNotAllowed("The URL cannot be parsed.") from None
-    scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
-        raise UrlNotAllowed("Endpoint URLs use https (or http in development).")
-    if not allow_private and scheme != "https":
-        raise UrlNotAllowed("Endpoint URLs must use https.")
-    if parts.username is not None or parts.password is not None:
-        raise UrlNotAllowed("Put no credentials in the URL; verify the signature instead.")
-    host = parts.hostname
-    if not host:
-        raise UrlNotAllowed("The URL has no host.")
-    port = port or (443 if scheme == "https" else 80)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    address = None
-    if resolve:
-        addresses = _resolve(host, port)
-        if not allow_private:
-            bad = [a for a in addresses if _forbidden_address(a)]
-            if bad or not addresses:
-                raise UrlNotAllowed(
-                    f"The host {host!r} resolves to a private, loopback or otherwise "
-                    "non-public address; webhooks go to public addresses only."
-                )
-        address = addresses[0] if addresses else None
-    return Target(scheme, host, port, path, address)
-
-
-# --- Fan-out (an outbox consumer) -------------------------------------------------------------
-
-
-def fan_out(event: OutboxEvent) -> None:
-    """Create the deliveries of one event (idempotent: a re-relay adds none)."""
-    if event.internal or event.type not in PARTY_EVENT_TYPES:
-        return
-    shop_id = event.dispute.shop_id
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(shop_id=shop_id, active=True)
-        if e.subscribes_to(event.type)
-    ]
-    if not endpoints:
-        return
-    now = timezone.now()
-    WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(endpoint=e, event=event, event_type=event.type, next_attempt_at=now)
-            for e in endpoints
-        ],
-        ignore_conflicts=True,
-    )
-    fresh = list(
-        WebhookDelivery.objects.filter(
-            event=event, attempts=0, status=DeliveryStatus.PENDING
-        ).values_list("pk", flat=True)
-    )
-    for delivery_id in fresh:
-        enqueue_delivery(delivery_id)
-
-
-def enqueue_delivery(delivery_id: int) -> None:
-    """After commit, ask a worker for an attempt (beat's retry run picks up any it misses)."""
-
-    def send() -> None:
-        try:
-            from config.celery import app
-
-            app.send_task("api.deliver_webhook", args=[delivery_id], retry=False)
-        except Exception:
-            logger.warning("Could not queue webhook delivery %s", delivery_id, exc_info=True)
-
-    if settings.OUTBOX_RELAY_ON_COMMIT:
-        transaction.on_commit(send)
 
 
 # --- The body ------------------------------------------------------------------------------
@@ -231,8 +74,6 @@ def _viewer_for(endpoint: WebhookEndpoint) -> Any:
 def build_body(delivery: WebhookDelivery) -> str:
     """``{"id", "type", "created_at", "data"}``: the dispute as the API shows it to the
     shop's owner, rendered now."""
-    from api.serializers import DisputeSerializer
-
     event = delivery.event
     viewer = _viewer_for(delivery.endpoint)
     dispute = dispute_detail_queryset(viewer).get(pk=event.dispute_id)
@@ -246,9 +87,6 @@ def build_body(delivery: WebhookDelivery) -> str:
         "data": data,
     }
     return json.dumps(payload, cls=JSONEncoder, separators=(",", ":"))
-
-
-# --- Delivery -----------------------------------------------------------------------------
 
 
 @dataclass
@@ -486,94 +324,3 @@ def due_deliveries(limit: int = 500, now: datetime | None = None) -> list[int]:
         .order_by("next_attempt_at")
         .values_list("pk", flat=True)[:limit]
     )
-
-
-# --- Owner actions -------------------------------------------------------------------------
-
-
-def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
-    """Queue a fresh round of attempts (a new retry schedule) for one delivery."""
-    with transaction.atomic():
-        locked = WebhookDelivery.objects.select_for_update().get(pk=delivery.pk)
-        locked.status = DeliveryStatus.PENDING
-        locked.round_attempts = 0
-        locked.next_attempt_at = timezone.now()
-        locked.save(update_fields=["status", "round_attempts", "next_attempt_at", "updated_at"])
-        enqueue_delivery(locked.pk)
-    return locked
-
-
-def register_endpoint(
-    *, shop: Any, url: str, events: list[str], description: str, created_by: Any
-) -> WebhookEndpoint:
-    """A new endpoint of ``shop`` with a fresh secret: the URL checked, the shop's limit kept."""
-    _check_new_url(url)
-    if WebhookEndpoint.objects.filter(shop=shop).count() >= MAX_ENDPOINTS_PER_SHOP:
-        raise RuleViolation(
-            f"A shop may have at most {MAX_ENDPOINTS_PER_SHOP} webhook endpoints.",
-            code="webhook_endpoint_limit",
-        )
-    return WebhookEndpoint.objects.create(
-        shop=shop,
-        url=url,
-        events=events,
-        description=description,
-        secret=new_secret(),
-        created_by=created_by,
-    )
-
-
-def update_endpoint(endpoint: WebhookEndpoint, changes: dict[str, Any]) -> WebhookEndpoint:
-    """Change the URL (checked), the events, the description, or whether it is active."""
-    if "url" in changes:
-        _check_new_url(changes["url"])
-        endpoint.url = changes["url"]
-    if "events" in changes:
-        endpoint.events = changes["events"]
-    if "description" in changes:
-        endpoint.description = changes["description"]
-    if "active" in changes:
-        set_active(endpoint, changes["active"])
-    endpoint.save()
-    return endpoint
-
-
-def _check_new_url(url: str) -> None:
-    # Where private URLs are allowed (development), the host need not resolve yet: every
-    # delivery resolves and checks it again anyway.
-    check_url(url, resolve=not settings.WEBHOOKS_ALLOW_PRIVATE_URLS)
-
-
-def rotate_secret(endpoint: WebhookEndpoint, keep_previous: timedelta) -> str:
-    """A new secret; the old one keeps signing (as a second ``v1``) for ``keep_previous``."""
-    now = timezone.now()
-    secret = new_secret()
-    if keep_previous > timedelta(0):
-        endpoint.previous_secret = endpoint.secret
-        endpoint.previous_secret_expires_at = now + keep_previous
-    else:
-        endpoint.previous_secret = ""
-        endpoint.previous_secret_expires_at = None
-    endpoint.secret = secret
-    endpoint.save(
-        update_fields=["secret", "previous_secret", "previous_secret_expires_at", "updated_at"]
-    )
-    return secret
-
-
-def set_active(endpoint: WebhookEndpoint, active: bool) -> None:
-    """Turn an endpoint off (by its owner) or back on; on again, waiting deliveries resume."""
-    if active == endpoint.active:
-        return
-    endpoint.active = active
-    if active:
-        endpoint.consecutive_failures = 0
-        endpoint.disabled_at = None
-        endpoint.disabled_reason = ""
-        waiting = WebhookDelivery.objects.filter(
-            endpoint=endpoint, status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING]
-        )
-        waiting.update(next_attempt_at=timezone.now())
-    else:
-        endpoint.disabled_at = timezone.now()
-        endpoint.disabled_reason = "Turned off by the shop."

@@ -18,13 +18,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api import webhook_delivery as service
+# The owners' endpoint API is built with the API's published REST kit (api.rest, the
+# idempotency decorator, the shop reference shape), declared in pyproject.toml.
 from api.idempotency import idempotent
-from api.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from api.rest import ERRORS, IDEMPOTENCY_KEY, PROBLEM_RESPONSE, valid
 from api.serializers import ShopRefSerializer, shop_ref
-from api.views import ERRORS, IDEMPOTENCY_KEY, PROBLEM_RESPONSE, _valid
 from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mediation.models import Shop, ShopMember, ShopRole
+from webhooks import services as service
+from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from workflows.events import PARTY_EVENT_TYPES
 
 TAGS = ["webhooks"]
@@ -249,7 +251,7 @@ class WebhookEndpointListView(APIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        data = _valid(WebhookEndpointCreateSerializer, request)
+        data = valid(WebhookEndpointCreateSerializer, request)
         endpoint = service.register_endpoint(
             shop=_shop_for_new_endpoint(request, data["shop"]),
             url=data["url"],
@@ -305,7 +307,7 @@ class WebhookRotateSecretView(APIView):
     @idempotent
     def post(self, request: Request, endpoint_id: int) -> Response:
         endpoint = _endpoint(request, endpoint_id)
-        data = _valid(RotateSecretSerializer, request)
+        data = valid(RotateSecretSerializer, request)
         service.rotate_secret(endpoint, timedelta(hours=data["keep_previous_hours"]))
         return Response(WebhookEndpointWithSecretSerializer(endpoint).data)
 
