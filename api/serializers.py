@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -32,7 +31,6 @@ from mediation.models import (
     Ruling,
     RulingStatus,
     Shop,
-    State,
 )
 from mediation.money import CURRENCY_CHOICES
 from workflows.transitions import CHECKS, allowed_actions
@@ -241,11 +239,7 @@ class DisputeSerializer(serializers.ModelSerializer):
         return shop_ref(obj.shop)
 
     def get_overdue(self, obj: Dispute) -> bool:
-        return (
-            obj.state != State.CLOSED
-            and obj.respond_by is not None
-            and obj.respond_by < timezone.now()
-        )
+        return obj.is_overdue()
 
     @extend_schema_field(AgreementSerializer(allow_null=True))
     def get_agreement(self, obj: Dispute) -> dict[str, Any] | None:

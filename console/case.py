@@ -28,6 +28,7 @@ from mediation.actors import mediator_profile
 from mediation.audit import verify_entries
 from mediation.errors import Conflict
 from mediation.models import (
+    DEADLINE_STATES,
     Dispute,
     Evidence,
     Fulfilment,
@@ -41,7 +42,7 @@ from mediation.models import (
 )
 from mediation.money import format_money
 from mediation.party_history import party_history
-from mediation.selectors import DEADLINE_STATES, attach_membership, audit_entries, with_membership
+from mediation.selectors import attach_membership, audit_entries, with_membership
 from reports.timeline import summarize
 from workflows import conversation
 from workflows import transitions as t
@@ -69,14 +70,14 @@ def humanize(delta: timedelta) -> str:
 def time_left(dispute: Dispute, now: datetime | None = None) -> str | SafeString:
     if dispute.respond_by is None or dispute.state not in DEADLINE_STATES:
         return "-"
-    delta = dispute.respond_by - (now or timezone.now())
-    if delta.total_seconds() <= 0:
+    now = now or timezone.now()
+    if dispute.is_overdue(now):
         return format_html(
             '<span class="console-overdue" style="color:#ba2121;font-weight:bold">'
             "overdue {}</span>",
-            humanize(-delta),
+            humanize(now - dispute.respond_by),
         )
-    return humanize(delta)
+    return humanize(dispute.respond_by - now)
 
 
 def awaiting_approval_by(user: Any) -> Q | None:

@@ -9,12 +9,14 @@ transition methods below, and those are called only by the services in
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 import django_fsm as fsm
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from mediation.money import CURRENCY_CHOICES
 
@@ -254,7 +256,9 @@ class OrderItem(models.Model):
         return f"{self.quantity} x {self.title}"
 
 
-OPEN_STATES = [s for s in State.values if s != State.CLOSED]
+# States with a deadline (``respond_by``): every open one. Past it, the dispute is overdue
+# (:meth:`Dispute.is_overdue`, ``mediation.selectors.overdue_filter``).
+DEADLINE_STATES: frozenset[str] = frozenset(s for s in State.values if s != State.CLOSED)
 
 
 class Dispute(fsm.FSMModelMixin, models.Model):
@@ -334,9 +338,14 @@ class Dispute(fsm.FSMModelMixin, models.Model):
     def currency(self) -> str:
         return self.order.currency
 
-    @property
-    def is_open(self) -> bool:
-        return self.state != State.CLOSED
+    def is_overdue(self, now: datetime | None = None) -> bool:
+        """Past the deadline of its (open) state: the API's ``overdue`` flag and filter and
+        the console's "overdue" column all use this rule."""
+        return (
+            self.state in DEADLINE_STATES
+            and self.respond_by is not None
+            and self.respond_by < (now or timezone.now())
+        )
 
     # --- Transitions (DESIGN §4). Guards live in workflows.transitions; these methods only
     # move the state, so the table of sources and targets is declared in one place.
@@ -454,7 +463,6 @@ class Offer(models.Model):
 
 
 class RulingStatus(models.TextChoices):
-    PROPOSED = "proposed", "Proposed"
     PENDING_APPROVAL = "pending_approval", "Pending approval"
     APPROVED = "approved", "Approved"
     REJECTED = "rejected", "Rejected"
@@ -692,8 +700,6 @@ class EvidenceKind(models.TextChoices):
 
 def evidence_path(instance: Evidence, filename: str) -> str:
     """A random storage name: the client's file name never reaches the storage."""
-    import uuid
-
     return f"evidence/{instance.dispute_id}/{uuid.uuid4().hex}"
 
 

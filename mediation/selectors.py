@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from mediation.actors import SystemActor, is_integration, mediator_profile
 from mediation.models import (
+    DEADLINE_STATES,
     AuditEntry,
     Dispute,
     Message,
@@ -26,9 +27,6 @@ from mediation.models import (
     ShopMember,
     State,
 )
-
-# States whose deadline, once passed, makes a dispute overdue.
-DEADLINE_STATES = [s for s in State.values if s != State.CLOSED]
 
 
 def with_membership(qs: QuerySet[Dispute], user: Any) -> QuerySet[Dispute]:
@@ -113,7 +111,8 @@ def with_detail(dispute: Dispute) -> Dispute:
 
 
 def overdue_filter(now: Any = None) -> Q:
-    return Q(state__in=DEADLINE_STATES, respond_by__lt=now or timezone.now())
+    """:meth:`Dispute.is_overdue` as a query."""
+    return Q(state__in=sorted(DEADLINE_STATES), respond_by__lt=now or timezone.now())
 
 
 def orders_for(user: Any) -> QuerySet[Order]:
