@@ -9,7 +9,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from mediation.actors import mediator_profile
 from mediation.models import (
     PARTY_ESCALATION_CHOICES,
     PARTY_REMEDY_CHOICES,
@@ -22,17 +21,16 @@ from mediation.models import (
     Funder,
     Message,
     Offer,
-    OfferStatus,
     Order,
     OrderItem,
     Party,
     Reason,
     Remedy,
     Ruling,
-    RulingStatus,
     Shop,
 )
 from mediation.money import CURRENCY_CHOICES
+from workflows import visibility
 from workflows.transitions import CHECKS, allowed_actions
 
 AMOUNT_HELP = "Integer amount in minor units of the order's currency (3000 = 30.00 USD)."
@@ -183,10 +181,6 @@ def _viewer(context: Mapping[str, Any]) -> Any:
     return getattr(request, "user", None)
 
 
-def _is_staff_view(context: Mapping[str, Any]) -> bool:
-    return mediator_profile(_viewer(context)) is not None
-
-
 class DisputeSerializer(serializers.ModelSerializer):
     order = OrderSummarySerializer(read_only=True)
     shop = serializers.SerializerMethodField()
@@ -272,19 +266,12 @@ class DisputeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OfferSerializer(many=True))
     def get_offers(self, obj: Dispute) -> Any:
-        offers = list(obj.offers.all())
-        viewer = _viewer(self.context)
-        # An agent's offer waiting for the owner is the shop's business until approved.
-        if getattr(viewer, "pk", None) == obj.buyer_id:
-            offers = [o for o in offers if o.status != OfferStatus.PENDING_APPROVAL]
+        offers = visibility.visible_offers(obj, _viewer(self.context))
         return OfferSerializer(offers, many=True).data
 
     @extend_schema_field(RulingSerializer(many=True))
     def get_rulings(self, obj: Dispute) -> Any:
-        rulings = list(obj.rulings.all())
-        if not _is_staff_view(self.context):
-            # Parties see decided rulings; proposals and rejected drafts stay with the platform.
-            rulings = [r for r in rulings if r.status == RulingStatus.APPROVED]
+        rulings = visibility.visible_rulings(obj, _viewer(self.context))
         return RulingSerializer(rulings, many=True).data
 
 

@@ -27,9 +27,9 @@ from api.idempotency import idempotent
 from api.rest import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, PROBLEM_RESPONSE, valid
 from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
 from mediation import audit
-from mediation.actors import is_integration, mediator_profile
+from mediation.actors import is_integration
 from mediation.errors import Forbidden, NotAuthenticated, NotFound, VersionConflict
-from mediation.models import Dispute, Evidence, Feedback, Visibility
+from mediation.models import Dispute, Evidence, Feedback
 from mediation.selectors import (
     attach_membership,
     audit_entries,
@@ -40,7 +40,7 @@ from mediation.selectors import (
 )
 from mediation.services import ItemData, OrderData, upsert_order
 from reports.timeline import timeline
-from workflows import conversation, evidence, transitions
+from workflows import conversation, evidence, transitions, visibility
 from workflows.base import Result
 
 
@@ -420,8 +420,7 @@ class MessageListView(APIView):
     @extend_schema(responses={200: s.MessageSerializer(many=True), **ERRORS}, tags=["thread"])
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = _dispute(request, dispute_id)
-        staff = mediator_profile(request.user) is not None
-        messages = messages_for(dispute, include_internal=staff)
+        messages = messages_for(dispute, include_internal=visibility.sees_internal(request.user))
         return Response(s.MessageSerializer(messages, many=True).data)
 
     @extend_schema(
@@ -460,27 +459,20 @@ class TimelineView(APIView):
     @extend_schema(responses={200: s.TimelineEventSerializer(many=True), **ERRORS}, tags=["audit"])
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = _dispute(request, dispute_id)
-        staff = mediator_profile(request.user) is not None
-        return Response(
-            s.TimelineEventSerializer(timeline(dispute, include_internal=staff), many=True).data
-        )
+        events = timeline(dispute, include_internal=visibility.sees_internal(request.user))
+        return Response(s.TimelineEventSerializer(events, many=True).data)
 
 
 class AuditView(APIView):
     @extend_schema(responses={200: s.AuditSerializer, **ERRORS}, tags=["audit"])
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = _dispute(request, dispute_id)
-        staff = mediator_profile(request.user) is not None
-        party = dispute.buyer_id == request.user.pk or getattr(dispute, "_member", None) is not None
-        if not (staff or party):
-            raise Forbidden("The audit log is for the parties and the mediators.")
+        viewer = visibility.party_or_mediator(dispute, request.user, what="The audit log")
         entries = audit_entries(dispute)
         result = audit.verify_entries(dispute, entries)
         data = s.AuditEntrySerializer(entries, many=True).data
-        if not staff:
-            for row in data:
-                if row["visibility"] == Visibility.MEDIATORS:
-                    row["payload"] = {"redacted": True}
+        for row, entry in zip(data, entries, strict=True):
+            row["payload"] = visibility.audit_payload(entry, staff=viewer.staff)
         return Response(
             {
                 "entries": data,
@@ -522,17 +514,8 @@ class FeedbackView(APIView):
 
 def _evidence_viewer(request: Request, dispute: Dispute) -> tuple[bool, str | None]:
     """(mediator?, party) for the caller; anyone else may not read the evidence."""
-    staff = mediator_profile(request.user) is not None
-    party = (
-        "buyer"
-        if dispute.buyer_id == request.user.pk
-        else "seller"
-        if getattr(dispute, "_member", None) is not None
-        else None
-    )
-    if not (staff or party):
-        raise Forbidden("Evidence is for the parties and the mediators.")
-    return staff, party
+    viewer = visibility.party_or_mediator(dispute, request.user, what="Evidence")
+    return viewer.staff, viewer.party
 
 
 def _visible_item(request: Request, dispute_id: Any, evidence_id: Any) -> Evidence:

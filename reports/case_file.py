@@ -32,8 +32,6 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
 from mediation import audit
-from mediation.actors import SystemActor, mediator_profile
-from mediation.errors import Forbidden
 from mediation.models import (
     AuditEntry,
     Dispute,
@@ -41,13 +39,13 @@ from mediation.models import (
     Fulfilment,
     OfferStatus,
     RulingStatus,
-    ShopMember,
-    Visibility,
 )
 from mediation.money import format_money
 from mediation.selectors import audit_entries, messages_for
 from reports.timeline import timeline
+from workflows import visibility
 from workflows.evidence import sanitize_name, visible_evidence
+from workflows.visibility import Viewer
 
 CHUNK = 64 * 1024
 SUMMARY = "summary.html"
@@ -62,39 +60,11 @@ _UNSAFE_PATH_CHARS = re.compile(r'[<>:"|?*\\/]')
 # --- Who is asking ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Viewer:
-    """Whose view of the dispute the case file shows."""
-
-    role: str  # "buyer", "seller", "mediator", or "platform" (the export command)
-    staff: bool  # the full view of the mediators
-    party: str | None  # "buyer" or "seller"
-
-
-PLATFORM = Viewer(role="platform", staff=True, party=None)
-_UNSET = object()
-
-
 def viewer_for(dispute: Dispute, user: Any) -> Viewer:
     """The parties and the mediators may have a case file; the system (the export
     command) gets the full mediator view. ``dispute`` must be one the user may see (the
     API's lookup answers 404 otherwise); anyone else who sees it is refused (403)."""
-    if isinstance(user, SystemActor):
-        return PLATFORM
-    party: str | None = None
-    if dispute.buyer_id == getattr(user, "pk", None):
-        party = "buyer"
-    else:
-        member = getattr(dispute, "_member", _UNSET)
-        if member is _UNSET:
-            member = ShopMember.objects.filter(shop_id=dispute.shop_id, user_id=user.pk).first()
-        if member is not None:
-            party = "seller"
-    if mediator_profile(user) is not None:
-        return Viewer(role="mediator", staff=True, party=party)
-    if party is None:
-        raise Forbidden("The case file is for the parties and the mediators.")
-    return Viewer(role=party, staff=False, party=party)
+    return visibility.party_or_mediator(dispute, user, what="The case file")
 
 
 # --- What goes in ---------------------------------------------------------------------------
@@ -146,7 +116,6 @@ def audit_rows(entries: list[AuditEntry], viewer: Viewer) -> list[dict[str, Any]
     the parties the payload of a mediators-only entry redacted."""
     rows = []
     for entry in entries:
-        hidden = entry.visibility == Visibility.MEDIATORS and not viewer.staff
         rows.append(
             {
                 "seq": entry.seq,
@@ -156,7 +125,7 @@ def audit_rows(entries: list[AuditEntry], viewer: Viewer) -> list[dict[str, Any]
                 "action": entry.action,
                 "from_state": entry.from_state,
                 "to_state": entry.to_state,
-                "payload": {"redacted": True} if hidden else entry.payload,
+                "payload": visibility.audit_payload(entry, staff=viewer.staff),
                 "visibility": entry.visibility,
                 "prev_hash": entry.prev_hash,
                 "hash": entry.hash,
