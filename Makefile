@@ -30,13 +30,14 @@ run: seed
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (API /api/v1/, docs /api/docs/, console /admin/)"
 	$(PY) manage.py serve --port $(PORT)
 
+# In parallel, one pytest-xdist worker per core (each with its own test database).
 test: install
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n auto
 
 # The same suite against PostgreSQL and Redis (used by .ci/run):
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/mediation REDIS_URL=redis://127.0.0.1:6379/0 make test-postgres
 test-postgres: install
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider -n auto
 
 lint: install
 	$(BIN)/ruff check .

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
 from rest_framework.authtoken.models import Token
@@ -18,10 +20,31 @@ def _fast_password_hashing(settings: Any) -> None:
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+# pytest-xdist workers (PYTEST_XDIST_WORKER=gw0, gw1, ...) run the suite in parallel. With
+# Redis as the cache (the PostgreSQL + Redis run) they share one database: each worker keys
+# its entries with its own prefix and clears only those, so one worker's fresh start never
+# wipes another's throttle counters mid-test. Set before anything touches the cache.
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+_CACHE = django_settings.CACHES["default"]
+if WORKER and _CACHE["BACKEND"].endswith("RedisCache"):
+    _CACHE["KEY_PREFIX"] = f"test-{WORKER}"
+
+
+def _clear_this_workers_cache() -> None:
+    prefix = _CACHE.get("KEY_PREFIX", "")
+    if not prefix or not _CACHE["BACKEND"].endswith("RedisCache"):
+        cache.clear()  # the local-memory cache belongs to this process alone
+        return
+    client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+    keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
+    if keys:
+        client.delete(*keys)
+
+
 @pytest.fixture(autouse=True)
 def _clear_cache() -> None:
     # Throttle counters live in the cache; every test starts with fresh ones.
-    cache.clear()
+    _clear_this_workers_cache()
 
 
 @pytest.fixture(autouse=True)

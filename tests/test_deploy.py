@@ -587,6 +587,16 @@ def test_ci_run_covers_every_gate() -> None:
         assert needle in script, needle
 
 
+def test_ci_runs_both_suites_in_parallel_and_checks_the_layers() -> None:
+    script = ci_script()
+    makefile = (CI_RUN.parents[1] / "Makefile").read_text()
+    test_target = makefile.split("\ntest: install\n", 1)[1].split("\n\n", 1)[0]
+    assert "-n auto" in test_target  # make test, the first run
+    assert "-p no:cacheprovider -n auto --create-db" in script  # the PostgreSQL run
+    assert "lint-imports" in script
+    assert "the suite took" in script
+
+
 def _run_pytest_gate(command: str) -> subprocess.CompletedProcess[str]:
     # Sourcing the script defines its functions without running the gate.
     return subprocess.run(
