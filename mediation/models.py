@@ -347,20 +347,37 @@ class Dispute(fsm.FSMModelMixin, models.Model):
             and self.respond_by < (now or timezone.now())
         )
 
-    # --- Transitions (DESIGN §4). Guards live in workflows.transitions; these methods only
-    # move the state, so the table of sources and targets is declared in one place.
-
-    @fsm.transition(field=state, source=S.AWAITING_SELLER, target=S.AWAITING_BUYER)
-    def answer_seller(self) -> None:
-        """offer or contest"""
+    # --- Transitions (DESIGN §4), named like the actions of the API and the console (the
+    # generated state diagram shows these names). Guards and effects live in the services
+    # of ``workflows`` (see ``workflows.actions``); these methods only move the state, so
+    # the table of sources and targets is declared in one place.
 
     @fsm.transition(
         field=state,
-        source=[S.AWAITING_SELLER, S.AWAITING_BUYER],
+        source=S.AWAITING_SELLER,
         target=fsm.RETURN_VALUE(S.AWAITING_FULFILMENT, S.CLOSED),
     )
-    def agree(self, *, nothing_to_deliver: bool) -> str:
-        """accept_request (from awaiting_seller) or accept_offer (from awaiting_buyer)"""
+    def accept_request(self, *, nothing_to_deliver: bool) -> str:
+        return S.CLOSED if nothing_to_deliver else S.AWAITING_FULFILMENT
+
+    @fsm.transition(field=state, source=S.AWAITING_SELLER, target=S.AWAITING_BUYER)
+    def offer(self) -> None:
+        """An offer within the member's limit goes to the buyer."""
+
+    @fsm.transition(field=state, source=S.AWAITING_SELLER, target=S.AWAITING_BUYER)
+    def approve_offer(self) -> None:
+        """The owner approves an agent's offer above the agent's limit."""
+
+    @fsm.transition(field=state, source=S.AWAITING_SELLER, target=S.AWAITING_BUYER)
+    def contest(self) -> None:
+        pass
+
+    @fsm.transition(
+        field=state,
+        source=S.AWAITING_BUYER,
+        target=fsm.RETURN_VALUE(S.AWAITING_FULFILMENT, S.CLOSED),
+    )
+    def accept_offer(self, *, nothing_to_deliver: bool) -> str:
         return S.CLOSED if nothing_to_deliver else S.AWAITING_FULFILMENT
 
     @fsm.transition(field=state, source=S.AWAITING_BUYER, target=S.AWAITING_SELLER)
@@ -369,11 +386,11 @@ class Dispute(fsm.FSMModelMixin, models.Model):
 
     @fsm.transition(
         field=state,
-        source=[S.AWAITING_SELLER, S.AWAITING_BUYER, S.AWAITING_FULFILMENT, S.CLOSED],
+        source=[S.AWAITING_SELLER, S.AWAITING_BUYER, S.AWAITING_FULFILMENT],
         target=S.ESCALATED,
     )
     def escalate(self) -> None:
-        """escalate, appeal, and the deadline escalations"""
+        """By a party, or by the system when the seller's or the remedy's deadline passes."""
 
     @fsm.transition(
         field=state,
@@ -392,7 +409,7 @@ class Dispute(fsm.FSMModelMixin, models.Model):
 
     @fsm.transition(field=state, source=S.AWAITING_BUYER, target=S.CLOSED)
     def lapse(self) -> None:
-        pass
+        """The buyer's deadline passed (system)."""
 
     @fsm.transition(
         field=state,
@@ -407,27 +424,60 @@ class Dispute(fsm.FSMModelMixin, models.Model):
         pass
 
     @fsm.transition(field=state, source=S.AWAITING_INFO, target=S.UNDER_REVIEW)
+    def provide_info(self) -> None:
+        pass
+
+    @fsm.transition(field=state, source=S.AWAITING_INFO, target=S.UNDER_REVIEW)
     def resume_review(self) -> None:
-        """provide_info, or the info deadline passing"""
+        """The information deadline passed unanswered (system)."""
 
     @fsm.transition(
         field=state,
-        source=[S.UNDER_REVIEW, S.PENDING_APPROVAL],
+        source=S.UNDER_REVIEW,
         target=fsm.RETURN_VALUE(S.PENDING_APPROVAL, S.AWAITING_FULFILMENT, S.CLOSED),
     )
-    def decide(self, *, needs_approval: bool, nothing_to_deliver: bool) -> str:
-        """rule (from under_review) and approve_ruling (from pending_approval)"""
+    def rule(self, *, needs_approval: bool, nothing_to_deliver: bool) -> str:
         if needs_approval:
             return S.PENDING_APPROVAL
+        return S.CLOSED if nothing_to_deliver else S.AWAITING_FULFILMENT
+
+    @fsm.transition(
+        field=state,
+        source=S.PENDING_APPROVAL,
+        target=fsm.RETURN_VALUE(S.AWAITING_FULFILMENT, S.CLOSED),
+    )
+    def approve_ruling(self, *, nothing_to_deliver: bool) -> str:
         return S.CLOSED if nothing_to_deliver else S.AWAITING_FULFILMENT
 
     @fsm.transition(field=state, source=S.PENDING_APPROVAL, target=S.UNDER_REVIEW)
     def reject_ruling(self) -> None:
         pass
 
+    @fsm.transition(
+        field=state,
+        source=S.AWAITING_FULFILMENT,
+        target=fsm.RETURN_VALUE(S.AWAITING_FULFILMENT, S.CLOSED),
+    )
+    def fulfil(self, *, all_delivered: bool) -> str:
+        """A delivery is recorded; the last one closes the dispute."""
+        return S.CLOSED if all_delivered else S.AWAITING_FULFILMENT
+
+    @fsm.transition(field=state, source=S.AWAITING_FULFILMENT, target=S.AWAITING_FULFILMENT)
+    def acknowledge_return(self) -> None:
+        """The shop has the returned item; the refund may follow."""
+
+    @fsm.transition(field=state, source=S.AWAITING_FULFILMENT, target=S.CLOSED)
+    def confirm_received(self) -> None:
+        pass
+
     @fsm.transition(field=state, source=S.AWAITING_FULFILMENT, target=S.CLOSED)
     def complete(self) -> None:
-        """fulfil (the last delivery), confirm_received, or the delivery window passing"""
+        """Delivered already: the replacement's delivery window passed (system), or a new
+        ruling after an appeal is covered by what was delivered before."""
+
+    @fsm.transition(field=state, source=[S.AWAITING_FULFILMENT, S.CLOSED], target=S.ESCALATED)
+    def appeal(self) -> None:
+        pass
 
 
 class OfferStatus(models.TextChoices):

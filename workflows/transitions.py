@@ -646,7 +646,9 @@ def accept_request(
             funded_by=Funder.SELLER,
             outcome=Outcome.AGREEMENT,
         )
-        d.agree(nothing_to_deliver=_nothing_to_deliver(d.requested_outcome, d.requested_amount))
+        d.accept_request(
+            nothing_to_deliver=_nothing_to_deliver(d.requested_outcome, d.requested_amount)
+        )
         enter(ctx)
         _close_if_nothing_to_deliver(ctx)
         ctx.record(
@@ -695,7 +697,7 @@ def make_offer(
             ctx.record("offer_pending_approval", payload)
             ctx.changed = True
         else:
-            d.answer_seller()
+            d.offer()
             enter(ctx)
             ctx.record("offer", payload)
     return Result(ctx.dispute, waiting_for_approval=needs_owner, created=offer)
@@ -728,7 +730,7 @@ def approve_offer(
         offer.status = OfferStatus.OPEN
         offer.approved_by = actor
         offer.save(update_fields=["status", "approved_by"])
-        d.answer_seller()
+        d.approve_offer()
         enter(ctx)
         ctx.record(
             "offer_approved",
@@ -747,7 +749,7 @@ def contest(
         d = ctx.dispute
         check_answer(d, ctx.roles, ctx.now)
         _supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
-        d.answer_seller()
+        d.contest()
         enter(ctx)
         _thread(ctx, statement)
         ctx.record("contest", {"statement": statement})
@@ -778,7 +780,7 @@ def accept_offer(
             funded_by=Funder.SELLER,
             outcome=Outcome.AGREEMENT,
         )
-        d.agree(nothing_to_deliver=_nothing_to_deliver(offer.kind, offer.amount))
+        d.accept_offer(nothing_to_deliver=_nothing_to_deliver(offer.kind, offer.amount))
         enter(ctx, respond_by=_fulfilment_deadline(ctx, offer.fulfilment_days))
         _close_if_nothing_to_deliver(ctx)
         ctx.record("accept_offer", {"offer": offer.pk, "kind": offer.kind, "amount": offer.amount})
@@ -952,7 +954,7 @@ def provide_info(
     with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
         d = ctx.dispute
         check_provide_info(d, ctx.roles, ctx.now)
-        d.resume_review()
+        d.provide_info()
         d.info_requested_from = ""
         enter(ctx)
         _thread(ctx, answer)
@@ -1025,9 +1027,7 @@ def rule(
             status=RulingStatus.PENDING_APPROVAL if needs_approval else RulingStatus.APPROVED,
             decided_at=None if needs_approval else ctx.now,
         )
-        d.decide(
-            needs_approval=needs_approval, nothing_to_deliver=_nothing_to_deliver(kind, amount)
-        )
+        d.rule(needs_approval=needs_approval, nothing_to_deliver=_nothing_to_deliver(kind, amount))
         if not needs_approval:
             _apply_ruling(ctx, ruling)
         _after_ruling(ctx)
@@ -1058,9 +1058,7 @@ def approve_ruling(
         ruling.decision_note = note
         ruling.decided_at = ctx.now
         ruling.save(update_fields=["status", "approver", "decision_note", "decided_at"])
-        d.decide(
-            needs_approval=False, nothing_to_deliver=_nothing_to_deliver(ruling.kind, ruling.amount)
-        )
+        d.approve_ruling(nothing_to_deliver=_nothing_to_deliver(ruling.kind, ruling.amount))
         _apply_ruling(ctx, ruling)
         _after_ruling(ctx)
         ctx.record("approve_ruling", {"ruling": ruling.pk, "note": note})
@@ -1089,10 +1087,14 @@ def reject_ruling(
 # --- Delivery -----------------------------------------------------------------------------
 
 
+def _all_delivered(d: Dispute) -> bool:
+    return d.agreed_kind in MONEY_REMEDIES and d.delivered_amount >= d.agreed_amount
+
+
 def _complete_if_delivered(ctx: Context) -> None:
+    """After a new ruling (an appeal), what was delivered before may already cover it."""
     d = ctx.dispute
-    done = d.agreed_kind in MONEY_REMEDIES and d.delivered_amount >= d.agreed_amount
-    if done:
+    if _all_delivered(d):
         d.complete()
         d.outcome = d.agreed_outcome
         enter(ctx)
@@ -1219,7 +1221,10 @@ def fulfil(
             recorded_by=actor,
         )
         ctx.changed = True
-        _complete_if_delivered(ctx)
+        d.fulfil(all_delivered=_all_delivered(d))
+        if d.state == S.CLOSED:
+            d.outcome = d.agreed_outcome
+            enter(ctx)
         ctx.record(
             "fulfil",
             {
@@ -1245,6 +1250,7 @@ def acknowledge_return(
     with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
         d = ctx.dispute
         check_acknowledge_return(d, ctx.roles, ctx.now)
+        d.acknowledge_return()
         d.return_acknowledged = True
         d.respond_by = deadline_for(S.AWAITING_FULFILMENT, ctx.now, reason=d.reason)
         ctx.changed = True
@@ -1256,7 +1262,7 @@ def confirm_received(*, dispute_id: Any, actor: Any, expected_version: int | Non
     with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
         d = ctx.dispute
         check_confirm_received(d, ctx.roles, ctx.now)
-        d.complete()
+        d.confirm_received()
         d.outcome = d.agreed_outcome
         enter(ctx)
         ctx.record("confirm_received", {})
@@ -1273,7 +1279,7 @@ def appeal(
         check_appeal(d, ctx.roles, ctx.now)
         tier = _appeal_tier(d)
         assert tier is not None
-        d.escalate()
+        d.appeal()
         d.appealed = True
         d.escalation_reason = EscalationReason.APPEAL
         d.required_tier = tier
