@@ -7,10 +7,12 @@ order's buyer), never from anything the client sends.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Union, cast
+
+from mediation.errors import Forbidden
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import AnonymousUser, User
 
     from mediation.models import Dispute, MediatorProfile, ShopMember
 
@@ -26,7 +28,18 @@ class SystemActor:
 
 SYSTEM = SystemActor()
 
-Actor = Union["AbstractBaseUser", SystemActor]
+# Whoever calls a service: a person (the API's and the console's request.user, anonymous
+# until authenticated; the services see nothing for an anonymous one) or the system.
+Person = Union["User", "AnonymousUser"]
+Actor = Person | SystemActor
+
+
+def human(actor: Actor) -> User:
+    """The signed-in person behind ``actor``, for what only a person can be (an offer's
+    author, a ruling's proposer); the system and anonymous callers are refused."""
+    if isinstance(actor, SystemActor) or not actor.is_authenticated:
+        raise Forbidden("Only a signed-in person may do this.")
+    return cast("User", actor)
 
 
 def display_name(actor: Any) -> str:

@@ -1,0 +1,382 @@
+"""The negotiation between the buyer and the shop: the shop accepts, offers or contests;
+the buyer accepts the offer, counters, escalates or withdraws. Each action's guard
+(``check_*``, body-independent: it also computes ``allowed_actions``) and its service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.conf import settings
+
+from mediation.actors import Actor, Roles, human
+from mediation.errors import (
+    AuthorityLimitExceeded,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    RuleViolation,
+)
+from mediation.models import (
+    PARTY_REMEDIES,
+    Dispute,
+    EscalationReason,
+    Funder,
+    Offer,
+    OfferStatus,
+    Outcome,
+    Party,
+    State,
+)
+from workflows.base import (
+    Result,
+    enter,
+    locked_dispute,
+)
+from workflows.rules import (
+    MONEY_REMEDIES,
+    agree,
+    check_amount,
+    close_if_nothing_to_deliver,
+    deadline_passed,
+    default_amount,
+    fulfilment_deadline,
+    money,
+    nothing_to_deliver,
+    object_id,
+    open_offer,
+    require,
+    require_buyer,
+    require_seller,
+    require_state,
+    supersede_open_offers,
+    thread,
+)
+
+S = State
+
+
+def check_accept_request(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.AWAITING_SELLER)
+    require_seller(roles)
+    assert roles.member is not None
+    limit = roles.member.limit_for(dispute.order.currency)
+    if limit is not None and dispute.requested_amount > limit:
+        raise AuthorityLimitExceeded(
+            f"The request is {money(dispute.requested_amount, dispute)}, above your offer limit "
+            f"of {money(limit, dispute)}; the shop owner must accept it.",
+            limit="shop_offer_limit",
+            limit_amount=limit,
+        )
+    if dispute.requested_outcome in MONEY_REMEDIES:
+        check_amount(dispute, dispute.requested_outcome, dispute.requested_amount)
+
+
+def check_answer(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.AWAITING_SELLER)
+    require_seller(roles)
+
+
+def check_accept_offer(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.AWAITING_BUYER)
+    require_buyer(roles)
+    require(
+        open_offer(dispute) is not None,
+        InvalidTransition("There is no open offer to accept.", code="no_open_offer"),
+    )
+
+
+def check_counter(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.AWAITING_BUYER)
+    require_buyer(roles)
+    limit = settings.MEDIATION_MAX_COUNTER_ROUNDS
+    if dispute.counter_rounds >= limit:
+        raise RuleViolation(
+            f"This dispute has had its {limit} rounds of counter-offers; accept, escalate "
+            "or withdraw.",
+            code="counter_limit_reached",
+        )
+
+
+def check_escalate(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.AWAITING_SELLER, S.AWAITING_BUYER, S.AWAITING_FULFILMENT)
+    require(roles.buyer or roles.seller, Forbidden("Only the buyer or the shop may escalate."))
+    if dispute.state == S.AWAITING_SELLER and roles.buyer and not roles.seller:
+        require(
+            deadline_passed(dispute, now),
+            RuleViolation(
+                "The shop still has until its deadline to answer; you can escalate after it.",
+                code="deadline_not_reached",
+                respond_by=dispute.respond_by,
+            ),
+        )
+    if dispute.state == S.AWAITING_FULFILMENT:
+        require(
+            deadline_passed(dispute, now),
+            RuleViolation(
+                "The remedy is not overdue yet; you can escalate once its deadline passes.",
+                code="deadline_not_reached",
+                respond_by=dispute.respond_by,
+            ),
+        )
+
+
+def check_withdraw(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(
+        dispute,
+        S.AWAITING_SELLER,
+        S.AWAITING_BUYER,
+        S.ESCALATED,
+        S.UNDER_REVIEW,
+        S.AWAITING_INFO,
+        S.AWAITING_FULFILMENT,
+    )
+    require_buyer(roles)
+    require(
+        dispute.ruled_at is None,
+        InvalidTransition("A ruling has been made; it can be appealed, not withdrawn."),
+    )
+
+
+def accept_request(
+    *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
+) -> Result:
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_accept_request(d, ctx.roles, ctx.now)
+        Offer.objects.filter(dispute=d, side=Party.BUYER, status=OfferStatus.OPEN).update(
+            status=OfferStatus.ACCEPTED, decided_at=ctx.now
+        )
+        supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
+        agree(
+            ctx,
+            kind=d.requested_outcome,
+            amount=d.requested_amount,
+            funded_by=Funder.SELLER,
+            outcome=Outcome.AGREEMENT,
+        )
+        d.accept_request(
+            nothing_to_deliver=nothing_to_deliver(d.requested_outcome, d.requested_amount)
+        )
+        enter(ctx)
+        close_if_nothing_to_deliver(ctx)
+        ctx.record(
+            "accept_request",
+            {"kind": d.requested_outcome, "amount": d.requested_amount, "note": note},
+        )
+    return Result(ctx.dispute)
+
+
+def make_offer(
+    *,
+    dispute_id: int,
+    actor: Actor,
+    kind: str,
+    amount: int | None = None,
+    note: str = "",
+    fulfilment_days: int | None = None,
+    expected_version: int | None = None,
+) -> Result:
+    """The seller proposes a remedy. An agent's offer above their limit waits for the owner."""
+    if kind not in PARTY_REMEDIES:
+        raise InvalidInput(f"Unknown remedy {kind!r}.", field="kind")
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_answer(d, ctx.roles, ctx.now)
+        amount = default_amount(d, kind, amount)
+        check_amount(d, kind, amount)
+        assert ctx.roles.member is not None
+        limit = ctx.roles.member.limit_for(d.order.currency)
+        needs_owner = limit is not None and amount > limit
+        supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
+        offer = Offer.objects.create(
+            dispute=d,
+            side=Party.SELLER,
+            author=human(actor),
+            kind=kind,
+            amount=amount,
+            note=note,
+            fulfilment_days=fulfilment_days,
+            status=OfferStatus.PENDING_APPROVAL if needs_owner else OfferStatus.OPEN,
+        )
+        payload = {"offer": offer.pk, "kind": kind, "amount": amount, "note": note}
+        if needs_owner:
+            assert limit is not None
+            payload["limit"] = limit
+            ctx.record("offer_pending_approval", payload)
+            ctx.changed = True
+        else:
+            d.offer()
+            enter(ctx)
+            ctx.record("offer", payload)
+    return Result(ctx.dispute, waiting_for_approval=needs_owner, created=offer)
+
+
+def approve_offer(
+    *,
+    dispute_id: int,
+    offer_id: int,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Result:
+    """The shop owner approves an agent's offer above the agent's limit; it goes to the buyer."""
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        require(
+            ctx.roles.owner,
+            Forbidden("Only the shop owner approves offers above an agent's limit."),
+        )
+        offer = Offer.objects.filter(dispute=d, pk=object_id(offer_id)).first()
+        if offer is None:
+            raise NotFound("No such offer on this dispute.")
+        require(
+            offer.status == OfferStatus.PENDING_APPROVAL,
+            InvalidTransition(f"The offer is {offer.status}, not waiting for approval."),
+        )
+        require_state(d, S.AWAITING_SELLER)
+        check_amount(d, offer.kind, offer.amount)
+        offer.status = OfferStatus.OPEN
+        offer.approved_by = human(actor)
+        offer.save(update_fields=["status", "approved_by"])
+        d.approve_offer()
+        enter(ctx)
+        ctx.record(
+            "offer_approved",
+            {"offer": offer.pk, "kind": offer.kind, "amount": offer.amount, "note": note},
+        )
+    return Result(ctx.dispute, created=offer)
+
+
+def contest(
+    *, dispute_id: int, actor: Actor, statement: str, expected_version: int | None = None
+) -> Result:
+    """The seller disagrees, with a statement: the customer is not always right."""
+    if not statement.strip():
+        raise InvalidInput("A contest needs a statement.", field="statement")
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_answer(d, ctx.roles, ctx.now)
+        supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
+        d.contest()
+        enter(ctx)
+        thread(ctx, statement)
+        ctx.record("contest", {"statement": statement})
+    return Result(ctx.dispute)
+
+
+def accept_offer(
+    *,
+    dispute_id: int,
+    actor: Actor,
+    offer_id: int | None = None,
+    expected_version: int | None = None,
+) -> Result:
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_accept_offer(d, ctx.roles, ctx.now)
+        offer = open_offer(d)
+        assert offer is not None
+        if offer_id is not None and object_id(offer_id) != offer.pk:
+            raise InvalidTransition("That offer is not the open one.", code="offer_not_open")
+        check_amount(d, offer.kind, offer.amount)
+        offer.status = OfferStatus.ACCEPTED
+        offer.decided_at = ctx.now
+        offer.save(update_fields=["status", "decided_at"])
+        agree(
+            ctx,
+            kind=offer.kind,
+            amount=offer.amount,
+            funded_by=Funder.SELLER,
+            outcome=Outcome.AGREEMENT,
+        )
+        d.accept_offer(nothing_to_deliver=nothing_to_deliver(offer.kind, offer.amount))
+        enter(ctx, respond_by=fulfilment_deadline(ctx, offer.fulfilment_days))
+        close_if_nothing_to_deliver(ctx)
+        ctx.record("accept_offer", {"offer": offer.pk, "kind": offer.kind, "amount": offer.amount})
+    return Result(ctx.dispute)
+
+
+def counter(
+    *,
+    dispute_id: int,
+    actor: Actor,
+    requested_outcome: str,
+    requested_amount: int | None = None,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Result:
+    if requested_outcome not in PARTY_REMEDIES:
+        raise InvalidInput(f"Unknown outcome {requested_outcome!r}.", field="requested_outcome")
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_counter(d, ctx.roles, ctx.now)
+        amount = default_amount(d, requested_outcome, requested_amount)
+        check_amount(d, requested_outcome, amount)
+        supersede_open_offers(d, now=ctx.now, status=OfferStatus.REJECTED)
+        offer = Offer.objects.create(
+            dispute=d,
+            side=Party.BUYER,
+            author=human(actor),
+            kind=requested_outcome,
+            amount=amount,
+            note=note,
+        )
+        d.requested_outcome = requested_outcome
+        d.requested_amount = amount
+        d.counter_rounds += 1
+        d.counter()
+        enter(ctx)
+        ctx.record(
+            "counter",
+            {
+                "offer": offer.pk,
+                "requested_outcome": requested_outcome,
+                "requested_amount": amount,
+                "note": note,
+                "round": d.counter_rounds,
+            },
+        )
+    return Result(ctx.dispute, created=offer)
+
+
+def escalate(
+    *,
+    dispute_id: int,
+    actor: Actor,
+    reason: str = "",
+    note: str = "",
+    expected_version: int | None = None,
+) -> Result:
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_escalate(d, ctx.roles, ctx.now)
+        default = (
+            EscalationReason.BUYER_REQUEST if ctx.roles.buyer else EscalationReason.SELLER_REQUEST
+        )
+        reason = reason or default
+        allowed = {default, EscalationReason.ABUSIVE_CONDUCT}
+        if reason not in allowed:
+            raise InvalidInput(
+                f"Escalate with reason {' or '.join(sorted(allowed))}.", field="reason"
+            )
+        supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
+        d.escalate()
+        d.escalation_reason = reason
+        enter(ctx)
+        ctx.record("escalate", {"reason": reason, "note": note})
+    return Result(ctx.dispute)
+
+
+def withdraw(
+    *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
+) -> Result:
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_withdraw(d, ctx.roles, ctx.now)
+        supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
+        d.withdraw()
+        d.outcome = Outcome.WITHDRAWN
+        enter(ctx)
+        ctx.record("withdraw", {"note": note})
+    return Result(ctx.dispute)

@@ -1,0 +1,410 @@
+"""The platform's review: a mediator takes the case, asks the parties, rules (beyond their
+authority the ruling waits for a second mediator, who approves or rejects it), and a party
+may appeal a ruling once. Guards (``check_*``) and services."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+
+from mediation.actors import Actor, Roles, human, mediator_profile
+from mediation.errors import (
+    AuthorityLimitExceeded,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    RuleViolation,
+)
+from mediation.models import (
+    TIER_RANK,
+    Dispute,
+    EscalationReason,
+    Funder,
+    MediatorProfile,
+    Outcome,
+    Party,
+    Remedy,
+    Ruling,
+    RulingStatus,
+    State,
+    Tier,
+)
+from workflows.base import (
+    Context,
+    Result,
+    enter,
+    locked_dispute,
+)
+from workflows.rules import (
+    agree,
+    check_amount,
+    close_if_nothing_to_deliver,
+    complete_if_delivered,
+    deciding_ruling,
+    default_amount,
+    money,
+    nothing_to_deliver,
+    pending_ruling,
+    require,
+    require_holder,
+    require_mediator,
+    require_state,
+    thread,
+    tier_ok,
+)
+
+S = State
+
+
+def check_assign(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.ESCALATED, S.UNDER_REVIEW, S.AWAITING_INFO)
+    require_mediator(roles)
+    assert roles.mediator is not None
+    is_lead = roles.mediator.tier == Tier.LEAD
+    if dispute.state != S.ESCALATED:
+        require(is_lead, Forbidden("Only a lead mediator may reassign a case under review."))
+    elif not is_lead:
+        require(
+            tier_ok(roles.mediator, dispute),
+            Forbidden(
+                f"This appeal must be heard by a {dispute.required_tier} or higher.",
+                code="tier_too_low",
+            ),
+        )
+
+
+def check_request_info(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.UNDER_REVIEW)
+    require_holder(dispute, roles)
+
+
+def check_provide_info(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.AWAITING_INFO)
+    asked = dispute.info_requested_from
+    require(
+        (asked == Party.BUYER and roles.buyer) or (asked == Party.SELLER and roles.seller),
+        Forbidden(f"The mediator asked the {asked}, not you."),
+    )
+
+
+def check_rule(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.UNDER_REVIEW)
+    require_holder(dispute, roles)
+
+
+def check_decide_ruling(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.PENDING_APPROVAL)
+    require_mediator(roles)
+    assert roles.mediator is not None
+    ruling = pending_ruling(dispute)
+    if ruling is None:  # pragma: no cover - the state implies one
+        raise InvalidTransition("No ruling waits for approval.")
+    require(
+        ruling.proposer_id != roles.mediator.user_id,
+        Forbidden(
+            "A ruling is approved by a second mediator, never its proposer.", code="four_eyes"
+        ),
+    )
+    require(
+        roles.mediator.covers(ruling.amount, dispute.order.currency),
+        AuthorityLimitExceeded(
+            f"The ruling of {money(ruling.amount, dispute)} is beyond your authority of "
+            f"{money(roles.mediator.authority_for(dispute.order.currency) or 0, dispute)}.",
+            limit="mediator_authority",
+        ),
+    )
+
+
+def check_appeal(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    require_state(dispute, S.AWAITING_FULFILMENT, S.CLOSED)
+    require(roles.buyer or roles.seller, Forbidden("Only the buyer or the shop may appeal."))
+    ruling = deciding_ruling(dispute) if dispute.ruled_at else None
+    require(ruling is not None, InvalidTransition("There is no ruling to appeal."))
+    require(
+        not dispute.appealed,
+        RuleViolation("A ruling can be appealed once.", code="already_appealed"),
+    )
+    if dispute.state == S.CLOSED:
+        require(
+            not _other_open_dispute(dispute),
+            Conflict(
+                "Another dispute is open on this order; the appeal can follow once it closes.",
+                code="dispute_already_open",
+            ),
+        )
+    assert dispute.ruled_at is not None
+    require(
+        now <= dispute.ruled_at + settings.MEDIATION_APPEAL_WINDOW,
+        RuleViolation(
+            f"The {settings.MEDIATION_APPEAL_WINDOW.days}-day window to appeal has passed.",
+            code="deadline_passed",
+        ),
+    )
+    require(
+        _appeal_tier(dispute) is not None,
+        RuleViolation("A lead mediator ruled; there is no higher tier.", code="no_higher_tier"),
+    )
+
+
+def _other_open_dispute(dispute: Dispute) -> bool:
+    """Another open dispute on the same order (annotated by the selectors, else queried)."""
+    known = getattr(dispute, "_other_open", None)
+    if known is not None:
+        return bool(known)
+    others = Dispute.objects.filter(order_id=dispute.order_id).exclude(pk=dispute.pk)
+    return others.exclude(state=S.CLOSED).exists()
+
+
+def _appeal_tier(dispute: Dispute) -> str | None:
+    """The tier above the highest of the mediators who made the standing ruling."""
+    ruling = deciding_ruling(dispute)
+    if ruling is None:
+        return None
+    ranks = []
+    for user in (ruling.proposer, ruling.approver):
+        profile = mediator_profile(user) if user is not None else None
+        if profile is not None:
+            ranks.append(profile.rank)
+    rank = max(ranks, default=TIER_RANK[Tier.AGENT])
+    for tier, tier_rank in TIER_RANK.items():
+        if tier_rank == rank + 1:
+            return tier
+    return None
+
+
+def assign(
+    *,
+    dispute_id: int,
+    actor: Actor,
+    mediator: int | str | None = None,
+    expected_version: int | None = None,
+) -> Result:
+    """A mediator takes the case from the queue, or a lead gives it to another mediator."""
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_assign(d, ctx.roles, ctx.now)
+        assert ctx.roles.mediator is not None
+        assignee = ctx.roles.mediator
+        if mediator not in (None, ""):
+            found = (
+                MediatorProfile.objects.select_related("user")
+                .filter(active=True)
+                .filter(
+                    **(
+                        {"user_id": mediator}
+                        if isinstance(mediator, int)
+                        else {"user__username": mediator}
+                    )
+                )
+                .first()
+            )
+            if found is None:
+                raise InvalidInput(f"No active mediator {mediator!r}.", field="mediator")
+            if found.user_id != actor.pk and ctx.roles.mediator.tier != Tier.LEAD:
+                raise Forbidden("Only a lead mediator assigns cases to others.")
+            assignee = found
+        if not tier_ok(assignee, d):
+            raise Forbidden(
+                f"This appeal must be heard by a {d.required_tier} or higher.", code="tier_too_low"
+            )
+        previous = d.assigned_to.get_username() if d.assigned_to else None
+        was = d.state
+        d.assign()
+        d.assigned_to = assignee.user
+        if was == S.ESCALATED:
+            enter(ctx)
+        else:
+            ctx.changed = True
+        ctx.record("assign", {"mediator": assignee.user.get_username(), "previous": previous})
+    return Result(ctx.dispute)
+
+
+def request_info(
+    *,
+    dispute_id: int,
+    actor: Actor,
+    party: str,
+    question: str,
+    respond_by: datetime | None = None,
+    expected_version: int | None = None,
+) -> Result:
+    if party not in Party.values:
+        raise InvalidInput("Ask the buyer or the seller.", field="party")
+    if not question.strip():
+        raise InvalidInput("What do you need to know?", field="question")
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_request_info(d, ctx.roles, ctx.now)
+        if respond_by is not None and respond_by <= ctx.now:
+            raise InvalidInput("The answer's deadline must be in the future.", field="respond_by")
+        d.request_info()
+        d.info_requested_from = party
+        enter(ctx, respond_by=respond_by)
+        thread(ctx, question)
+        ctx.record(
+            "request_info", {"party": party, "question": question, "respond_by": d.respond_by}
+        )
+    return Result(ctx.dispute)
+
+
+def provide_info(
+    *, dispute_id: int, actor: Actor, answer: str, expected_version: int | None = None
+) -> Result:
+    if not answer.strip():
+        raise InvalidInput("The answer is empty.", field="answer")
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_provide_info(d, ctx.roles, ctx.now)
+        d.provide_info()
+        d.info_requested_from = ""
+        enter(ctx)
+        thread(ctx, answer)
+        ctx.record("provide_info", {"answer": answer})
+    return Result(ctx.dispute)
+
+
+def _ruling_outcome(dispute: Dispute, kind: str, amount: int) -> str:
+    if kind == Remedy.NO_ACTION:
+        return Outcome.RULED_FOR_SELLER
+    if kind == Remedy.FULL_REFUND:
+        return Outcome.RULED_FOR_BUYER
+    if kind == dispute.requested_outcome and amount >= dispute.requested_amount:
+        return Outcome.RULED_FOR_BUYER
+    return Outcome.RULED_PARTIAL
+
+
+def _apply_ruling(ctx: Context, ruling: Ruling) -> None:
+    d = ctx.dispute
+    agree(
+        ctx,
+        kind=ruling.kind,
+        amount=ruling.amount,
+        funded_by=ruling.funded_by,
+        outcome=_ruling_outcome(d, ruling.kind, ruling.amount),
+    )
+    d.ruled_at = ctx.now
+    d.required_tier = ""
+    close_if_nothing_to_deliver(ctx)
+
+
+def _after_ruling(ctx: Context) -> None:
+    enter(ctx)
+    if ctx.dispute.state == S.AWAITING_FULFILMENT:
+        # After an appeal, refunds made under the first ruling may already cover this one.
+        complete_if_delivered(ctx)
+
+
+def rule(
+    *,
+    dispute_id: int,
+    actor: Actor,
+    kind: str,
+    rationale: str,
+    amount: int | None = None,
+    funded_by: str = Funder.SELLER,
+    expected_version: int | None = None,
+) -> Result:
+    """A mediator rules. Beyond their authority the ruling waits for a second mediator."""
+    if kind not in Remedy.values:
+        raise InvalidInput(f"Unknown remedy {kind!r}.", field="kind")
+    if funded_by not in Funder.values:
+        raise InvalidInput("Funded by the seller or the platform.", field="funded_by")
+    if not rationale.strip():
+        raise InvalidInput("A ruling needs its rationale.", field="rationale")
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_rule(d, ctx.roles, ctx.now)
+        assert ctx.roles.mediator is not None
+        amount = 0 if kind == Remedy.NO_ACTION else default_amount(d, kind, amount)
+        check_amount(d, kind, amount)
+        needs_approval = not ctx.roles.mediator.covers(amount, d.order.currency)
+        ruling = Ruling.objects.create(
+            dispute=d,
+            kind=kind,
+            amount=amount,
+            funded_by=funded_by,
+            rationale=rationale,
+            proposer=human(actor),
+            status=RulingStatus.PENDING_APPROVAL if needs_approval else RulingStatus.APPROVED,
+            decided_at=None if needs_approval else ctx.now,
+        )
+        d.rule(needs_approval=needs_approval, nothing_to_deliver=nothing_to_deliver(kind, amount))
+        if not needs_approval:
+            _apply_ruling(ctx, ruling)
+        _after_ruling(ctx)
+        payload: dict[str, Any] = {
+            "ruling": ruling.pk,
+            "kind": kind,
+            "amount": amount,
+            "funded_by": funded_by,
+            "rationale": rationale,
+        }
+        if needs_approval:
+            payload["authority"] = ctx.roles.mediator.authority_for(d.order.currency)
+        ctx.record("rule", payload)
+    return Result(ctx.dispute, waiting_for_approval=needs_approval, created=ruling)
+
+
+def approve_ruling(
+    *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
+) -> Result:
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_decide_ruling(d, ctx.roles, ctx.now)
+        ruling = pending_ruling(d)
+        assert ruling is not None
+        check_amount(d, ruling.kind, ruling.amount)
+        ruling.status = RulingStatus.APPROVED
+        ruling.approver = human(actor)
+        ruling.decision_note = note
+        ruling.decided_at = ctx.now
+        ruling.save(update_fields=["status", "approver", "decision_note", "decided_at"])
+        d.approve_ruling(nothing_to_deliver=nothing_to_deliver(ruling.kind, ruling.amount))
+        _apply_ruling(ctx, ruling)
+        _after_ruling(ctx)
+        ctx.record("approve_ruling", {"ruling": ruling.pk, "note": note})
+    return Result(ctx.dispute)
+
+
+def reject_ruling(
+    *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
+) -> Result:
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_decide_ruling(d, ctx.roles, ctx.now)
+        ruling = pending_ruling(d)
+        assert ruling is not None
+        ruling.status = RulingStatus.REJECTED
+        ruling.approver = human(actor)
+        ruling.decision_note = note
+        ruling.decided_at = ctx.now
+        ruling.save(update_fields=["status", "approver", "decision_note", "decided_at"])
+        d.reject_ruling()
+        enter(ctx)
+        ctx.record("reject_ruling", {"ruling": ruling.pk, "note": note})
+    return Result(ctx.dispute)
+
+
+def appeal(
+    *, dispute_id: int, actor: Actor, reason: str, expected_version: int | None = None
+) -> Result:
+    if not reason.strip():
+        raise InvalidInput("Say why the ruling should be looked at again.", field="reason")
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        check_appeal(d, ctx.roles, ctx.now)
+        tier = _appeal_tier(d)
+        assert tier is not None
+        d.appeal()
+        d.appealed = True
+        d.escalation_reason = EscalationReason.APPEAL
+        d.required_tier = tier
+        d.assigned_to = None
+        d.outcome = ""
+        d.closed_at = None
+        enter(ctx)
+        ctx.record("appeal", {"reason": reason, "required_tier": tier})
+    return Result(ctx.dispute)

@@ -1,0 +1,227 @@
+"""The rules the lifecycle's stages share: which remedies are money, the open offer and the
+standing rulings of a dispute, the refundable remainder, and the small checks every guard
+is made of (``require_state``, ``require_buyer``, ...). Each is written once here and
+called by the guards and services of the stage modules."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from mediation.actors import Roles
+from mediation.errors import (
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    RuleViolation,
+)
+from mediation.models import (
+    TIER_RANK,
+    Dispute,
+    MediatorProfile,
+    Message,
+    Offer,
+    OfferStatus,
+    Party,
+    Remedy,
+    Ruling,
+    RulingStatus,
+    State,
+    Tier,
+)
+from mediation.money import format_money
+from workflows.base import (
+    OPEN_OFFER_STATUSES,
+    Context,
+    enter,
+    supersede_later,
+)
+
+S = State
+
+
+# Remedies paid in money, bounded by the order's refundable remainder.
+MONEY_REMEDIES = {
+    Remedy.FULL_REFUND,
+    Remedy.PARTIAL_REFUND,
+    Remedy.RETURN_AND_REFUND,
+    Remedy.STORE_CREDIT,
+    Remedy.GOODWILL,
+}
+
+# Remedies delivered as a refund through the payment processor.
+REFUND_REMEDIES = {
+    Remedy.FULL_REFUND,
+    Remedy.PARTIAL_REFUND,
+    Remedy.RETURN_AND_REFUND,
+    Remedy.GOODWILL,
+}
+
+
+def related(dispute: Dispute, name: str) -> list[Any]:
+    """Use a prefetched relation when the caller loaded one, else query it once and keep
+    it on the instance like a prefetch, so a use case's guard and body share one read."""
+    cache = dispute.__dict__.setdefault("_prefetched_objects_cache", {})
+    if name not in cache:
+        qs = getattr(dispute, name).all()
+        if name == "rulings":  # appeals read who ruled, and their tier
+            qs = qs.select_related("proposer__mediator_profile", "approver__mediator_profile")
+        list(qs)  # fills the queryset's cache
+        cache[name] = qs
+    return list(cache[name])
+
+
+def open_offer(dispute: Dispute) -> Offer | None:
+    for offer in reversed(related(dispute, "offers")):
+        if offer.side == Party.SELLER and offer.status == OfferStatus.OPEN:
+            return offer
+    return None
+
+
+def pending_ruling(dispute: Dispute) -> Ruling | None:
+    for ruling in reversed(related(dispute, "rulings")):
+        if ruling.status == RulingStatus.PENDING_APPROVAL:
+            return ruling
+    return None
+
+
+def deciding_ruling(dispute: Dispute) -> Ruling | None:
+    for ruling in reversed(related(dispute, "rulings")):
+        if ruling.status == RulingStatus.APPROVED:
+            return ruling
+    return None
+
+
+def money(amount: int, dispute: Dispute) -> str:
+    return format_money(amount, dispute.order.currency)
+
+
+def require(condition: bool, error: DomainError) -> None:
+    if not condition:
+        raise error
+
+
+def require_state(dispute: Dispute, *states: str) -> None:
+    if dispute.state not in states:
+        raise InvalidTransition(
+            f"The dispute is {dispute.state}; this needs it to be {' or '.join(states)}.",
+            state=dispute.state,
+        )
+
+
+def require_buyer(roles: Roles) -> None:
+    require(roles.buyer, Forbidden("Only the buyer may do this."))
+
+
+def require_seller(roles: Roles) -> None:
+    require(roles.seller, Forbidden("Only a member of the shop may do this."))
+
+
+def require_mediator(roles: Roles) -> None:
+    require(roles.mediator is not None, Forbidden("Only a mediator may do this."))
+
+
+def require_holder(dispute: Dispute, roles: Roles) -> None:
+    """The mediator who holds the case, or a lead."""
+    require_mediator(roles)
+    assert roles.mediator is not None
+    if roles.mediator.tier != Tier.LEAD and dispute.assigned_to_id != roles.mediator.user_id:
+        raise Forbidden("Only the mediator assigned to this dispute (or a lead) may do this.")
+
+
+def check_amount(dispute: Dispute, kind: str, amount: int) -> None:
+    if amount < 0:
+        raise InvalidInput("Amounts are positive integers in minor units.", field="amount")
+    # What this dispute already refunded (before an appeal) is part of a new remedy's amount.
+    already = dispute.delivered_amount if dispute.agreed_kind in REFUND_REMEDIES else 0
+    refundable = dispute.order.refundable + already
+    if kind in MONEY_REMEDIES and amount > refundable:
+        raise RuleViolation(
+            f"{money(amount, dispute)} is more than the "
+            f"{money(refundable, dispute)} still refundable on this order.",
+            code="amount_exceeds_refundable",
+            refundable=refundable,
+        )
+    if kind == Remedy.PARTIAL_REFUND and amount == 0:
+        raise InvalidInput("A partial refund needs an amount above zero.", field="amount")
+
+
+def default_amount(dispute: Dispute, kind: str, amount: int | None) -> int:
+    if amount is not None:
+        return amount
+    if kind in {Remedy.FULL_REFUND, Remedy.RETURN_AND_REFUND}:
+        return dispute.order.refundable
+    return 0
+
+
+def nothing_to_deliver(kind: str, amount: int) -> bool:
+    return kind == Remedy.NO_ACTION or (kind == Remedy.GOODWILL and amount == 0)
+
+
+def agree(ctx: Context, *, kind: str, amount: int, funded_by: str, outcome: str) -> None:
+    dispute = ctx.dispute
+    dispute.agreed_kind = kind
+    dispute.agreed_amount = amount
+    dispute.funded_by = funded_by
+    dispute.agreed_outcome = outcome
+    # Money already delivered (before an appeal) counts towards the new remedy, and so does
+    # a return already on its way back; a replacement ruled anew must be shipped anew.
+    dispute.replacement_shipped = False
+
+
+def fulfilment_deadline(ctx: Context, days: int | None) -> datetime | None:
+    return ctx.now + timedelta(days=days) if days else None
+
+
+def close_if_nothing_to_deliver(ctx: Context) -> None:
+    if ctx.dispute.state == S.CLOSED:
+        ctx.dispute.outcome = ctx.dispute.agreed_outcome
+
+
+def supersede_open_offers(dispute: Dispute, *, now: datetime, status: str) -> None:
+    if getattr(dispute, "_open_offers", None) is False:
+        # The lock query saw none, and offers are only made under the same row lock.
+        return
+    if supersede_later(dispute, status=status, now=now):
+        return  # a sweeper batch updates them with the rest of its writes
+    Offer.objects.filter(dispute=dispute, status__in=OPEN_OFFER_STATUSES).update(
+        status=status, decided_at=now
+    )
+
+
+def thread(ctx: Context, body: str) -> None:
+    """Statements, questions and answers belong in the thread as well as the audit log."""
+    if body:
+        Message.objects.create(
+            dispute=ctx.dispute, author=ctx.actor, author_role=ctx.roles.label(), body=body
+        )
+
+
+def deadline_passed(dispute: Dispute, now: datetime) -> bool:
+    return dispute.respond_by is not None and dispute.respond_by <= now
+
+
+def tier_ok(profile: MediatorProfile, dispute: Dispute) -> bool:
+    return not dispute.required_tier or profile.rank >= TIER_RANK[Tier(dispute.required_tier)]
+
+
+def all_delivered(d: Dispute) -> bool:
+    return d.agreed_kind in MONEY_REMEDIES and d.delivered_amount >= d.agreed_amount
+
+
+def complete_if_delivered(ctx: Context) -> None:
+    """After a new ruling (an appeal), what was delivered before may already cover it."""
+    d = ctx.dispute
+    if all_delivered(d):
+        d.complete()
+        d.outcome = d.agreed_outcome
+        enter(ctx)
+
+
+def object_id(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise NotFound("No such object.") from None
