@@ -43,7 +43,7 @@ from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
 from mediation import audit
-from mediation.actors import SYSTEM, Roles, SystemActor, roles_for
+from mediation.actors import SYSTEM, Actor, Roles, SystemActor, roles_for
 from mediation.errors import Conflict, NotFound, VersionConflict
 from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, OutboxEvent, State, Visibility
 from mediation.selectors import attach_membership, disputes_for
@@ -56,7 +56,7 @@ OPEN_OFFER_STATUSES = (OfferStatus.OPEN, OfferStatus.PENDING_APPROVAL)
 @dataclass
 class Context:
     dispute: Dispute
-    actor: Any
+    actor: Actor
     roles: Roles
     now: datetime
     from_state: str = ""
@@ -83,7 +83,7 @@ class Context:
         )
 
     @classmethod
-    def begin(cls, dispute: Dispute, actor: Any, *, batch: Batch | None = None) -> Context:
+    def begin(cls, dispute: Dispute, actor: Actor, *, batch: Batch | None = None) -> Context:
         """The context of a use case about to run on the locked ``dispute``."""
         return cls(
             dispute=dispute,
@@ -104,7 +104,7 @@ class Result:
     created: Any = None
 
 
-def lock(dispute_id: Any, actor: Any) -> Dispute:
+def lock(dispute_id: int, actor: Actor) -> Dispute:
     qs = disputes_for(actor).select_for_update(of=("self",))
     if isinstance(actor, SystemActor):
         # The system's use cases (deadlines, reminders, SLA flags) read no related row: a
@@ -130,7 +130,7 @@ def _check_version(dispute: Dispute, expected_version: int | None) -> None:
 
 @contextmanager
 def locked_dispute(
-    dispute_id: Any, actor: Any, *, expected_version: int | None = None
+    dispute_id: int, actor: Actor, *, expected_version: int | None = None
 ) -> Iterator[Context]:
     current = _batch.get()
     row = current.row(dispute_id, actor) if current is not None else None
@@ -219,7 +219,7 @@ class Batch:
         # otherwise, a round trip to Redis in production).
         self.durations: dict[tuple[str, str], Any] = {}
 
-    def row(self, dispute_id: Any, actor: Any) -> Dispute | None:
+    def row(self, dispute_id: int, actor: Actor) -> Dispute | None:
         if not isinstance(actor, SystemActor):
             return None
         try:
@@ -229,7 +229,7 @@ class Batch:
 
     @contextmanager
     def use(
-        self, dispute: Dispute, actor: Any, *, expected_version: int | None = None
+        self, dispute: Dispute, actor: Actor, *, expected_version: int | None = None
     ) -> Iterator[Context]:
         before = dict(dispute.__dict__)
         ctx = Context.begin(dispute, actor, batch=self)

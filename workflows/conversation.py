@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db import IntegrityError, transaction
 
+from mediation.actors import Actor, human
 from mediation.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from mediation.models import Feedback, Message, State
 from workflows.base import locked_dispute
@@ -13,7 +12,7 @@ from workflows.base import locked_dispute
 MAX_BODY = 20_000
 
 
-def post_message(*, dispute_id: Any, actor: Any, body: str, internal: bool = False) -> Message:
+def post_message(*, dispute_id: int, actor: Actor, body: str, internal: bool = False) -> Message:
     """A party or a mediator writes in the thread; mediators may keep a note internal."""
     body = (body or "").strip()
     if not body:
@@ -30,7 +29,7 @@ def post_message(*, dispute_id: Any, actor: Any, body: str, internal: bool = Fal
             raise InvalidTransition("The dispute is closed; the thread is read-only.")
         message = Message.objects.create(
             dispute=ctx.dispute,
-            author=actor,
+            author=human(actor),
             author_role=roles.label(),
             body=body,
             internal=internal,
@@ -43,7 +42,7 @@ def post_message(*, dispute_id: Any, actor: Any, body: str, internal: bool = Fal
     return message
 
 
-def report_message(*, dispute_id: Any, message_id: Any, actor: Any, reason: str) -> Message:
+def report_message(*, dispute_id: int, message_id: int, actor: Actor, reason: str) -> Message:
     """A party reports an abusive or threatening message for the mediators to see."""
     reason = (reason or "").strip()
     if not reason:
@@ -62,14 +61,14 @@ def report_message(*, dispute_id: Any, message_id: Any, actor: Any, reason: str)
             raise Conflict("This message has been reported already.", code="already_reported")
         message.reported = True
         message.report_reason = reason
-        message.reported_by = actor
+        message.reported_by = human(actor)
         message.reported_at = ctx.now
         message.save(update_fields=["reported", "report_reason", "reported_by", "reported_at"])
         ctx.record("report_message", {"message": message.pk, "reason": reason})
     return message
 
 
-def leave_feedback(*, dispute_id: Any, actor: Any, rating: int, comment: str = "") -> Feedback:
+def leave_feedback(*, dispute_id: int, actor: Actor, rating: int, comment: str = "") -> Feedback:
     """Each party rates how a closed dispute was handled, once."""
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput("Rate from 1 to 5.", field="rating")
@@ -82,7 +81,11 @@ def leave_feedback(*, dispute_id: Any, actor: Any, rating: int, comment: str = "
         try:
             with transaction.atomic():
                 feedback = Feedback.objects.create(
-                    dispute=ctx.dispute, party=party, author=actor, rating=rating, comment=comment
+                    dispute=ctx.dispute,
+                    party=party,
+                    author=human(actor),
+                    rating=rating,
+                    comment=comment,
                 )
         except IntegrityError:
             raise Conflict(

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db.models import Count, Q, Sum
 
+from mediation.actors import Actor, human
 from mediation.errors import (
     Conflict,
     FileTooLarge,
@@ -211,8 +212,8 @@ def digest(uploaded_file: Any) -> tuple[str, int]:
 
 def upload_evidence(
     *,
-    dispute_id: Any,
-    actor: Any,
+    dispute_id: int,
+    actor: Actor,
     uploaded_file: Any,
     description: str = "",
     kind: str = EvidenceKind.OTHER,
@@ -255,7 +256,7 @@ def upload_evidence(
             stored = default_storage.save(path, uploaded_file)
             evidence = Evidence.objects.create(
                 dispute=ctx.dispute,
-                uploaded_by=actor,
+                uploaded_by=human(actor),
                 uploader_role=roles.label(),
                 party="" if staff else (party or ""),
                 kind=kind,
@@ -315,7 +316,7 @@ def visible_evidence(dispute: Any, *, staff: bool, party: str | None) -> Any:
     return qs.filter(internal=False).filter(Q(withdrawn=False) | Q(party=party or "-"))
 
 
-def withdraw_evidence(*, dispute_id: Any, evidence_id: Any, actor: Any) -> Evidence:
+def withdraw_evidence(*, dispute_id: int, evidence_id: int, actor: Actor) -> Evidence:
     """The uploader withdraws their own item, once; it stays in the audit log."""
     with locked_dispute(dispute_id, actor) as ctx:
         staff = ctx.roles.mediator is not None

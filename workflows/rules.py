@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from mediation.actors import Roles
+from mediation.actors import Roles, human
 from mediation.errors import (
     DomainError,
     Forbidden,
@@ -195,7 +195,7 @@ def thread(ctx: Context, body: str) -> None:
     """Statements, questions and answers belong in the thread as well as the audit log."""
     if body:
         Message.objects.create(
-            dispute=ctx.dispute, author=ctx.actor, author_role=ctx.roles.label(), body=body
+            dispute=ctx.dispute, author=human(ctx.actor), author_role=ctx.roles.label(), body=body
         )
 
 

@@ -40,7 +40,7 @@ from django.db import transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
-from mediation.actors import SYSTEM
+from mediation.actors import SYSTEM, Actor
 from mediation.errors import DomainError, Forbidden, RuleViolation
 from mediation.models import Dispute, Party, Remedy, State
 from workflows import base, policy
@@ -108,7 +108,7 @@ def reminded_party(dispute: Dispute) -> str:
 # --- The services the sweeper calls, besides apply_deadline --------------------------------
 
 
-def flag_overdue(*, dispute_id: Any, actor: Any = SYSTEM) -> Result:
+def flag_overdue(*, dispute_id: int, actor: Actor = SYSTEM) -> Result:
     """Flag the breach of the platform's deadline (DESIGN §4: escalated, under_review,
     pending_approval stay where they are, flagged overdue), once per deadline."""
     with locked_dispute(dispute_id, actor) as ctx:
@@ -127,7 +127,7 @@ def flag_overdue(*, dispute_id: Any, actor: Any = SYSTEM) -> Result:
     return Result(ctx.dispute)
 
 
-def send_reminder(*, dispute_id: Any, actor: Any = SYSTEM) -> Result:
+def send_reminder(*, dispute_id: int, actor: Actor = SYSTEM) -> Result:
     """Remind the party whose deadline is near (policy ``remind_before``), once per deadline."""
     with locked_dispute(dispute_id, actor) as ctx:
         d = ctx.dispute
