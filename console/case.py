@@ -43,9 +43,9 @@ from mediation.models import (
 from mediation.money import format_money
 from mediation.party_history import party_history
 from mediation.selectors import attach_membership, audit_entries, with_membership
-from reports.timeline import summarize
 from workflows import conversation
 from workflows import transitions as t
+from workflows.steps import summary
 from workflows.transitions import pending_ruling
 
 # Evidence types a browser draws in an <img>; HEIC and PDFs are offered as links.
@@ -158,7 +158,7 @@ def case_context(dispute: Dispute, user: Any, *, allowed: list[str]) -> dict[str
     timeline = [
         {
             "entry": e,
-            "summary": summarize(e.action, e.payload, currency, e.actor_display),
+            "summary": summary(e.action, e.payload, currency, e.actor_display),
             "internal": e.visibility == "mediators",
         }
         for e in entries

@@ -63,29 +63,15 @@ from mediation.models import (
 )
 from mediation.money import format_money
 from notifications.preferences import ALWAYS, REMINDERS, skip_reason
-from workflows import events
+from workflows import events, steps
 from workflows.base import deadline_for
 
 logger = logging.getLogger(__name__)
 
-# Event type -> the kind of email (a template pair under notifications/).
-KINDS: dict[str, str] = {
-    "dispute.raised": "raised",
-    "dispute.offer_made": "offer_made",
-    "dispute.offer_pending_approval": "offer_needs_approval",
-    "dispute.contested": "contested",
-    "dispute.countered": "countered",
-    "dispute.offer_accepted": "agreed",
-    "dispute.request_accepted": "agreed",
-    "dispute.info_requested": "info_requested",
-    "dispute.ruled": "ruled",
-    "dispute.fulfilment_recorded": "fulfilment_recorded",
-    "dispute.return_acknowledged": "return_acknowledged",
-    "dispute.reminder": "reminder",
-    "dispute.escalated": "escalated",
-    "dispute.closed": "closed",
-}
-STATE_KINDS = {"escalated", "closed"}
+# Event type -> the kind of email (a template pair under notifications/), as each step
+# declares it (workflows.steps).
+KINDS: dict[str, str] = steps.NOTIFICATIONS
+STATE_KINDS = {s.notification for s in steps.STATE_STEPS.values() if s.notification}
 # These say themselves where the case went, so the state's own email is not sent as well.
 CARRIES_STATE = {"ruled", "agreed", "fulfilment_recorded"}
 # Relay runs in which a send may fail for every recipient before the event is let go.

@@ -13,61 +13,25 @@ from __future__ import annotations
 from typing import Any
 
 from mediation.models import AuditEntry, OutboxEvent, State, Visibility
-from workflows import relay
+from workflows import relay, steps
 
-# Audit action -> event type. Actions missing here are named "dispute.<action>".
-NAMES: dict[str, str] = {
-    "raise": "dispute.raised",
-    "offer": "dispute.offer_made",
-    "offer_pending_approval": "dispute.offer_pending_approval",
-    "offer_approved": "dispute.offer_made",
-    "contest": "dispute.contested",
-    "counter": "dispute.countered",
-    "accept_offer": "dispute.offer_accepted",
-    "accept_request": "dispute.request_accepted",
-    "escalate": "dispute.escalation_requested",
-    "assign": "dispute.assigned",
-    "request_info": "dispute.info_requested",
-    "provide_info": "dispute.info_provided",
-    "rule": "dispute.ruled",
-    "approve_ruling": "dispute.ruled",
-    "reject_ruling": "dispute.ruling_rejected",
-    "fulfil": "dispute.fulfilment_recorded",
-    "acknowledge_return": "dispute.return_acknowledged",
-    "confirm_received": "dispute.receipt_confirmed",
-    "withdraw": "dispute.withdrawn",
-    "appeal": "dispute.appealed",
-    "deadline_passed": "dispute.deadline_passed",
-    "message": "dispute.message_posted",
-    "internal_note": "dispute.internal_note_added",
-    "report_message": "dispute.message_reported",
-    "evidence": "dispute.evidence_added",
-    "evidence_internal": "dispute.internal_evidence_added",
-    "evidence_withdrawn": "dispute.evidence_withdrawn",
-    "feedback": "dispute.feedback_given",
-    "reminder": "dispute.reminder",
-    "sla_breached": "dispute.overdue",
-}
-# Named above, not in NAMES: a ruling beyond its proposer's authority.
-PROPOSED = "dispute.ruling_proposed"
-
-# Entering these states is an event of its own.
-STATE_EVENTS = {State.ESCALATED: "dispute.escalated", State.CLOSED: "dispute.closed"}
-
-# Every type a webhook endpoint may subscribe to (besides "*").
-EVENT_TYPES: tuple[str, ...] = tuple(sorted({*NAMES.values(), *STATE_EVENTS.values(), PROPOSED}))
-INTERNAL_ONLY = {"dispute.internal_note_added", "dispute.internal_evidence_added"}
-PARTY_EVENT_TYPES: tuple[str, ...] = tuple(t for t in EVENT_TYPES if t not in INTERNAL_ONLY)
+# The event types, as declared per step in workflows.steps (re-exported for the consumers).
+EVENT_TYPES = steps.EVENT_TYPES
+PARTY_EVENT_TYPES = steps.PARTY_EVENT_TYPES
 
 
 def types_for(entry: AuditEntry) -> list[str]:
-    types = [NAMES.get(entry.action, f"dispute.{entry.action}")]
-    state_event = STATE_EVENTS.get(entry.to_state)  # type: ignore[call-overload]
-    if state_event and entry.from_state != entry.to_state:
-        types.append(state_event)
-    if entry.action == "rule" and entry.to_state == State.PENDING_APPROVAL:
-        # A ruling that waits for a second mediator is not yet a ruling for the parties.
-        types[0] = PROPOSED
+    step = steps.STEPS.get(entry.action)
+    types = [steps.event_name(entry.action)]
+    if (
+        step is not None
+        and step.pending_approval_event is not None
+        and entry.to_state == State.PENDING_APPROVAL
+    ):
+        types[0] = step.pending_approval_event
+    state_step = steps.STATE_STEPS.get(entry.to_state)
+    if state_step is not None and entry.from_state != entry.to_state:
+        types.append(state_step.event)
     return types
 
 
