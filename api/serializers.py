@@ -3,8 +3,8 @@ client sends can set a state, an actor or a refunded amount."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -410,14 +410,42 @@ class DisputeCreateSerializer(serializers.Serializer):
     description = serializers.CharField(max_length=MAX_TEXT)
 
 
+# --- Action inputs: one serializer per action of the registry (workflows.actions), whose
+# fields are the service's keyword arguments.
+
+ActionInput = TypeVar("ActionInput", bound=type[serializers.Serializer])
+INPUTS: dict[str, type[serializers.Serializer]] = {}
+
+
+def input_for(*slugs: str) -> Callable[[ActionInput], ActionInput]:
+    """Register the decorated serializer as the input of the actions ``slugs``."""
+
+    def register(cls: ActionInput) -> ActionInput:
+        for slug in slugs:
+            INPUTS[slug] = cls
+        return cls
+
+    return register
+
+
+@input_for(
+    "accept-request",
+    "approve-offer",
+    "withdraw",
+    "approve-ruling",
+    "reject-ruling",
+    "acknowledge-return",
+)
 class NoteSerializer(serializers.Serializer):
     note = _text()
 
 
+@input_for("confirm-received")
 class EmptySerializer(serializers.Serializer):
     pass
 
 
+@input_for("offer")
 class OfferInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=PARTY_REMEDY_CHOICES)
     amount = _amount(required=False, allow_null=True, default=None)
@@ -427,20 +455,27 @@ class OfferInputSerializer(serializers.Serializer):
     )
 
 
+@input_for("contest")
 class ContestSerializer(serializers.Serializer):
     statement = serializers.CharField(max_length=MAX_TEXT)
 
 
+@input_for("accept-offer")
 class AcceptOfferSerializer(serializers.Serializer):
-    offer = serializers.IntegerField(required=False, allow_null=True, default=None)
+    # The service's offer_id: the open offer by default.
+    offer = serializers.IntegerField(
+        source="offer_id", required=False, allow_null=True, default=None
+    )
 
 
+@input_for("counter")
 class CounterSerializer(serializers.Serializer):
     requested_outcome = serializers.ChoiceField(choices=PARTY_REMEDY_CHOICES)
     requested_amount = _amount(required=False, allow_null=True, default=None)
     note = _text()
 
 
+@input_for("escalate")
 class EscalateSerializer(serializers.Serializer):
     reason = serializers.ChoiceField(
         choices=PARTY_ESCALATION_CHOICES,
@@ -451,6 +486,7 @@ class EscalateSerializer(serializers.Serializer):
     note = _text()
 
 
+@input_for("assign")
 class AssignSerializer(serializers.Serializer):
     mediator = serializers.CharField(
         max_length=150,
@@ -461,16 +497,19 @@ class AssignSerializer(serializers.Serializer):
     )
 
 
+@input_for("request-info")
 class RequestInfoSerializer(serializers.Serializer):
     party = serializers.ChoiceField(choices=Party.choices)
     question = serializers.CharField(max_length=MAX_TEXT)
     respond_by = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
+@input_for("provide-info")
 class ProvideInfoSerializer(serializers.Serializer):
     answer = serializers.CharField(max_length=MAX_TEXT)
 
 
+@input_for("rule")
 class RuleSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=Remedy.choices)
     amount = _amount(required=False, allow_null=True, default=None)
@@ -478,6 +517,7 @@ class RuleSerializer(serializers.Serializer):
     rationale = serializers.CharField(max_length=MAX_TEXT)
 
 
+@input_for("fulfil")
 class FulfilSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=FulfilmentKind.choices)
     amount = _amount(required=False, default=0)
@@ -488,6 +528,7 @@ class FulfilSerializer(serializers.Serializer):
     )
 
 
+@input_for("appeal")
 class AppealSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=MAX_TEXT)
 

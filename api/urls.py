@@ -44,6 +44,10 @@ urlpatterns = [
         name="me-notifications",
     ),
 ] + [
-    path(f"disputes/<int:dispute_id>/{name}/", view.as_view(), name=f"dispute-{name}")
-    for name, view in views.ACTION_VIEWS.items()
+    path(
+        f"disputes/<int:dispute_id>/{slug}/",
+        views.DisputeActionView.as_view(lifecycle_action=action),
+        name=f"dispute-{slug}",
+    )
+    for slug, action in views.ACTIONS.items()
 ]

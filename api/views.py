@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth import authenticate
+from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, HttpRequest, JsonResponse
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
-from rest_framework import generics, serializers, status
+from rest_framework import generics, status
 from rest_framework.authtoken.models import Token
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
@@ -41,7 +42,8 @@ from mediation.selectors import (
 from mediation.services import ItemData, OrderData, upsert_order
 from reports.timeline import timeline
 from workflows import conversation, evidence, transitions, visibility
-from workflows.base import Result
+from workflows.actions import ACTIONS as REGISTRY
+from workflows.actions import OFFERED, Action
 
 
 def etag(dispute: Dispute) -> str:
@@ -243,172 +245,83 @@ class DisputeDetailView(APIView):
         return Response(data, headers={"ETag": tag})
 
 
-ActionRunner = Callable[[Any, Any, dict[str, Any], int | None], Result]
+class ActionSchema(AutoSchema):
+    """The OpenAPI operation of one action, read from its registry entry."""
 
-# action name -> (input serializer, how to call its service, description)
-ACTIONS: dict[str, tuple[type[serializers.Serializer], ActionRunner, str]] = {
-    "accept-request": (
-        s.NoteSerializer,
-        lambda d, u, b, v: transitions.accept_request(
-            dispute_id=d, actor=u, note=b["note"], expected_version=v
-        ),
-        "The shop accepts the buyer's request as it stands (within the member's offer limit).",
-    ),
-    "offer": (
-        s.OfferInputSerializer,
-        lambda d, u, b, v: transitions.make_offer(dispute_id=d, actor=u, expected_version=v, **b),
-        "The shop offers a remedy (202 while an agent's offer above their limit awaits the owner).",
-    ),
-    "contest": (
-        s.ContestSerializer,
-        lambda d, u, b, v: transitions.contest(
-            dispute_id=d, actor=u, statement=b["statement"], expected_version=v
-        ),
-        "The shop disagrees, with a statement.",
-    ),
-    "accept-offer": (
-        s.AcceptOfferSerializer,
-        lambda d, u, b, v: transitions.accept_offer(
-            dispute_id=d, actor=u, offer_id=b["offer"], expected_version=v
-        ),
-        "The buyer accepts the shop's open offer.",
-    ),
-    "counter": (
-        s.CounterSerializer,
-        lambda d, u, b, v: transitions.counter(dispute_id=d, actor=u, expected_version=v, **b),
-        "The buyer asks for something else (at most 3 rounds).",
-    ),
-    "escalate": (
-        s.EscalateSerializer,
-        lambda d, u, b, v: transitions.escalate(dispute_id=d, actor=u, expected_version=v, **b),
-        "Hand the dispute to the platform's mediators.",
-    ),
-    "withdraw": (
-        s.NoteSerializer,
-        lambda d, u, b, v: transitions.withdraw(
-            dispute_id=d, actor=u, note=b["note"], expected_version=v
-        ),
-        "The buyer withdraws the dispute (before any ruling).",
-    ),
-    "assign": (
-        s.AssignSerializer,
-        lambda d, u, b, v: transitions.assign(
-            dispute_id=d, actor=u, mediator=b["mediator"] or None, expected_version=v
-        ),
-        "A mediator takes the case; a lead may give it to another mediator.",
-    ),
-    "request-info": (
-        s.RequestInfoSerializer,
-        lambda d, u, b, v: transitions.request_info(dispute_id=d, actor=u, expected_version=v, **b),
-        "The mediator asks a party for something, by a deadline.",
-    ),
-    "provide-info": (
-        s.ProvideInfoSerializer,
-        lambda d, u, b, v: transitions.provide_info(
-            dispute_id=d, actor=u, answer=b["answer"], expected_version=v
-        ),
-        "The asked party answers the mediator.",
-    ),
-    "rule": (
-        s.RuleSerializer,
-        lambda d, u, b, v: transitions.rule(dispute_id=d, actor=u, expected_version=v, **b),
-        "The mediator rules. 202 when the amount is beyond their authority and waits for approval.",
-    ),
-    "approve-ruling": (
-        s.NoteSerializer,
-        lambda d, u, b, v: transitions.approve_ruling(
-            dispute_id=d, actor=u, note=b["note"], expected_version=v
-        ),
-        "A second mediator whose authority covers the amount approves the ruling.",
-    ),
-    "reject-ruling": (
-        s.NoteSerializer,
-        lambda d, u, b, v: transitions.reject_ruling(
-            dispute_id=d, actor=u, note=b["note"], expected_version=v
-        ),
-        "A second mediator sends the ruling back for review.",
-    ),
-    "fulfil": (
-        s.FulfilSerializer,
-        lambda d, u, b, v: transitions.fulfil(dispute_id=d, actor=u, expected_version=v, **b),
-        "Record a delivery: refund, replacement shipment, return label or shipment, store credit.",
-    ),
-    "acknowledge-return": (
-        s.NoteSerializer,
-        lambda d, u, b, v: transitions.acknowledge_return(
-            dispute_id=d, actor=u, note=b["note"], expected_version=v
-        ),
-        "The shop acknowledges the returned item; the refund may then be recorded.",
-    ),
-    "confirm-received": (
-        s.EmptySerializer,
-        lambda d, u, b, v: transitions.confirm_received(dispute_id=d, actor=u, expected_version=v),
-        "The buyer confirms the replacement arrived; the dispute closes.",
-    ),
-    "appeal": (
-        s.AppealSerializer,
-        lambda d, u, b, v: transitions.appeal(
-            dispute_id=d, actor=u, reason=b["reason"], expected_version=v
-        ),
-        "A party appeals a ruling, once, within 10 days; a higher tier hears it.",
-    ),
-}
+    @property
+    def lifecycle_action(self) -> Action:
+        return cast(DisputeActionView, self.view).action_spec
+
+    def get_operation_id(self) -> str:
+        return f"disputes_{self.lifecycle_action.slug.replace('-', '_')}"
+
+    def get_description(self) -> str:  # type: ignore[override]  # drf-spectacular's signature
+        return self.lifecycle_action.description
+
+    def get_tags(self) -> list[str]:
+        return ["dispute actions"]
+
+    def get_request_serializer(self) -> Any:
+        return s.INPUTS[self.lifecycle_action.slug]
+
+    def get_response_serializers(self) -> Any:
+        return {200: s.DisputeSerializer, 202: s.DisputeSerializer, **ERRORS}
+
+    def get_override_parameters(self) -> list[Any]:
+        return [IF_MATCH, IDEMPOTENCY_KEY]
 
 
 class DisputeActionView(APIView):
-    action_name = ""
+    """``POST /disputes/{id}/<slug>/``: one action of the registry (``workflows.actions``),
+    given by ``as_view(lifecycle_action=...)``. The body is the action's input serializer
+    (``serializers.INPUTS``), whose fields are its service's keyword arguments; 202 when the
+    action waits for an approval."""
 
+    lifecycle_action: Action | None = None
+    schema = ActionSchema()
+
+    @property
+    def action_spec(self) -> Action:
+        if self.lifecycle_action is None:  # pragma: no cover - urls always give one
+            raise ImproperlyConfigured("DisputeActionView.as_view(lifecycle_action=...)")
+        return self.lifecycle_action
+
+    @idempotent
     def post(self, request: Request, dispute_id: int) -> Response:
-        serializer_class, run, _ = ACTIONS[self.action_name]
-        body = valid(serializer_class, request)
-        result = run(dispute_id, request.user, body, expected_version(request, dispute_id))
+        action = self.action_spec
+        body = valid(s.INPUTS[action.slug], request)
+        result = action.service(
+            dispute_id=dispute_id,
+            actor=request.user,
+            expected_version=expected_version(request, dispute_id),
+            **body,
+        )
         code = status.HTTP_202_ACCEPTED if result.waiting_for_approval else status.HTTP_200_OK
         return _dispute_response(request, result.dispute, code)
 
 
-def _action_view(name: str) -> type[DisputeActionView]:
-    serializer_class, _, description = ACTIONS[name]
-    op = name.replace("-", "_")
-
-    @extend_schema(
-        operation_id=f"disputes_{op}",
-        request=serializer_class,
-        responses={200: s.DisputeSerializer, 202: s.DisputeSerializer, **ERRORS},
-        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
-        description=description,
-        tags=["dispute actions"],
-    )
-    @idempotent
-    def post(self: DisputeActionView, request: Request, dispute_id: int) -> Response:
-        return DisputeActionView.post(self, request, dispute_id)
-
-    return type(
-        f"Dispute{op.title().replace('_', '')}View",
-        (DisputeActionView,),
-        {"action_name": name, "post": post},
-    )
-
-
-ACTION_VIEWS = {name: _action_view(name) for name in ACTIONS}
+# The actions routed as POST /disputes/{id}/<slug>/ (the registry's offered actions).
+ACTIONS = OFFERED
+APPROVE_OFFER = REGISTRY["approve-offer"]
 
 
 class OfferApproveView(APIView):
     @extend_schema(
-        request=s.NoteSerializer,
+        request=s.INPUTS["approve-offer"],
         responses={200: s.DisputeSerializer, **ERRORS},
         parameters=[IF_MATCH, IDEMPOTENCY_KEY],
         tags=["dispute actions"],
-        description="The shop owner approves an agent's offer above the agent's limit.",
+        description=APPROVE_OFFER.description,
     )
     @idempotent
     def post(self, request: Request, dispute_id: int, offer_id: int) -> Response:
-        body = valid(s.NoteSerializer, request)
-        result = transitions.approve_offer(
+        body = valid(s.INPUTS[APPROVE_OFFER.slug], request)
+        result = APPROVE_OFFER.service(
             dispute_id=dispute_id,
             offer_id=offer_id,
             actor=request.user,
-            note=body["note"],
             expected_version=expected_version(request, dispute_id),
+            **body,
         )
         return _dispute_response(request, result.dispute)
 
@@ -623,4 +536,4 @@ class EvidenceWithdrawView(APIView):
         return Response(s.EvidenceSerializer(item).data)
 
 
-__all__ = ["ACTION_VIEWS"]
+__all__ = ["ACTIONS", "DisputeActionView"]

@@ -5,8 +5,9 @@
   ``check_decide_ruling`` (a pending ruling, not proposed by me, within my authority).
 - :func:`load_case` and :func:`case_context`: the case view, loaded in a fixed number of
   queries whatever the size of the case.
-- :data:`ACTIONS`: each console button, the action of ``allowed_actions`` it needs, its
-  form, and the call of the same service the API calls.
+- :data:`ACTIONS`: each console button (the registry's actions with a console label, and
+  the internal note), the action of ``allowed_actions`` it needs, its form, and the call of
+  the same service the API calls.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from mediation.party_history import party_history
 from mediation.selectors import attach_membership, audit_entries, with_membership
 from workflows import conversation
 from workflows import transitions as t
+from workflows.actions import ACTIONS as REGISTRY
 from workflows.steps import summary
 from workflows.transitions import pending_ruling
 
@@ -324,11 +326,15 @@ class WaitingForApproval(Exception):
     """Not a refusal: the service accepted the ruling, and it waits for a second mediator."""
 
 
+# A submitted form's call of the action's service; returns the message to show.
+Run = Callable[[Dispute, Any, dict[str, Any], Any], str]
+
+
 @dataclass(frozen=True)
 class Action:
     label: str
     form: type[cf.ConsoleForm]
-    run: Callable[[Dispute, Any, dict[str, Any], Any], str]
+    run: Run
     # The name in allowed_actions that offers this button; None: any mediator (notes).
     needs: str | None
 
@@ -338,15 +344,27 @@ class Action:
         return self.needs in allowed
 
 
+# The console's form for each action a mediator takes here, and how a submission calls the
+# action's service. Which actions have a button, and its label, is the registry's
+# (``workflows.actions``: the entries with a ``console`` label).
+FORMS: dict[
+    str, tuple[type[cf.ConsoleForm], Callable[[Dispute, Any, dict[str, Any], Any], str]]
+] = {
+    "assign": (cf.AssignForm, _assign),
+    "request-info": (cf.RequestInfoForm, _request_info),
+    "rule": (cf.RuleForm, _rule),
+    "approve-ruling": (cf.DecideRulingForm, _approve),
+    "reject-ruling": (cf.DecideRulingForm, _reject),
+    "fulfil": (cf.FulfilForm, _fulfil),
+}
+
 ACTIONS: dict[str, Action] = {
-    "assign": Action("Assign", cf.AssignForm, _assign, "assign"),
-    "request-info": Action(
-        "Request information", cf.RequestInfoForm, _request_info, "request-info"
-    ),
-    "rule": Action("Rule", cf.RuleForm, _rule, "rule"),
-    "approve-ruling": Action("Approve ruling", cf.DecideRulingForm, _approve, "approve-ruling"),
-    "reject-ruling": Action("Reject ruling", cf.DecideRulingForm, _reject, "reject-ruling"),
-    "fulfil": Action("Record fulfilment", cf.FulfilForm, _fulfil, "fulfil"),
+    **{
+        slug: Action(str(spec.console), *FORMS[slug], needs=slug)
+        for slug, spec in REGISTRY.items()
+        if spec.console is not None
+    },
+    # Not a lifecycle action: any mediator may add a note at any time.
     "note": Action("Add internal note", cf.NoteForm, _note, None),
 }
 

@@ -1,16 +1,18 @@
 """Every use case of the dispute lifecycle (DESIGN §4), in one index.
 
 The services live in a module per stage: :mod:`workflows.raising`,
-:mod:`workflows.negotiation`, :mod:`workflows.review`, :mod:`workflows.fulfilment` and
-:mod:`workflows.deadlines`; their shared rules in :mod:`workflows.rules`; each action's
-guard by name in :mod:`workflows.actions`. Each service takes keyword arguments and an
-explicit ``actor`` (a user or ``mediation.actors.SYSTEM``), runs in one transaction (lock,
-guards, transition, audit, events, save) and returns a :class:`workflows.base.Result`.
+:mod:`workflows.negotiation`, :mod:`workflows.review`, :mod:`workflows.fulfilment`,
+:mod:`workflows.appeal` and :mod:`workflows.deadlines`, with their shared rules in
+:mod:`workflows.rules`; every action, with its guard and its service, is declared in the
+registry, :mod:`workflows.actions`. Each service takes keyword arguments and an explicit
+``actor`` (a user or ``mediation.actors.SYSTEM``), runs in one transaction (lock, guards,
+transition, audit, events, save) and returns a :class:`workflows.base.Result`.
 """
 
 from __future__ import annotations
 
 from workflows.actions import CHECKS, allowed_actions
+from workflows.appeal import appeal
 from workflows.deadlines import apply_deadline
 from workflows.fulfilment import acknowledge_return, confirm_received, fulfil
 from workflows.negotiation import (
@@ -25,7 +27,6 @@ from workflows.negotiation import (
 )
 from workflows.raising import raise_dispute
 from workflows.review import (
-    appeal,
     approve_ruling,
     assign,
     provide_info,

@@ -1,0 +1,82 @@
+"""The action registry is the one declaration of each action: what the API, the console,
+the events, the timeline, the emails and the diagram read agrees with it."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from django.template.loader import get_template
+from django.urls import reverse
+
+from api import serializers as api_serializers
+from api import views as api_views
+from console import case as console_case
+from mediation.models import Dispute
+from reports.diagram import fsm_transitions
+from workflows import actions, steps, transitions
+
+ENTRIES = list(actions.ACTIONS.values())
+
+
+@pytest.mark.parametrize("action", ENTRIES, ids=lambda a: a.slug)
+def test_each_action_runs_the_transition_named_like_it(action: actions.Action) -> None:
+    assert hasattr(action.transition, "_django_fsm"), f"{action.slug}: not an fsm transition"
+    assert getattr(Dispute, action.transition_name) is action.transition
+    assert action.transition_name == action.slug.replace("-", "_")
+    assert action.transition_name in {t.name for t in fsm_transitions()}
+
+
+@pytest.mark.parametrize("action", ENTRIES, ids=lambda a: a.slug)
+def test_each_action_records_declared_steps(action: actions.Action) -> None:
+    assert action.records
+    for record in action.records:
+        assert record in steps.STEPS, f"{action.slug} records {record!r}, not in steps.STEPS"
+
+
+@pytest.mark.parametrize("action", ENTRIES, ids=lambda a: a.slug)
+def test_each_action_has_an_input_whose_fields_its_service_takes(action: actions.Action) -> None:
+    serializer = api_serializers.INPUTS[action.slug]()
+    parameters = inspect.signature(action.service).parameters
+    for name, field in serializer.fields.items():
+        argument = field.source if field.source not in ("", "*") else name
+        assert argument in parameters, f"{action.slug}: {argument!r} is no argument of its service"
+    for required in ("dispute_id", "actor", "expected_version"):
+        assert required in parameters
+
+
+def test_offered_actions_are_routed_guarded_and_listed() -> None:
+    assert list(api_views.ACTIONS) == list(actions.OFFERED)
+    assert list(transitions.CHECKS) == [a.slug for a in actions.OFFERED.values()]
+    for slug in actions.OFFERED:
+        assert reverse(f"api:dispute-{slug}", kwargs={"dispute_id": 1}).endswith(f"/{slug}/")
+        assert actions.OFFERED[slug].guard is not None
+    assert not actions.ACTIONS["approve-offer"].offered
+
+
+def test_the_consoles_buttons_are_the_registrys() -> None:
+    labelled = {slug for slug, a in actions.ACTIONS.items() if a.console}
+    assert set(console_case.FORMS) == labelled
+    for slug in labelled:
+        assert console_case.ACTIONS[slug].label == actions.ACTIONS[slug].console
+        assert console_case.ACTIONS[slug].needs == slug
+
+
+def test_one_event_one_email_and_every_email_has_its_templates() -> None:
+    by_event: dict[str, set[str | None]] = {}
+    for step in [*steps.STEPS.values(), *steps.STATE_STEPS.values()]:
+        by_event.setdefault(step.event, set()).add(step.notification)
+    for event, kinds in by_event.items():
+        assert len(kinds) == 1, f"{event} is sent as {kinds}"
+    for kind in set(steps.NOTIFICATIONS.values()):
+        get_template(f"notifications/{kind}.txt")
+        get_template(f"notifications/{kind}.html")
+
+
+def test_events_name_every_step_and_nothing_else() -> None:
+    assert set(steps.EVENT_TYPES) == {
+        *(s.event for s in steps.STEPS.values()),
+        *(s.event for s in steps.STATE_STEPS.values()),
+        "dispute.ruling_proposed",
+    }
+    assert steps.event_name("something_new") == "dispute.something_new"
