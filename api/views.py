@@ -28,8 +28,7 @@ from api.idempotency import idempotent
 from api.rest import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, PROBLEM_RESPONSE, valid
 from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
 from mediation import audit
-from mediation.actors import is_integration
-from mediation.errors import Forbidden, NotAuthenticated, NotFound, VersionConflict
+from mediation.errors import NotAuthenticated, NotFound, VersionConflict
 from mediation.models import Dispute, Evidence, Feedback
 from mediation.selectors import (
     attach_membership,
@@ -39,7 +38,7 @@ from mediation.selectors import (
     orders_for,
     with_detail,
 )
-from mediation.services import ItemData, OrderData, upsert_order
+from mediation.services import ItemData, OrderData, check_may_sync_orders, upsert_order
 from reports.timeline import timeline
 from workflows import conversation, evidence, transitions, visibility
 from workflows.actions import ACTIONS as REGISTRY
@@ -151,8 +150,7 @@ class OrderListView(generics.ListAPIView):
     )
     @idempotent
     def post(self, request: Request) -> Response:
-        if not is_integration(request.user):
-            raise Forbidden("Only the marketplace's integration account syncs orders.")
+        check_may_sync_orders(request.user)
         data = valid(s.OrderUpsertSerializer, request)
         items = tuple(ItemData(**item) for item in data.pop("items"))
         order, created = upsert_order(actor=request.user, data=OrderData(items=items, **data))

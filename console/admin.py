@@ -45,6 +45,7 @@ from mediation.models import (
 from mediation.money import format_money
 from mediation.selectors import overdue_filter
 from workflows import policy
+from workflows.review import awaiting_approval_by
 from workflows.transitions import allowed_actions
 
 
@@ -165,7 +166,7 @@ class ApprovalFilter(admin.SimpleListFilter):
 
     def queryset(self, request: HttpRequest, queryset: Any) -> Any:
         if self.value() == "mine":
-            condition = console.awaiting_approval_by(request.user)
+            condition = awaiting_approval_by(request.user)
             return queryset.none() if condition is None else queryset.filter(condition)
         return queryset
 

@@ -1,8 +1,6 @@
 """What the mediator console shows and does, apart from the admin's plumbing.
 
 - :func:`time_left` and :func:`humanize`: the queue's deadline column.
-- :func:`awaiting_approval_by`: the "waiting for my approval" filter, the same rule as
-  ``check_decide_ruling`` (a pending ruling, not proposed by me, within my authority).
 - :func:`load_case` and :func:`case_context`: the case view, loaded in a fixed number of
   queries whatever the size of the case.
 - :data:`ACTIONS`: each console button (the registry's actions with a console label, and
@@ -18,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
@@ -37,8 +35,6 @@ from mediation.models import (
     Message,
     Offer,
     Ruling,
-    RulingStatus,
-    State,
     Tier,
 )
 from mediation.money import format_money
@@ -80,28 +76,6 @@ def time_left(dispute: Dispute, now: datetime | None = None) -> str | SafeString
             humanize(now - dispute.respond_by),
         )
     return humanize(dispute.respond_by - now)
-
-
-def awaiting_approval_by(user: Any) -> Q | None:
-    """Disputes whose pending ruling ``user`` may approve (None: not a mediator).
-
-    The rule of ``workflows.transitions.check_decide_ruling``, as a query: the dispute is
-    pending approval, its ruling was proposed by someone else, and the amount is within
-    the mediator's authority in the order's currency (a lead has no limit; a currency not
-    in the authority is a limit of 0).
-    """
-    profile = mediator_profile(user)
-    if profile is None:
-        return None
-    rulings = Ruling.objects.filter(
-        dispute_id=OuterRef("pk"), status=RulingStatus.PENDING_APPROVAL
-    ).exclude(proposer_id=user.pk)
-    if profile.tier != Tier.LEAD:
-        covered = Q(amount__lte=0)
-        for currency, limit in (profile.authority or {}).items():
-            covered |= Q(dispute__order__currency=currency, amount__lte=int(limit))
-        rulings = rulings.filter(covered)
-    return Q(state=State.PENDING_APPROVAL) & Q(Exists(rulings))
 
 
 # --- The case view ----------------------------------------------------------------------------
@@ -373,7 +347,6 @@ __all__ = [
     "ACTIONS",
     "Action",
     "WaitingForApproval",
-    "awaiting_approval_by",
     "case_context",
     "case_queryset",
     "humanize",

@@ -259,6 +259,16 @@ class OrderItem(models.Model):
 # States with a deadline (``respond_by``): every open one. Past it, the dispute is overdue
 # (:meth:`Dispute.is_overdue`, ``mediation.selectors.overdue_filter``).
 DEADLINE_STATES: frozenset[str] = frozenset(s for s in State.values if s != State.CLOSED)
+# Of those, the states whose deadline moves the dispute (DESIGN §4, applied by the sweeper),
+# and those whose deadline is the platform's service level: a breach is flagged, the state
+# stays.
+TRANSITION_STATES: tuple[str, ...] = (
+    State.AWAITING_SELLER,
+    State.AWAITING_BUYER,
+    State.AWAITING_INFO,
+    State.AWAITING_FULFILMENT,
+)
+SLA_STATES: tuple[str, ...] = (State.ESCALATED, State.UNDER_REVIEW, State.PENDING_APPROVAL)
 
 
 class Dispute(fsm.FSMModelMixin, models.Model):

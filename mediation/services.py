@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from mediation.errors import InvalidInput, RuleViolation
+from mediation.actors import Actor, SystemActor, is_integration
+from mediation.errors import Forbidden, InvalidInput, RuleViolation
 from mediation.models import Order, OrderItem, Shop
 from mediation.money import is_currency
 
@@ -61,11 +61,19 @@ def _validate(data: OrderData) -> None:
         raise InvalidInput("delivered_at is before shipped_at.", field="delivered_at")
 
 
-def upsert_order(*, actor: Any, data: OrderData) -> tuple[Order, bool]:
+def check_may_sync_orders(actor: Actor) -> None:
+    """Only the marketplace's integration account (or the system: the CSV import) syncs
+    orders."""
+    if not (isinstance(actor, SystemActor) or is_integration(actor)):
+        raise Forbidden("Only the marketplace's integration account syncs orders.")
+
+
+def upsert_order(*, actor: Actor | None, data: OrderData) -> tuple[Order, bool]:
     """Create or update the order with ``data.external_id``; returns (order, created).
 
     The buyer is the marketplace's customer account (created when first seen); the shop
-    must already exist. An update may not lower the order's amounts below what has been
+    must already exist (:func:`check_may_sync_orders` says who may call it). An update may
+    not lower the order's amounts below what has been
     refunded, and may not move an order to another buyer, shop or currency.
     """
     _validate(data)

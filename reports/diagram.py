@@ -22,8 +22,7 @@ from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
-from mediation.models import Dispute, State
-from workflows.sweeper import SLA_STATES
+from mediation.models import SLA_STATES, Dispute, State
 
 S = State
 

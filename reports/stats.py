@@ -59,6 +59,7 @@ from django.utils import timezone
 
 from mediation.errors import InvalidInput
 from mediation.models import (
+    SLA_STATES,
     AuditEntry,
     Dispute,
     EscalationReason,
@@ -72,7 +73,6 @@ from mediation.models import (
     Shop,
     State,
 )
-from workflows.sweeper import SLA_STATES
 
 # How many shops the per-shop table lists (highest dispute rate first).
 TOP_SHOPS = 10

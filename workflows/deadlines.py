@@ -12,6 +12,7 @@ from mediation.errors import (
     RuleViolation,
 )
 from mediation.models import (
+    TRANSITION_STATES,
     EscalationReason,
     OfferStatus,
     Outcome,
@@ -38,8 +39,7 @@ def apply_deadline(*, dispute_id: int, actor: Actor = SYSTEM) -> Result:
         d = ctx.dispute
         require(ctx.roles.system, Forbidden("Deadlines are applied by the system."))
         require(
-            d.state
-            in {S.AWAITING_SELLER, S.AWAITING_BUYER, S.AWAITING_INFO, S.AWAITING_FULFILMENT},
+            d.state in TRANSITION_STATES,
             InvalidTransition(f"Nothing happens when a deadline passes in {d.state}."),
         )
         require(

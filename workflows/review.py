@@ -7,7 +7,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from mediation.actors import Actor, Roles, human
+from django.db.models import Exists, OuterRef, Q
+
+from mediation.actors import Actor, Roles, human, mediator_profile
 from mediation.errors import (
     AuthorityLimitExceeded,
     Forbidden,
@@ -109,6 +111,29 @@ def check_decide_ruling(dispute: Dispute, roles: Roles, now: datetime) -> None:
             limit="mediator_authority",
         ),
     )
+
+
+def awaiting_approval_by(user: Any) -> Q | None:
+    """Disputes whose pending ruling ``user`` may approve (None: not a mediator).
+
+    The rule of :func:`check_decide_ruling`, as a query (the console's "waiting for my
+    approval" filter): the dispute is
+    pending approval, its ruling was proposed by someone else, and the amount is within
+    the mediator's authority in the order's currency (a lead has no limit; a currency not
+    in the authority is a limit of 0).
+    """
+    profile = mediator_profile(user)
+    if profile is None:
+        return None
+    rulings = Ruling.objects.filter(
+        dispute_id=OuterRef("pk"), status=RulingStatus.PENDING_APPROVAL
+    ).exclude(proposer_id=user.pk)
+    if profile.tier != Tier.LEAD:
+        covered = Q(amount__lte=0)
+        for currency, limit in (profile.authority or {}).items():
+            covered |= Q(dispute__order__currency=currency, amount__lte=int(limit))
+        rulings = rulings.filter(covered)
+    return Q(state=State.PENDING_APPROVAL) & Q(Exists(rulings))
 
 
 def assign(

@@ -42,7 +42,7 @@ from django.utils import timezone
 
 from mediation.actors import SYSTEM, Actor
 from mediation.errors import DomainError, Forbidden, RuleViolation
-from mediation.models import Dispute, Party, Remedy, State
+from mediation.models import SLA_STATES, TRANSITION_STATES, Dispute, Party, Remedy, State
 from workflows import base, policy
 from workflows.base import Result, locked_dispute
 from workflows.transitions import apply_deadline
@@ -50,10 +50,6 @@ from workflows.transitions import apply_deadline
 log = logging.getLogger(__name__)
 
 S = State
-# States whose deadline moves the dispute (DESIGN §4), and those whose deadline is the
-# platform's service level: a breach is flagged, the state stays.
-TRANSITION_STATES = (S.AWAITING_SELLER, S.AWAITING_BUYER, S.AWAITING_INFO, S.AWAITING_FULFILMENT)
-SLA_STATES = (S.ESCALATED, S.UNDER_REVIEW, S.PENDING_APPROVAL)
 
 Progress = Callable[[int], None]
 

@@ -10,10 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from console.case import awaiting_approval_by, humanize
+from console.case import humanize
 from mediation.models import Dispute
 from tests.console.helpers import QUEUE, browser
 from tests.scenarios import dispute_in, make_cast, make_overdue, raise_dispute
+from workflows.review import awaiting_approval_by
 from workflows.transitions import allowed_actions
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 from django.core.management import call_command
 
-from mediation.models import State
+from mediation.models import TRANSITION_STATES, State
 from reports.diagram import DEADLINE_TRANSITIONS, fsm_transitions, render_svg
-from workflows import sweeper
 
 ROOT = Path(__file__).resolve().parents[2]
 COMMITTED = ROOT / "docs" / "state-machine.svg"
@@ -52,7 +51,7 @@ def test_deadline_transitions_follow_the_table_and_the_sweeper() -> None:
     declared = {(t.source, t.name, t.target) for t in fsm_transitions()}
     for transition in DEADLINE_TRANSITIONS:
         assert transition in declared, transition
-    assert {source for source, _, _ in DEADLINE_TRANSITIONS} == set(sweeper.TRANSITION_STATES)
+    assert {source for source, _, _ in DEADLINE_TRANSITIONS} == set(TRANSITION_STATES)
 
 
 def test_readme_shows_the_diagram() -> None:
