@@ -28,10 +28,10 @@ from api.idempotency import idempotent
 from api.rest import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, PROBLEM_RESPONSE, valid
 from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
 from mediation import audit
+from mediation.actors import NOT_LOADED, loaded_membership
 from mediation.errors import NotAuthenticated, NotFound, VersionConflict
 from mediation.models import Dispute, Evidence, Feedback
 from mediation.selectors import (
-    attach_membership,
     audit_entries,
     dispute_detail_queryset,
     messages_for,
@@ -176,13 +176,13 @@ def _dispute(request: Request, dispute_id: Any) -> Dispute:
         dispute = dispute_detail_queryset(request.user).get(pk=int(dispute_id))
     except (Dispute.DoesNotExist, TypeError, ValueError):
         raise NotFound("No such dispute.") from None
-    return attach_membership(dispute, request.user)
+    return dispute
 
 
 def _dispute_response(request: Request, dispute: Dispute, code: int = 200) -> Response:
     # The row a use case just locked (as the caller) and saved is fresh: only its offers
     # and rulings are read again. Anything else is read as the caller may see it.
-    fresh = hasattr(dispute, "_member")
+    fresh = loaded_membership(dispute, request.user) is not NOT_LOADED
     dispute = with_detail(dispute) if fresh else _dispute(request, dispute.pk)
     data = s.DisputeSerializer(dispute, context={"request": request}).data
     return Response(data, status=code, headers={"ETag": etag(dispute)})
@@ -199,8 +199,6 @@ class DisputeListView(generics.ListAPIView):
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         queryset = self.filter_queryset(self.get_queryset())
         page = self.paginate_queryset(queryset) or []
-        for dispute in page:
-            attach_membership(dispute, request.user)
         data = self.get_serializer(page, many=True).data
         return self.get_paginated_response(data)
 

@@ -23,7 +23,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from console import forms as cf
-from mediation.actors import mediator_profile
+from mediation.actors import mediator_profile, with_membership
 from mediation.audit import verify_entries
 from mediation.errors import Conflict
 from mediation.models import (
@@ -39,7 +39,7 @@ from mediation.models import (
 )
 from mediation.money import format_money
 from mediation.party_history import party_history
-from mediation.selectors import attach_membership, audit_entries, with_membership
+from mediation.selectors import audit_entries
 from workflows import conversation
 from workflows import transitions as t
 from workflows.actions import ACTIONS as REGISTRY
@@ -107,7 +107,7 @@ def load_case(object_id: Any, user: Any) -> Dispute | None:
         dispute = case_queryset(user).get(pk=int(object_id))
     except (Dispute.DoesNotExist, TypeError, ValueError):
         return None
-    return attach_membership(dispute, user)
+    return dispute
 
 
 def evidence_url(item: Evidence) -> str:

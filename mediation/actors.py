@@ -9,12 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union, cast
 
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value
+
 from mediation.errors import Forbidden
+from mediation.models import Dispute, MediatorProfile, ShopMember
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AnonymousUser, User
-
-    from mediation.models import Dispute, MediatorProfile, ShopMember
 
 
 @dataclass(frozen=True)
@@ -116,27 +117,57 @@ class Roles:
         return "none"
 
 
-def roles_for(actor: Any, dispute: Dispute) -> Roles:
-    """Resolve the actor's roles on ``dispute``.
+# --- The caller's shop membership, loaded with the disputes -----------------------------------
 
-    The dispute selectors annotate the caller's shop membership (``_member``); without it
-    one query finds it.
-    """
+# Annotations of :func:`with_membership`: the user they were loaded for, and that user's
+# membership of the dispute's shop (NULL: not a member).
+VIEWER = "viewer_id"
+MEMBER_FIELDS = {
+    "viewer_member_id": "id",
+    "viewer_member_role": "role",
+    "viewer_member_limit": "offer_limit",
+    "viewer_member_limit_currency": "offer_limit_currency",
+}
+
+
+def with_membership(qs: QuerySet[Dispute], user: Any) -> QuerySet[Dispute]:
+    """Annotate ``user``'s membership of each dispute's shop, so that their roles on the
+    disputes read need no query (:func:`roles_for`)."""
+    member = ShopMember.objects.filter(shop_id=OuterRef("shop_id"), user_id=user.pk)
+    return qs.annotate(
+        **{VIEWER: Value(user.pk, output_field=IntegerField())},
+        **{name: Subquery(member.values(column)[:1]) for name, column in MEMBER_FIELDS.items()},
+    )
+
+
+def loaded_membership(dispute: Dispute, user: Any) -> ShopMember | object | None:
+    """``user``'s membership of the dispute's shop as :func:`with_membership` loaded it (a
+    member, or None), or :data:`NOT_LOADED` when the row was not loaded for ``user``."""
+    if getattr(dispute, VIEWER, None) != getattr(user, "pk", None) or user.pk is None:
+        return NOT_LOADED
+    values = {field: getattr(dispute, name) for name, field in MEMBER_FIELDS.items()}
+    if values["id"] is None:
+        return None
+    return ShopMember(shop_id=dispute.shop_id, user_id=user.pk, **values)
+
+
+NOT_LOADED: Any = object()
+
+
+def roles_for(actor: Any, dispute: Dispute) -> Roles:
+    """Resolve the actor's roles on ``dispute``: from the membership the selectors loaded
+    for them (:func:`with_membership`), or with one query."""
     if isinstance(actor, SystemActor):
         return Roles(system=True)
     if not getattr(actor, "is_authenticated", False):
         return Roles()
-    member = getattr(dispute, "_member", _UNSET)
-    if member is _UNSET:
-        from mediation.models import ShopMember
-
+    member = loaded_membership(dispute, actor)
+    if member is NOT_LOADED:
         member = ShopMember.objects.filter(shop_id=dispute.shop_id, user_id=actor.pk).first()
+    assert member is None or isinstance(member, ShopMember)
     return Roles(
         buyer=dispute.buyer_id == actor.pk,
         member=member,
         mediator=mediator_profile(actor),
         platform=is_integration(actor),
     )
-
-
-_UNSET: Any = object()

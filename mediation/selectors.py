@@ -10,12 +10,11 @@ from django.db.models import (
     Prefetch,
     Q,
     QuerySet,
-    Subquery,
     prefetch_related_objects,
 )
 from django.utils import timezone
 
-from mediation.actors import SystemActor, is_integration, mediator_profile
+from mediation.actors import SystemActor, is_integration, mediator_profile, with_membership
 from mediation.models import (
     DEADLINE_STATES,
     AuditEntry,
@@ -27,35 +26,6 @@ from mediation.models import (
     ShopMember,
     State,
 )
-
-
-def with_membership(qs: QuerySet[Dispute], user: Any) -> QuerySet[Dispute]:
-    """Annotate the caller's membership of the dispute's shop, so that roles need no query."""
-    member = ShopMember.objects.filter(shop_id=OuterRef("shop_id"), user_id=user.pk)
-    return qs.annotate(
-        _member_id=Subquery(member.values("id")[:1]),
-        _member_role=Subquery(member.values("role")[:1]),
-        _member_limit=Subquery(member.values("offer_limit")[:1]),
-        _member_limit_currency=Subquery(member.values("offer_limit_currency")[:1]),
-    )
-
-
-def attach_membership(dispute: Dispute, user: Any) -> Dispute:
-    """Turn the annotations of :func:`with_membership` into ``dispute._member``."""
-    member_id = getattr(dispute, "_member_id", None)
-    dispute._member = (  # type: ignore[attr-defined]
-        ShopMember(
-            id=member_id,
-            shop_id=dispute.shop_id,
-            user_id=user.pk,
-            role=dispute._member_role,  # type: ignore[attr-defined]
-            offer_limit=dispute._member_limit,  # type: ignore[attr-defined]
-            offer_limit_currency=dispute._member_limit_currency,  # type: ignore[attr-defined]
-        )
-        if member_id is not None
-        else None
-    )
-    return dispute
 
 
 def sees_every_dispute(user: Any) -> bool:
@@ -70,7 +40,7 @@ def disputes_for(user: Any) -> QuerySet[Dispute]:
         "order", "shop", "buyer", "assigned_to", "policy_version"
     ).annotate(
         # For the appeal guard: a closed dispute cannot reopen while another is open.
-        _other_open=Exists(
+        has_other_open_dispute=Exists(
             Dispute.objects.filter(order_id=OuterRef("order_id"))
             .exclude(pk=OuterRef("pk"))
             .exclude(state=State.CLOSED)
@@ -83,7 +53,7 @@ def disputes_for(user: Any) -> QuerySet[Dispute]:
     qs = with_membership(qs, user)
     if sees_every_dispute(user):
         return qs
-    return qs.filter(Q(buyer_id=user.pk) | Q(_member_id__isnull=False))
+    return qs.filter(Q(buyer_id=user.pk) | Q(viewer_member_id__isnull=False))
 
 
 def _detail_prefetches() -> list[Prefetch]:

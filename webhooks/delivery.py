@@ -40,7 +40,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from api.serializers import DisputeSerializer
 from mediation.actors import SYSTEM
 from mediation.models import ShopMember, ShopRole
-from mediation.selectors import attach_membership, dispute_detail_queryset
+from mediation.selectors import dispute_detail_queryset
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.signing import SIGNATURE_HEADER, signature_header, signing_secrets
 from webhooks.url_guard import Target, UrlNotAllowed, check_url
@@ -77,8 +77,6 @@ def build_body(delivery: WebhookDelivery) -> str:
     event = delivery.event
     viewer = _viewer_for(delivery.endpoint)
     dispute = dispute_detail_queryset(viewer).get(pk=event.dispute_id)
-    if viewer is not SYSTEM:
-        attach_membership(dispute, viewer)
     data = DisputeSerializer(dispute, context={"request": SimpleNamespace(user=viewer)}).data
     payload = {
         "id": str(event.pk),

@@ -69,7 +69,7 @@ def check_appeal(dispute: Dispute, roles: Roles, now: datetime) -> None:
 
 def _other_open_dispute(dispute: Dispute) -> bool:
     """Another open dispute on the same order (annotated by the selectors, else queried)."""
-    known = getattr(dispute, "_other_open", None)
+    known = getattr(dispute, "has_other_open_dispute", None)
     if known is not None:
         return bool(known)
     others = Dispute.objects.filter(order_id=dispute.order_id).exclude(pk=dispute.pk)

@@ -46,7 +46,7 @@ from mediation import audit
 from mediation.actors import SYSTEM, Actor, Roles, SystemActor, roles_for
 from mediation.errors import Conflict, NotFound, VersionConflict
 from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, OutboxEvent, State, Visibility
-from mediation.selectors import attach_membership, disputes_for
+from mediation.selectors import disputes_for
 from workflows import events, policy, relay
 
 # Offers still on the table, which a transition away from the negotiation supersedes.
@@ -114,8 +114,6 @@ def lock(dispute_id: int, actor: Actor) -> Dispute:
         dispute = qs.get(pk=int(dispute_id))
     except (Dispute.DoesNotExist, TypeError, ValueError):
         raise NotFound("No such dispute.") from None
-    if getattr(actor, "pk", None) is not None:
-        attach_membership(dispute, actor)
     return dispute
 
 
@@ -167,12 +165,12 @@ _batch: ContextVar[Batch | None] = ContextVar("dispute_batch", default=None)
 
 def lockable_for_system() -> QuerySet[Dispute]:
     """Dispute rows as :func:`lock` reads them for the system actor, plus whether the
-    dispute has offers to supersede (``_open_offers``), for locking a batch at once."""
+    dispute has offers to supersede (``has_open_offers``), for locking a batch at once."""
     return (
         disputes_for(SYSTEM)
         .select_related(None)
         .annotate(
-            _open_offers=Exists(
+            has_open_offers=Exists(
                 Offer.objects.filter(dispute_id=OuterRef("pk"), status__in=OPEN_OFFER_STATUSES)
             )
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db.models import Prefetch, prefetch_related_objects
+
 from mediation.actors import Roles, human
 from mediation.errors import (
     DomainError,
@@ -61,16 +63,19 @@ REFUND_REMEDIES = {
 
 
 def related(dispute: Dispute, name: str) -> list[Any]:
-    """Use a prefetched relation when the caller loaded one, else query it once and keep
-    it on the instance like a prefetch, so a use case's guard and body share one read."""
-    cache = dispute.__dict__.setdefault("_prefetched_objects_cache", {})
-    if name not in cache:
-        qs = getattr(dispute, name).all()
-        if name == "rulings":  # appeals read who ruled, and their tier
-            qs = qs.select_related("proposer__mediator_profile", "approver__mediator_profile")
-        list(qs)  # fills the queryset's cache
-        cache[name] = qs
-    return list(cache[name])
+    """The dispute's offers or rulings, read once per instance through Django's prefetching:
+    a relation the caller prefetched is used as it is, so a use case's guard and body share
+    one read."""
+    lookup: str | Prefetch = name
+    if name == "rulings":  # appeals read who ruled, and their tier
+        lookup = Prefetch(
+            "rulings",
+            queryset=Ruling.objects.select_related(
+                "proposer__mediator_profile", "approver__mediator_profile"
+            ),
+        )
+    prefetch_related_objects([dispute], lookup)
+    return list(getattr(dispute, name).all())
 
 
 def open_offer(dispute: Dispute) -> Offer | None:
@@ -181,7 +186,7 @@ def close_if_nothing_to_deliver(ctx: Context) -> None:
 
 
 def supersede_open_offers(dispute: Dispute, *, now: datetime, status: str) -> None:
-    if getattr(dispute, "_open_offers", None) is False:
+    if getattr(dispute, "has_open_offers", None) is False:
         # The lock query saw none, and offers are only made under the same row lock.
         return
     if supersede_later(dispute, status=status, now=now):

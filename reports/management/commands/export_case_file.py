@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from mediation.actors import SYSTEM
 from mediation.errors import DomainError
 from mediation.models import Dispute
-from mediation.selectors import attach_membership, dispute_detail_queryset
+from mediation.selectors import dispute_detail_queryset
 from reports import case_file
 
 
@@ -60,8 +60,6 @@ class Command(BaseCommand):
             if actor is SYSTEM or not Dispute.objects.filter(pk=dispute_id).exists():
                 raise CommandError(f"No dispute {dispute_id}.") from None
             raise CommandError(f"{options['as_user']} may not see dispute {dispute_id}.") from None
-        if actor is not SYSTEM:
-            attach_membership(dispute, actor)
         try:
             viewer = case_file.viewer_for(dispute, actor)
         except DomainError as exc:
