@@ -43,6 +43,17 @@ from workflows.rules import (
 S = State
 
 
+def _refund_waits_for_the_return(dispute: Dispute) -> bool:
+    """A return and refund is refunded once the shop has acknowledged the returned item."""
+    return dispute.agreed_kind == Remedy.RETURN_AND_REFUND and not dispute.return_acknowledged
+
+
+def _return_not_acknowledged() -> RuleViolation:
+    return RuleViolation(
+        "The shop has not acknowledged the returned item yet.", code="return_not_acknowledged"
+    )
+
+
 def _seller_can_fulfil(dispute: Dispute) -> bool:
     kind = dispute.agreed_kind
     remaining = dispute.agreed_amount - dispute.delivered_amount
@@ -62,11 +73,7 @@ def check_fulfil(dispute: Dispute, roles: Roles, now: datetime) -> None:
     )
     # A mediator records a refund the platform paid, as the platform's integration does.
     staff = roles.platform or roles.mediator is not None
-    if (
-        staff
-        and refund_due
-        and (dispute.agreed_kind != Remedy.RETURN_AND_REFUND or dispute.return_acknowledged)
-    ):
+    if staff and refund_due and not _refund_waits_for_the_return(dispute):
         return
     if (
         roles.buyer
@@ -74,16 +81,8 @@ def check_fulfil(dispute: Dispute, roles: Roles, now: datetime) -> None:
         and not dispute.return_shipped
     ):
         return
-    if (
-        (roles.seller or staff)
-        and refund_due
-        and dispute.agreed_kind == Remedy.RETURN_AND_REFUND
-        and not dispute.return_acknowledged
-    ):
-        raise RuleViolation(
-            "The shop has not acknowledged the returned item yet.",
-            code="return_not_acknowledged",
-        )
+    if (roles.seller or staff) and refund_due and _refund_waits_for_the_return(dispute):
+        raise _return_not_acknowledged()
     if roles.seller or staff or roles.buyer:
         raise InvalidTransition(
             "Nothing is yours to deliver at this point.", code="nothing_to_fulfil"
@@ -150,14 +149,8 @@ def fulfil(
                     roles.seller or roles.platform or roles.mediator is not None,
                     Forbidden("Refunds are recorded by the shop, the platform or a mediator."),
                 )
-            if agreed == Remedy.RETURN_AND_REFUND:
-                require(
-                    d.return_acknowledged,
-                    RuleViolation(
-                        "The shop has not acknowledged the returned item yet.",
-                        code="return_not_acknowledged",
-                    ),
-                )
+            # The guard let the shop through to send a return label; a refund still waits.
+            require(not _refund_waits_for_the_return(d), _return_not_acknowledged())
             if amount <= 0:
                 raise InvalidInput("Record the amount delivered, above zero.", field="amount")
             if not reference.strip():
