@@ -309,6 +309,15 @@ def rule(
     return Result(ctx.dispute, waiting_for_approval=needs_approval, created=ruling)
 
 
+def _decide(ctx: Context, ruling: Ruling, status: str, note: str) -> None:
+    """The second mediator's decision on a pending ruling."""
+    ruling.status = status
+    ruling.approver = human(ctx.actor)
+    ruling.decision_note = note
+    ruling.decided_at = ctx.now
+    ruling.save(update_fields=["status", "approver", "decision_note", "decided_at"])
+
+
 def approve_ruling(
     *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
 ) -> Result:
@@ -318,11 +327,7 @@ def approve_ruling(
         ruling = pending_ruling(d)
         assert ruling is not None
         check_amount(d, ruling.kind, ruling.amount)
-        ruling.status = RulingStatus.APPROVED
-        ruling.approver = human(actor)
-        ruling.decision_note = note
-        ruling.decided_at = ctx.now
-        ruling.save(update_fields=["status", "approver", "decision_note", "decided_at"])
+        _decide(ctx, ruling, RulingStatus.APPROVED, note)
         d.approve_ruling(nothing_to_deliver=nothing_to_deliver(ruling.kind, ruling.amount))
         _apply_ruling(ctx, ruling)
         _after_ruling(ctx)
@@ -338,11 +343,7 @@ def reject_ruling(
         check_decide_ruling(d, ctx.roles, ctx.now)
         ruling = pending_ruling(d)
         assert ruling is not None
-        ruling.status = RulingStatus.REJECTED
-        ruling.approver = human(actor)
-        ruling.decision_note = note
-        ruling.decided_at = ctx.now
-        ruling.save(update_fields=["status", "approver", "decision_note", "decided_at"])
+        _decide(ctx, ruling, RulingStatus.REJECTED, note)
         d.reject_ruling()
         enter(ctx)
         ctx.record("reject_ruling", {"ruling": ruling.pk, "note": note})
