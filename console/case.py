@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -25,7 +24,6 @@ from django.utils.safestring import SafeString
 from console import forms as cf
 from mediation.actors import mediator_profile, with_membership
 from mediation.audit import verify_entries
-from mediation.errors import Conflict
 from mediation.models import (
     DEADLINE_STATES,
     Dispute,
@@ -280,19 +278,13 @@ def _fulfil(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
 
 
 def _note(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
-    with transaction.atomic():
-        # A note does not change the dispute's version; its audit sequence tells a second
-        # submit of the same form (or a note written meanwhile) apart.
-        seq = (
-            Dispute.objects.select_for_update().filter(pk=d.pk).values_list("audit_seq", flat=True)
-        )
-        if seq.first() != data["audit_seq"]:
-            raise Conflict(
-                "The case changed since you opened it (perhaps this note was already "
-                "added): read it again and retry.",
-                code="version_conflict",
-            )
-        conversation.post_message(dispute_id=d.pk, actor=user, body=data["body"], internal=True)
+    conversation.post_message(
+        dispute_id=d.pk,
+        actor=user,
+        body=data["body"],
+        internal=True,
+        expected_audit_seq=data["audit_seq"],
+    )
     return "Internal note added."
 
 

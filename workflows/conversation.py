@@ -12,14 +12,31 @@ from workflows.base import locked_dispute
 MAX_BODY = 20_000
 
 
-def post_message(*, dispute_id: int, actor: Actor, body: str, internal: bool = False) -> Message:
-    """A party or a mediator writes in the thread; mediators may keep a note internal."""
+def post_message(
+    *,
+    dispute_id: int,
+    actor: Actor,
+    body: str,
+    internal: bool = False,
+    expected_audit_seq: int | None = None,
+) -> Message:
+    """A party or a mediator writes in the thread; mediators may keep a note internal.
+
+    A message does not change the dispute's version; ``expected_audit_seq`` (the audit
+    sequence the writer last saw) tells a second submit of the same form, or a step taken
+    meanwhile, apart: 409 ``version_conflict``."""
     body = (body or "").strip()
     if not body:
         raise InvalidInput("The message is empty.", field="body")
     if len(body) > MAX_BODY:
         raise InvalidInput(f"Keep messages under {MAX_BODY} characters.", field="body")
     with locked_dispute(dispute_id, actor) as ctx:
+        if expected_audit_seq is not None and ctx.dispute.audit_seq != expected_audit_seq:
+            raise Conflict(
+                "The case changed since you opened it (perhaps this note was already "
+                "added): read it again and retry.",
+                code="version_conflict",
+            )
         roles = ctx.roles
         if internal and roles.mediator is None:
             raise Forbidden("Only mediators write internal notes.")
