@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from api.rest import ERRORS
-from api.views import _dispute
+from api.views import visible_dispute
 from reports import case_file
 
 
@@ -27,7 +27,7 @@ class CaseFileView(APIView):
         ),
     )
     def get(self, request: Request, dispute_id: int) -> StreamingHttpResponse:
-        dispute = _dispute(request, dispute_id)  # 404 for anyone who may not see it
+        dispute = visible_dispute(request, dispute_id)  # 404 for anyone who may not see it
         viewer = case_file.viewer_for(dispute, request.user)  # 403 for the platform
         case = case_file.collect(dispute, viewer)
         response = StreamingHttpResponse(case_file.stream_zip(case), content_type="application/zip")

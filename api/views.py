@@ -171,7 +171,8 @@ class DisputePagination(CursorPagination):
     max_page_size = 100
 
 
-def _dispute(request: Request, dispute_id: Any) -> Dispute:
+def visible_dispute(request: Request, dispute_id: Any) -> Dispute:
+    """The dispute as the caller may see it (404 otherwise), with its offers and rulings."""
     try:
         dispute = dispute_detail_queryset(request.user).get(pk=int(dispute_id))
     except (Dispute.DoesNotExist, TypeError, ValueError):
@@ -183,7 +184,7 @@ def _dispute_response(request: Request, dispute: Dispute, code: int = 200) -> Re
     # The row a use case just locked (as the caller) and saved is fresh: only its offers
     # and rulings are read again. Anything else is read as the caller may see it.
     fresh = loaded_membership(dispute, request.user) is not NOT_LOADED
-    dispute = with_detail(dispute) if fresh else _dispute(request, dispute.pk)
+    dispute = with_detail(dispute) if fresh else visible_dispute(request, dispute.pk)
     data = s.DisputeSerializer(dispute, context={"request": request}).data
     return Response(data, status=code, headers={"ETag": etag(dispute)})
 
@@ -233,7 +234,7 @@ class DisputeListView(generics.ListAPIView):
 class DisputeDetailView(APIView):
     @extend_schema(responses={200: s.DisputeSerializer, 304: None, **ERRORS}, tags=["disputes"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _dispute(request, dispute_id)
+        dispute = visible_dispute(request, dispute_id)
         tag = etag(dispute)
         if _none_match(request.headers.get("If-None-Match"), tag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
@@ -328,7 +329,7 @@ class OfferApproveView(APIView):
 class MessageListView(APIView):
     @extend_schema(responses={200: s.MessageSerializer(many=True), **ERRORS}, tags=["thread"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _dispute(request, dispute_id)
+        dispute = visible_dispute(request, dispute_id)
         messages = messages_for(dispute, include_internal=visibility.sees_internal(request.user))
         return Response(s.MessageSerializer(messages, many=True).data)
 
@@ -367,7 +368,7 @@ class MessageReportView(APIView):
 class TimelineView(APIView):
     @extend_schema(responses={200: s.TimelineEventSerializer(many=True), **ERRORS}, tags=["audit"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _dispute(request, dispute_id)
+        dispute = visible_dispute(request, dispute_id)
         events = timeline(dispute, include_internal=visibility.sees_internal(request.user))
         return Response(s.TimelineEventSerializer(events, many=True).data)
 
@@ -375,7 +376,7 @@ class TimelineView(APIView):
 class AuditView(APIView):
     @extend_schema(responses={200: s.AuditSerializer, **ERRORS}, tags=["audit"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _dispute(request, dispute_id)
+        dispute = visible_dispute(request, dispute_id)
         viewer = visibility.party_or_mediator(dispute, request.user, what="The audit log")
         entries = audit_entries(dispute)
         result = audit.verify_entries(dispute, entries)
@@ -395,7 +396,7 @@ class AuditView(APIView):
 class FeedbackView(APIView):
     @extend_schema(responses={200: s.FeedbackSerializer(many=True), **ERRORS}, tags=["feedback"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _dispute(request, dispute_id)
+        dispute = visible_dispute(request, dispute_id)
         items = Feedback.objects.filter(dispute=dispute).select_related("author")
         return Response(s.FeedbackSerializer(items, many=True).data)
 
@@ -428,7 +429,7 @@ def _evidence_viewer(request: Request, dispute: Dispute) -> tuple[bool, str | No
 
 
 def _visible_item(request: Request, dispute_id: Any, evidence_id: Any) -> Evidence:
-    dispute = _dispute(request, dispute_id)
+    dispute = visible_dispute(request, dispute_id)
     staff, party = _evidence_viewer(request, dispute)
     try:
         return evidence.visible_evidence(dispute, staff=staff, party=party).get(pk=int(evidence_id))
@@ -448,7 +449,7 @@ class EvidenceListView(APIView):
 
     @extend_schema(responses={200: s.EvidenceSerializer(many=True), **ERRORS}, tags=["evidence"])
     def get(self, request: Request, dispute_id: int) -> Response:
-        dispute = _dispute(request, dispute_id)
+        dispute = visible_dispute(request, dispute_id)
         staff, party = _evidence_viewer(request, dispute)
         items = evidence.visible_evidence(dispute, staff=staff, party=party)
         return Response(s.EvidenceSerializer(items, many=True).data)
@@ -470,7 +471,7 @@ class EvidenceListView(APIView):
         ),
     )
     def post(self, request: Request, dispute_id: int) -> Response:
-        _dispute(request, dispute_id)  # outsiders get 404 before the body is read
+        visible_dispute(request, dispute_id)  # outsiders get 404 before the body is read
         check_content_length(request.META)
         self.stored: str | None = None
         try:
