@@ -41,8 +41,9 @@ from mediation.selectors import (
 from mediation.services import ItemData, OrderData, check_may_sync_orders, upsert_order
 from reports.timeline import timeline
 from workflows import conversation, evidence, transitions, visibility
-from workflows.actions import ACTIONS as REGISTRY
-from workflows.actions import OFFERED, Action
+from workflows.actions import Action
+from workflows.transitions import ACTIONS as REGISTRY
+from workflows.transitions import OFFERED
 
 
 def etag(dispute: Dispute) -> str:

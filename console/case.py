@@ -40,8 +40,8 @@ from mediation.party_history import party_history
 from mediation.selectors import audit_entries
 from workflows import conversation
 from workflows import transitions as t
-from workflows.actions import ACTIONS as REGISTRY
 from workflows.steps import summary
+from workflows.transitions import ACTIONS as REGISTRY
 from workflows.transitions import pending_ruling
 
 # Evidence types a browser draws in an <img>; HEIC and PDFs are offered as links.

@@ -63,14 +63,14 @@ from mediation.models import (
 )
 from mediation.money import format_money
 from notifications.preferences import ALWAYS, REMINDERS, skip_reason
-from workflows import events, steps
+from workflows import events, steps, transitions
 from workflows.base import deadline_for
 
 logger = logging.getLogger(__name__)
 
 # Event type -> the kind of email (a template pair under notifications/), as each step
-# declares it (workflows.steps).
-KINDS: dict[str, str] = steps.NOTIFICATIONS
+# declares it (workflows.steps, and the actions' steps in the registry).
+KINDS: dict[str, str] = transitions.NOTIFICATION_KINDS
 STATE_KINDS = {s.notification for s in steps.STATE_STEPS.values() if s.notification}
 # These say themselves where the case went, so the state's own email is not sent as well.
 CARRIES_STATE = {"ruled", "agreed", "fulfilment_recorded"}

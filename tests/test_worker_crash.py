@@ -39,7 +39,7 @@ from webhooks.models import WebhookEndpoint
 from webhooks.signing import new_secret
 from mediation.models import Dispute, OutboxEvent, State
 from workflows import conversation
-from workflows.events import PARTY_EVENT_TYPES
+from workflows.transitions import PARTY_EVENT_TYPES
 shop = Dispute.objects.get(order__external_id="IW-2003").shop
 assert not OutboxEvent.objects.filter(relayed_at__isnull=False).exists()
 secret = new_secret()

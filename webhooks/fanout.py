@@ -9,7 +9,7 @@ from django.utils import timezone
 from mediation.models import OutboxEvent
 from webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 from webhooks.tasks import enqueue_delivery
-from workflows.events import PARTY_EVENT_TYPES
+from workflows.transitions import PARTY_EVENT_TYPES
 
 
 def fan_out(event: OutboxEvent) -> None:

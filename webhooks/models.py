@@ -22,7 +22,7 @@ class WebhookEndpoint(models.Model):
         "mediation.Shop", on_delete=models.CASCADE, related_name="webhook_endpoints"
     )
     url = models.URLField(max_length=2000)
-    # Event types (workflows.events.PARTY_EVENT_TYPES), or ["*"] for all of them.
+    # Event types (workflows.transitions.PARTY_EVENT_TYPES), or ["*"] for all of them.
     events = models.JSONField(default=list)
     description = models.CharField(max_length=200, blank=True)
     secret = models.CharField(max_length=100)

@@ -27,7 +27,7 @@ from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mediation.models import Shop, ShopMember, ShopRole
 from webhooks import services as service
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
-from workflows.events import PARTY_EVENT_TYPES
+from workflows.transitions import PARTY_EVENT_TYPES
 
 TAGS = ["webhooks"]
 ERRORS_WITH_LIMIT = {**ERRORS, 422: PROBLEM_RESPONSE}

@@ -1,19 +1,21 @@
-"""The action registry: every action of the dispute lifecycle, declared once.
+"""The action registry: every action of the dispute lifecycle, declared once, where its
+service is defined.
 
-An action's entry names its API slug (``POST /api/v1/disputes/{id}/<slug>/``, and its
-name in ``allowed_actions`` and the console), the django-fsm transition of
-``Dispute.state`` it runs (named like the action, so the state diagram reads like the
-API), its guard (body-independent, so the same function computes ``allowed_actions``),
-its service, the audit steps it records (their events, timeline sentences and emails are
-declared in :mod:`workflows.steps`), the API's description of it and the console's button.
+Each service of a stage module (:mod:`workflows.negotiation`, :mod:`workflows.review`,
+:mod:`workflows.fulfilment`, :mod:`workflows.appeal`) carries an ``@action(...)``
+declaration: its API slug (``POST /api/v1/disputes/{id}/<slug>/``, and its name in
+``allowed_actions`` and the console), the django-fsm transition of ``Dispute.state`` it
+runs (named like the action, so the state diagram reads like the API), its guard
+(body-independent, so the same function computes ``allowed_actions``), the audit steps it
+records with what each means outside the log (its outbox event, its timeline sentence, its
+email: :class:`workflows.steps.Step`), the API's description of it and the console's
+button. The index :mod:`workflows.transitions` imports every stage, so its ``ACTIONS``,
+``CHECKS`` and the event catalogue are complete; the API (one view per entry), the console
+(its buttons), events, the timeline, the emails and the transition-matrix test read them.
 
-Read by the API (one view per entry, ``api.views``), the console (its buttons,
-``console.case``), ``allowed_actions`` and the transition-matrix test.
-
-Adding an action: the transition on ``Dispute`` (mediation/models.py), its guard and
-service in the module of its stage, an entry here and its steps in workflows/steps.py,
-and its input serializer (api/serializers.py, ``@input_for``); plus email templates when
-a step sends one.
+Adding an action: the transition on ``Dispute`` (mediation/models.py); its guard and its
+service with their ``@action`` in the module of its stage; its input serializer
+(api/serializers.py, ``@input_for``); plus email templates when a step sends one.
 """
 
 from __future__ import annotations
@@ -21,17 +23,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from django.utils import timezone
-
-from mediation.actors import Actor, Roles, roles_for
-from mediation.errors import DomainError
+from mediation.actors import Roles
 from mediation.models import Dispute
-from workflows import appeal, fulfilment, negotiation, review
-from workflows.base import Result
+from workflows.steps import STEPS, Step
 
 Guard = Callable[[Dispute, Roles, datetime], None]
+Service = TypeVar("Service", bound=Callable[..., Any])
+
+# The stage modules in the order of the lifecycle: the order of allowed_actions, of the
+# API's routes and of the console's buttons (within a stage, the order of definition).
+STAGES = (
+    "workflows.negotiation",
+    "workflows.review",
+    "workflows.fulfilment",
+    "workflows.appeal",
+)
 
 
 @dataclass(frozen=True)
@@ -39,8 +47,8 @@ class Action:
     slug: str  # the API path segment, the name in allowed_actions and in the console
     transition: Callable[..., Any]  # the Dispute.state transition, named like the action
     guard: Guard | None  # body-independent refusals (None: the service checks all)
-    service: Callable[..., Result]
-    records: tuple[str, ...]  # the audit steps it may write (workflows.steps)
+    service: Callable[..., Any]  # the use case; returns a workflows.base.Result
+    records: tuple[str, ...]  # the audit steps it may write (declared with it)
     description: str  # for the API's documentation
     console: str | None = None  # the console's button, when mediators take it there
     # Offered in allowed_actions and routed as POST /disputes/{id}/<slug>/; an action on one
@@ -51,181 +59,49 @@ class Action:
     def transition_name(self) -> str:
         return str(self.transition.__name__)
 
-
-ACTIONS: dict[str, Action] = {
-    a.slug: a
-    for a in (
-        Action(
-            "accept-request",
-            Dispute.accept_request,
-            negotiation.check_accept_request,
-            negotiation.accept_request,
-            ("accept_request",),
-            "The shop accepts the buyer's request as it stands (within the member's offer limit).",
-        ),
-        Action(
-            "offer",
-            Dispute.offer,
-            negotiation.check_answer,
-            negotiation.make_offer,
-            ("offer", "offer_pending_approval"),
-            "The shop offers a remedy (202 while an agent's offer above their limit awaits the "
-            "owner).",
-        ),
-        Action(
-            "approve-offer",
-            Dispute.approve_offer,
-            None,
-            negotiation.approve_offer,
-            ("offer_approved",),
-            "The shop owner approves an agent's offer above the agent's limit.",
-            offered=False,
-        ),
-        Action(
-            "contest",
-            Dispute.contest,
-            negotiation.check_answer,
-            negotiation.contest,
-            ("contest",),
-            "The shop disagrees, with a statement.",
-        ),
-        Action(
-            "accept-offer",
-            Dispute.accept_offer,
-            negotiation.check_accept_offer,
-            negotiation.accept_offer,
-            ("accept_offer",),
-            "The buyer accepts the shop's open offer.",
-        ),
-        Action(
-            "counter",
-            Dispute.counter,
-            negotiation.check_counter,
-            negotiation.counter,
-            ("counter",),
-            "The buyer asks for something else (at most 3 rounds).",
-        ),
-        Action(
-            "escalate",
-            Dispute.escalate,
-            negotiation.check_escalate,
-            negotiation.escalate,
-            ("escalate",),
-            "Hand the dispute to the platform's mediators.",
-        ),
-        Action(
-            "withdraw",
-            Dispute.withdraw,
-            negotiation.check_withdraw,
-            negotiation.withdraw,
-            ("withdraw",),
-            "The buyer withdraws the dispute (before any ruling).",
-        ),
-        Action(
-            "assign",
-            Dispute.assign,
-            review.check_assign,
-            review.assign,
-            ("assign",),
-            "A mediator takes the case; a lead may give it to another mediator.",
-            console="Assign",
-        ),
-        Action(
-            "request-info",
-            Dispute.request_info,
-            review.check_request_info,
-            review.request_info,
-            ("request_info",),
-            "The mediator asks a party for something, by a deadline.",
-            console="Request information",
-        ),
-        Action(
-            "provide-info",
-            Dispute.provide_info,
-            review.check_provide_info,
-            review.provide_info,
-            ("provide_info",),
-            "The asked party answers the mediator.",
-        ),
-        Action(
-            "rule",
-            Dispute.rule,
-            review.check_rule,
-            review.rule,
-            ("rule",),
-            "The mediator rules. 202 when the amount is beyond their authority and waits for "
-            "approval.",
-            console="Rule",
-        ),
-        Action(
-            "approve-ruling",
-            Dispute.approve_ruling,
-            review.check_decide_ruling,
-            review.approve_ruling,
-            ("approve_ruling",),
-            "A second mediator whose authority covers the amount approves the ruling.",
-            console="Approve ruling",
-        ),
-        Action(
-            "reject-ruling",
-            Dispute.reject_ruling,
-            review.check_decide_ruling,
-            review.reject_ruling,
-            ("reject_ruling",),
-            "A second mediator sends the ruling back for review.",
-            console="Reject ruling",
-        ),
-        Action(
-            "fulfil",
-            Dispute.fulfil,
-            fulfilment.check_fulfil,
-            fulfilment.fulfil,
-            ("fulfil",),
-            "Record a delivery: refund, replacement shipment, return label or shipment, store "
-            "credit.",
-            console="Record fulfilment",
-        ),
-        Action(
-            "acknowledge-return",
-            Dispute.acknowledge_return,
-            fulfilment.check_acknowledge_return,
-            fulfilment.acknowledge_return,
-            ("acknowledge_return",),
-            "The shop acknowledges the returned item; the refund may then be recorded.",
-        ),
-        Action(
-            "confirm-received",
-            Dispute.confirm_received,
-            fulfilment.check_confirm_received,
-            fulfilment.confirm_received,
-            ("confirm_received",),
-            "The buyer confirms the replacement arrived; the dispute closes.",
-        ),
-        Action(
-            "appeal",
-            Dispute.appeal,
-            appeal.check_appeal,
-            appeal.appeal,
-            ("appeal",),
-            "A party appeals a ruling, once, within 10 days; a higher tier hears it.",
-        ),
-    )
-}
-
-# The actions offered in allowed_actions (and routed by slug), with their guards.
-OFFERED: dict[str, Action] = {slug: a for slug, a in ACTIONS.items() if a.offered}
-CHECKS: dict[str, Guard] = {slug: a.guard for slug, a in OFFERED.items() if a.guard is not None}
+    @property
+    def position(self) -> tuple[int, int]:
+        return STAGES.index(self.service.__module__), self.service.__code__.co_firstlineno
 
 
-def allowed_actions(dispute: Dispute, actor: Actor, *, now: datetime | None = None) -> list[str]:
-    """What ``actor`` may do to ``dispute`` now, by the guards the services run."""
-    roles = roles_for(actor, dispute)
-    now = now or timezone.now()
-    allowed = []
-    for name, check in CHECKS.items():
-        try:
-            check(dispute, roles, now)
-        except DomainError:
-            continue
-        allowed.append(name)
-    return allowed
+_registered: dict[str, Action] = {}
+
+
+def action(
+    slug: str,
+    *,
+    transition: Callable[..., Any],
+    guard: Guard | None,
+    steps: dict[str, Step],
+    description: str,
+    console: str | None = None,
+    offered: bool = True,
+) -> Callable[[Service], Service]:
+    """Declare the decorated service as the action ``slug`` (see the module's docstring)."""
+
+    def register(service: Service) -> Service:
+        if slug in _registered:
+            raise ValueError(f"The action {slug!r} is declared twice.")
+        for name, step in steps.items():
+            if name in STEPS:
+                raise ValueError(f"The audit step {name!r} is declared twice.")
+            STEPS[name] = step
+        _registered[slug] = Action(
+            slug=slug,
+            transition=transition,
+            guard=guard,
+            service=service,
+            records=tuple(steps),
+            description=description,
+            console=console,
+            offered=offered,
+        )
+        return service
+
+    return register
+
+
+def registered() -> dict[str, Action]:
+    """Every action declared so far, in the order of the lifecycle (complete once every
+    stage module is imported: use ``workflows.transitions.ACTIONS``)."""
+    return {a.slug: a for a in sorted(_registered.values(), key=lambda a: a.position)}

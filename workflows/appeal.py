@@ -22,6 +22,7 @@ from mediation.models import (
     State,
     Tier,
 )
+from workflows.actions import action
 from workflows.base import (
     Result,
     enter,
@@ -32,6 +33,7 @@ from workflows.rules import (
     require,
     require_state,
 )
+from workflows.steps import Step
 
 S = State
 
@@ -93,6 +95,15 @@ def _appeal_tier(dispute: Dispute) -> str | None:
     return None
 
 
+@action(
+    "appeal",
+    transition=Dispute.appeal,
+    guard=check_appeal,
+    steps={
+        "appeal": Step("dispute.appealed", lambda w: f"{w.actor} appealed the ruling"),
+    },
+    description=("A party appeals a ruling, once, within 10 days; a higher tier hears it."),
+)
 def appeal(
     *, dispute_id: int, actor: Actor, reason: str, expected_version: int | None = None
 ) -> Result:

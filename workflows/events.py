@@ -15,10 +15,6 @@ from typing import Any
 from mediation.models import AuditEntry, OutboxEvent, State, Visibility
 from workflows import relay, steps
 
-# The event types, as declared per step in workflows.steps (re-exported for the consumers).
-EVENT_TYPES = steps.EVENT_TYPES
-PARTY_EVENT_TYPES = steps.PARTY_EVENT_TYPES
-
 
 def types_for(entry: AuditEntry) -> list[str]:
     step = steps.STEPS.get(entry.action)

@@ -23,6 +23,7 @@ from mediation.models import (
     Remedy,
     State,
 )
+from workflows.actions import action
 from workflows.base import (
     Result,
     deadline_for,
@@ -39,6 +40,7 @@ from workflows.rules import (
     require_seller,
     require_state,
 )
+from workflows.steps import Step
 
 S = State
 
@@ -110,6 +112,22 @@ def check_confirm_received(dispute: Dispute, roles: Roles, now: datetime) -> Non
     )
 
 
+@action(
+    "fulfil",
+    transition=Dispute.fulfil,
+    guard=check_fulfil,
+    steps={
+        "fulfil": Step(
+            "dispute.fulfilment_recorded",
+            lambda w: f"{w.actor} recorded {w.kind} {w.money()}".strip(),
+            notification="fulfilment_recorded",
+        ),
+    },
+    description=(
+        "Record a delivery: refund, replacement shipment, return label or shipment, store credit."
+    ),
+    console="Record fulfilment",
+)
 def fulfil(
     *,
     dispute_id: int,
@@ -245,6 +263,19 @@ def _tracking(carrier: str, tracking_number: str) -> None:
         raise InvalidInput("Give the carrier and the tracking number.", field="tracking_number")
 
 
+@action(
+    "acknowledge-return",
+    transition=Dispute.acknowledge_return,
+    guard=check_acknowledge_return,
+    steps={
+        "acknowledge_return": Step(
+            "dispute.return_acknowledged",
+            lambda w: f"{w.actor} received the returned item",
+            notification="return_acknowledged",
+        ),
+    },
+    description=("The shop acknowledges the returned item; the refund may then be recorded."),
+)
 def acknowledge_return(
     *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
 ) -> Result:
@@ -259,6 +290,17 @@ def acknowledge_return(
     return Result(ctx.dispute)
 
 
+@action(
+    "confirm-received",
+    transition=Dispute.confirm_received,
+    guard=check_confirm_received,
+    steps={
+        "confirm_received": Step(
+            "dispute.receipt_confirmed", lambda w: f"{w.actor} confirmed the replacement arrived"
+        ),
+    },
+    description=("The buyer confirms the replacement arrived; the dispute closes."),
+)
 def confirm_received(
     *, dispute_id: int, actor: Actor, expected_version: int | None = None
 ) -> Result:

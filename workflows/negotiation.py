@@ -28,6 +28,7 @@ from mediation.models import (
     Party,
     State,
 )
+from workflows.actions import action
 from workflows.base import (
     Result,
     enter,
@@ -52,6 +53,7 @@ from workflows.rules import (
     supersede_open_offers,
     thread,
 )
+from workflows.steps import Step
 
 S = State
 
@@ -138,6 +140,21 @@ def check_withdraw(dispute: Dispute, roles: Roles, now: datetime) -> None:
     )
 
 
+@action(
+    "accept-request",
+    transition=Dispute.accept_request,
+    guard=check_accept_request,
+    steps={
+        "accept_request": Step(
+            "dispute.request_accepted",
+            lambda w: f"{w.actor} accepted the buyer's request ({w.kind} {w.money()})".strip(),
+            notification="agreed",
+        ),
+    },
+    description=(
+        "The shop accepts the buyer's request as it stands (within the member's offer limit)."
+    ),
+)
 def accept_request(
     *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
 ) -> Result:
@@ -167,6 +184,26 @@ def accept_request(
     return Result(ctx.dispute)
 
 
+@action(
+    "offer",
+    transition=Dispute.offer,
+    guard=check_answer,
+    steps={
+        "offer": Step(
+            "dispute.offer_made",
+            lambda w: f"{w.actor} offered {w.kind} {w.money()}".strip(),
+            notification="offer_made",
+        ),
+        "offer_pending_approval": Step(
+            "dispute.offer_pending_approval",
+            lambda w: f"{w.actor} proposed {w.kind} {w.money()}; it waits for the shop owner",
+            notification="offer_needs_approval",
+        ),
+    },
+    description=(
+        "The shop offers a remedy (202 while an agent's offer above their limit awaits the owner)."
+    ),
+)
 def make_offer(
     *,
     dispute_id: int,
@@ -212,6 +249,20 @@ def make_offer(
     return Result(ctx.dispute, waiting_for_approval=needs_owner, created=offer)
 
 
+@action(
+    "approve-offer",
+    transition=Dispute.approve_offer,
+    guard=None,
+    steps={
+        "offer_approved": Step(
+            "dispute.offer_made",
+            lambda w: f"{w.actor} approved the offer of {w.kind} {w.money()}",
+            notification="offer_made",
+        ),
+    },
+    description=("The shop owner approves an agent's offer above the agent's limit."),
+    offered=False,
+)
 def approve_offer(
     *,
     dispute_id: int,
@@ -248,6 +299,19 @@ def approve_offer(
     return Result(ctx.dispute, created=offer)
 
 
+@action(
+    "contest",
+    transition=Dispute.contest,
+    guard=check_answer,
+    steps={
+        "contest": Step(
+            "dispute.contested",
+            lambda w: f"{w.actor} contested the dispute",
+            notification="contested",
+        ),
+    },
+    description=("The shop disagrees, with a statement."),
+)
 def contest(
     *, dispute_id: int, actor: Actor, statement: str, expected_version: int | None = None
 ) -> Result:
@@ -265,6 +329,19 @@ def contest(
     return Result(ctx.dispute)
 
 
+@action(
+    "accept-offer",
+    transition=Dispute.accept_offer,
+    guard=check_accept_offer,
+    steps={
+        "accept_offer": Step(
+            "dispute.offer_accepted",
+            lambda w: f"{w.actor} accepted the offer of {w.kind} {w.money()}".strip(),
+            notification="agreed",
+        ),
+    },
+    description=("The buyer accepts the shop's open offer."),
+)
 def accept_offer(
     *,
     dispute_id: int,
@@ -297,6 +374,22 @@ def accept_offer(
     return Result(ctx.dispute)
 
 
+@action(
+    "counter",
+    transition=Dispute.counter,
+    guard=check_counter,
+    steps={
+        "counter": Step(
+            "dispute.countered",
+            lambda w: (
+                f"{w.actor} asked instead for {w.text('requested_outcome')} "
+                f"{w.money('requested_amount')}".strip()
+            ),
+            notification="countered",
+        ),
+    },
+    description=("The buyer asks for something else (at most 3 rounds)."),
+)
 def counter(
     *,
     dispute_id: int,
@@ -340,6 +433,17 @@ def counter(
     return Result(ctx.dispute, created=offer)
 
 
+@action(
+    "escalate",
+    transition=Dispute.escalate,
+    guard=check_escalate,
+    steps={
+        "escalate": Step(
+            "dispute.escalation_requested", lambda w: f"{w.actor} asked the platform to step in"
+        ),
+    },
+    description=("Hand the dispute to the platform's mediators."),
+)
 def escalate(
     *,
     dispute_id: int,
@@ -368,6 +472,15 @@ def escalate(
     return Result(ctx.dispute)
 
 
+@action(
+    "withdraw",
+    transition=Dispute.withdraw,
+    guard=check_withdraw,
+    steps={
+        "withdraw": Step("dispute.withdrawn", lambda w: f"{w.actor} withdrew the dispute"),
+    },
+    description=("The buyer withdraws the dispute (before any ruling)."),
+)
 def withdraw(
     *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
 ) -> Result:

@@ -28,6 +28,7 @@ from mediation.models import (
     State,
     Tier,
 )
+from workflows.actions import action
 from workflows.base import (
     Context,
     Result,
@@ -50,6 +51,7 @@ from workflows.rules import (
     thread,
     tier_ok,
 )
+from workflows.steps import Step
 
 S = State
 
@@ -136,6 +138,18 @@ def awaiting_approval_by(user: Any) -> Q | None:
     return Q(state=State.PENDING_APPROVAL) & Q(Exists(rulings))
 
 
+@action(
+    "assign",
+    transition=Dispute.assign,
+    guard=check_assign,
+    steps={
+        "assign": Step(
+            "dispute.assigned", lambda w: f"The case was assigned to {w.payload.get('mediator')}"
+        ),
+    },
+    description=("A mediator takes the case; a lead may give it to another mediator."),
+    console="Assign",
+)
 def assign(
     *,
     dispute_id: int,
@@ -183,6 +197,20 @@ def assign(
     return Result(ctx.dispute)
 
 
+@action(
+    "request-info",
+    transition=Dispute.request_info,
+    guard=check_request_info,
+    steps={
+        "request_info": Step(
+            "dispute.info_requested",
+            lambda w: f"{w.actor} asked the {w.payload.get('party')} for more information",
+            notification="info_requested",
+        ),
+    },
+    description=("The mediator asks a party for something, by a deadline."),
+    console="Request information",
+)
 def request_info(
     *,
     dispute_id: int,
@@ -211,6 +239,15 @@ def request_info(
     return Result(ctx.dispute)
 
 
+@action(
+    "provide-info",
+    transition=Dispute.provide_info,
+    guard=check_provide_info,
+    steps={
+        "provide_info": Step("dispute.info_provided", lambda w: f"{w.actor} answered the mediator"),
+    },
+    description=("The asked party answers the mediator."),
+)
 def provide_info(
     *, dispute_id: int, actor: Actor, answer: str, expected_version: int | None = None
 ) -> Result:
@@ -258,6 +295,23 @@ def _after_ruling(ctx: Context) -> None:
         complete_if_delivered(ctx)
 
 
+@action(
+    "rule",
+    transition=Dispute.rule,
+    guard=check_rule,
+    steps={
+        "rule": Step(
+            "dispute.ruled",
+            lambda w: f"{w.actor} ruled {w.kind} {w.money()}".strip(),
+            notification="ruled",
+            pending_approval_event="dispute.ruling_proposed",
+        ),
+    },
+    description=(
+        "The mediator rules. 202 when the amount is beyond their authority and waits for approval."
+    ),
+    console="Rule",
+)
 def rule(
     *,
     dispute_id: int,
@@ -318,6 +372,18 @@ def _decide(ctx: Context, ruling: Ruling, status: str, note: str) -> None:
     ruling.save(update_fields=["status", "approver", "decision_note", "decided_at"])
 
 
+@action(
+    "approve-ruling",
+    transition=Dispute.approve_ruling,
+    guard=check_decide_ruling,
+    steps={
+        "approve_ruling": Step(
+            "dispute.ruled", lambda w: f"{w.actor} approved the ruling", notification="ruled"
+        ),
+    },
+    description=("A second mediator whose authority covers the amount approves the ruling."),
+    console="Approve ruling",
+)
 def approve_ruling(
     *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
 ) -> Result:
@@ -335,6 +401,18 @@ def approve_ruling(
     return Result(ctx.dispute)
 
 
+@action(
+    "reject-ruling",
+    transition=Dispute.reject_ruling,
+    guard=check_decide_ruling,
+    steps={
+        "reject_ruling": Step(
+            "dispute.ruling_rejected", lambda w: f"{w.actor} sent the ruling back for review"
+        ),
+    },
+    description=("A second mediator sends the ruling back for review."),
+    console="Reject ruling",
+)
 def reject_ruling(
     *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
 ) -> Result:

@@ -3,10 +3,12 @@ gives (webhooks subscribe to these names), its sentence in the timeline, and the
 the parties get about it.
 
 Every step of a dispute is one audit entry, named by its audit action (``accept_request``,
-``message``, ``deadline_passed``, ...). The lifecycle's actions (:mod:`workflows.actions`)
-say which steps they record; the steps that are no action of a party (messages, evidence,
-reminders, deadlines) are here too. Read by :mod:`workflows.events` (event names),
-``reports.timeline`` (the sentences) and ``notifications.emails`` (which email).
+``message``, ``deadline_passed``, ...). Each action of the registry declares the steps it
+records with it (``workflows.actions.action``); the steps that are no action (the raise,
+messages, evidence, reminders, deadlines) are declared here. Read by
+:mod:`workflows.events` (event names), ``reports.timeline`` (the sentences) and
+``notifications.emails`` (which email); the complete catalogue of event types is
+``workflows.transitions.EVENT_TYPES``.
 """
 
 from __future__ import annotations
@@ -52,6 +54,8 @@ class Step:
     pending_approval_event: str | None = None
 
 
+# The steps that are no action of the registry's, declared here; each action declares its
+# own with it (``workflows.actions.action``), which adds them to this table.
 STEPS: dict[str, Step] = {
     "raise": Step(
         "dispute.raised",
@@ -61,83 +65,6 @@ STEPS: dict[str, Step] = {
         ),
         notification="raised",
     ),
-    "accept_request": Step(
-        "dispute.request_accepted",
-        lambda w: f"{w.actor} accepted the buyer's request ({w.kind} {w.money()})".strip(),
-        notification="agreed",
-    ),
-    "offer": Step(
-        "dispute.offer_made",
-        lambda w: f"{w.actor} offered {w.kind} {w.money()}".strip(),
-        notification="offer_made",
-    ),
-    "offer_pending_approval": Step(
-        "dispute.offer_pending_approval",
-        lambda w: f"{w.actor} proposed {w.kind} {w.money()}; it waits for the shop owner",
-        notification="offer_needs_approval",
-    ),
-    "offer_approved": Step(
-        "dispute.offer_made",
-        lambda w: f"{w.actor} approved the offer of {w.kind} {w.money()}",
-        notification="offer_made",
-    ),
-    "contest": Step(
-        "dispute.contested",
-        lambda w: f"{w.actor} contested the dispute",
-        notification="contested",
-    ),
-    "accept_offer": Step(
-        "dispute.offer_accepted",
-        lambda w: f"{w.actor} accepted the offer of {w.kind} {w.money()}".strip(),
-        notification="agreed",
-    ),
-    "counter": Step(
-        "dispute.countered",
-        lambda w: (
-            f"{w.actor} asked instead for {w.text('requested_outcome')} "
-            f"{w.money('requested_amount')}".strip()
-        ),
-        notification="countered",
-    ),
-    "escalate": Step(
-        "dispute.escalation_requested", lambda w: f"{w.actor} asked the platform to step in"
-    ),
-    "withdraw": Step("dispute.withdrawn", lambda w: f"{w.actor} withdrew the dispute"),
-    "assign": Step(
-        "dispute.assigned", lambda w: f"The case was assigned to {w.payload.get('mediator')}"
-    ),
-    "request_info": Step(
-        "dispute.info_requested",
-        lambda w: f"{w.actor} asked the {w.payload.get('party')} for more information",
-        notification="info_requested",
-    ),
-    "provide_info": Step("dispute.info_provided", lambda w: f"{w.actor} answered the mediator"),
-    "rule": Step(
-        "dispute.ruled",
-        lambda w: f"{w.actor} ruled {w.kind} {w.money()}".strip(),
-        notification="ruled",
-        pending_approval_event="dispute.ruling_proposed",
-    ),
-    "approve_ruling": Step(
-        "dispute.ruled", lambda w: f"{w.actor} approved the ruling", notification="ruled"
-    ),
-    "reject_ruling": Step(
-        "dispute.ruling_rejected", lambda w: f"{w.actor} sent the ruling back for review"
-    ),
-    "fulfil": Step(
-        "dispute.fulfilment_recorded",
-        lambda w: f"{w.actor} recorded {w.kind} {w.money()}".strip(),
-        notification="fulfilment_recorded",
-    ),
-    "acknowledge_return": Step(
-        "dispute.return_acknowledged",
-        lambda w: f"{w.actor} received the returned item",
-        notification="return_acknowledged",
-    ),
-    "confirm_received": Step(
-        "dispute.receipt_confirmed", lambda w: f"{w.actor} confirmed the replacement arrived"
-    ),
-    "appeal": Step("dispute.appealed", lambda w: f"{w.actor} appealed the ruling"),
     # --- Steps of the system
     "deadline_passed": Step("dispute.deadline_passed", lambda w: "The deadline passed"),
     "reminder": Step(
@@ -191,19 +118,18 @@ def summary(action: str, payload: Mapping[str, Any], currency: str, actor: str) 
     return step.summary(Words(actor=actor, payload=payload, currency=currency))
 
 
-def _every_event() -> set[str]:
+def event_types() -> tuple[str, ...]:
+    """Every event type (of the steps declared so far: ``workflows.transitions`` has the
+    complete catalogue)."""
     names = {s.event for s in (*STEPS.values(), *STATE_STEPS.values())}
-    return names | {s.pending_approval_event for s in STEPS.values() if s.pending_approval_event}
+    names |= {s.pending_approval_event for s in STEPS.values() if s.pending_approval_event}
+    return tuple(sorted(names))
 
 
-# Every type a webhook endpoint may subscribe to (besides "*"), and those a party may.
-EVENT_TYPES: tuple[str, ...] = tuple(sorted(_every_event()))
-PARTY_EVENT_TYPES: tuple[str, ...] = tuple(t for t in EVENT_TYPES if t not in INTERNAL_EVENTS)
-
-# Event type -> the email about it. One event, one kind of email (tests/workflows checks
-# that steps sharing an event share its email).
-NOTIFICATIONS: dict[str, str] = {
-    s.event: s.notification
-    for s in (*STEPS.values(), *STATE_STEPS.values())
-    if s.notification is not None
-}
+def notification_kinds() -> dict[str, str]:
+    """Event type -> the email about it (one event, one kind of email)."""
+    return {
+        s.event: s.notification
+        for s in (*STEPS.values(), *STATE_STEPS.values())
+        if s.notification is not None
+    }

@@ -11,7 +11,15 @@ transition, audit, events, save) and returns a :class:`workflows.base.Result`.
 
 from __future__ import annotations
 
-from workflows.actions import CHECKS, allowed_actions
+from datetime import datetime
+
+from django.utils import timezone
+
+from mediation.actors import Actor, roles_for
+from mediation.errors import DomainError
+from mediation.models import Dispute
+from workflows import steps
+from workflows.actions import Action, Guard, registered
 from workflows.appeal import appeal
 from workflows.deadlines import apply_deadline
 from workflows.fulfilment import acknowledge_return, confirm_received, fulfil
@@ -42,9 +50,42 @@ from workflows.rules import (
     pending_ruling,
 )
 
+# --- The registry, complete: every stage module above has declared its actions ---------------
+
+ACTIONS: dict[str, Action] = registered()
+# The actions offered in allowed_actions and routed by slug, with their guards.
+OFFERED: dict[str, Action] = {slug: a for slug, a in ACTIONS.items() if a.offered}
+CHECKS: dict[str, Guard] = {slug: a.guard for slug, a in OFFERED.items() if a.guard is not None}
+
+# Every event type a webhook endpoint may subscribe to (besides "*"), those a party's may,
+# and the email about each event that has one.
+EVENT_TYPES: tuple[str, ...] = steps.event_types()
+PARTY_EVENT_TYPES: tuple[str, ...] = tuple(t for t in EVENT_TYPES if t not in steps.INTERNAL_EVENTS)
+NOTIFICATION_KINDS: dict[str, str] = steps.notification_kinds()
+
+
+def allowed_actions(dispute: Dispute, actor: Actor, *, now: datetime | None = None) -> list[str]:
+    """What ``actor`` may do to ``dispute`` now, by the guards the services run."""
+    roles = roles_for(actor, dispute)
+    now = now or timezone.now()
+    allowed = []
+    for name, check in CHECKS.items():
+        try:
+            check(dispute, roles, now)
+        except DomainError:
+            continue
+        allowed.append(name)
+    return allowed
+
+
 __all__ = [
+    "ACTIONS",
     "CHECKS",
+    "EVENT_TYPES",
     "MONEY_REMEDIES",
+    "NOTIFICATION_KINDS",
+    "OFFERED",
+    "PARTY_EVENT_TYPES",
     "REFUND_REMEDIES",
     "accept_offer",
     "accept_request",

@@ -14,7 +14,7 @@ from tests.scenarios import as_user, dispute_in
 from tests.webhooks.helpers import README, make_endpoint, readme_snippet
 from webhooks import signing, url_guard
 from webhooks.models import WebhookDelivery, WebhookEndpoint
-from workflows.events import PARTY_EVENT_TYPES
+from workflows.transitions import PARTY_EVENT_TYPES
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from mediation.models import Dispute
 from reports.diagram import fsm_transitions
 from workflows import actions, steps, transitions
 
-ENTRIES = list(actions.ACTIONS.values())
+ENTRIES = list(transitions.ACTIONS.values())
 
 
 @pytest.mark.parametrize("action", ENTRIES, ids=lambda a: a.slug)
@@ -45,20 +45,62 @@ def test_each_action_has_an_input_whose_fields_its_service_takes(action: actions
         assert required in parameters
 
 
+def test_the_registry_is_in_the_order_of_the_lifecycle() -> None:
+    assert list(transitions.CHECKS) == [
+        "accept-request",
+        "offer",
+        "contest",
+        "accept-offer",
+        "counter",
+        "escalate",
+        "withdraw",
+        "assign",
+        "request-info",
+        "provide-info",
+        "rule",
+        "approve-ruling",
+        "reject-ruling",
+        "fulfil",
+        "acknowledge-return",
+        "confirm-received",
+        "appeal",
+    ]
+
+
+def test_an_action_or_a_step_cannot_be_declared_twice() -> None:
+    existing = transitions.ACTIONS["contest"]
+    with pytest.raises(ValueError, match="declared twice"):
+        actions.action(
+            "contest",
+            transition=existing.transition,
+            guard=existing.guard,
+            steps={},
+            description="",
+        )(existing.service)
+    with pytest.raises(ValueError, match="declared twice"):
+        actions.action(
+            "contest-again",
+            transition=existing.transition,
+            guard=existing.guard,
+            steps={"contest": steps.STEPS["contest"]},
+            description="",
+        )(existing.service)
+
+
 def test_offered_actions_are_routed_guarded_and_listed() -> None:
-    assert list(api_views.ACTIONS) == list(actions.OFFERED)
-    assert list(transitions.CHECKS) == [a.slug for a in actions.OFFERED.values()]
-    for slug in actions.OFFERED:
+    assert list(api_views.ACTIONS) == list(transitions.OFFERED)
+    assert list(transitions.CHECKS) == [a.slug for a in transitions.OFFERED.values()]
+    for slug in transitions.OFFERED:
         assert reverse(f"api:dispute-{slug}", kwargs={"dispute_id": 1}).endswith(f"/{slug}/")
-        assert actions.OFFERED[slug].guard is not None
-    assert not actions.ACTIONS["approve-offer"].offered
+        assert transitions.OFFERED[slug].guard is not None
+    assert not transitions.ACTIONS["approve-offer"].offered
 
 
 def test_the_consoles_buttons_are_the_registrys() -> None:
-    labelled = {slug for slug, a in actions.ACTIONS.items() if a.console}
+    labelled = {slug for slug, a in transitions.ACTIONS.items() if a.console}
     assert set(console_case.FORMS) == labelled
     for slug in labelled:
-        assert console_case.ACTIONS[slug].label == actions.ACTIONS[slug].console
+        assert console_case.ACTIONS[slug].label == transitions.ACTIONS[slug].console
         assert console_case.ACTIONS[slug].needs == slug
 
 
@@ -68,13 +110,13 @@ def test_one_event_one_email_and_every_email_has_its_templates() -> None:
         by_event.setdefault(step.event, set()).add(step.notification)
     for event, kinds in by_event.items():
         assert len(kinds) == 1, f"{event} is sent as {kinds}"
-    for kind in set(steps.NOTIFICATIONS.values()):
+    for kind in set(transitions.NOTIFICATION_KINDS.values()):
         get_template(f"notifications/{kind}.txt")
         get_template(f"notifications/{kind}.html")
 
 
 def test_events_name_every_step_and_nothing_else() -> None:
-    assert set(steps.EVENT_TYPES) == {
+    assert set(transitions.EVENT_TYPES) == {
         *(s.event for s in steps.STEPS.values()),
         *(s.event for s in steps.STATE_STEPS.values()),
         "dispute.ruling_proposed",

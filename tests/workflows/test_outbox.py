@@ -10,7 +10,8 @@ from mediation.models import AuditEntry, OutboxEvent, State
 from tests.scenarios import STATES, dispute_in, make_overdue
 from workflows import conversation
 from workflows import transitions as t
-from workflows.events import EVENT_TYPES, types_for
+from workflows.events import types_for
+from workflows.transitions import EVENT_TYPES
 
 pytestmark = pytest.mark.django_db
 
