@@ -102,7 +102,7 @@ def _appeal_tier(dispute: Dispute) -> str | None:
     steps={
         "appeal": Step("dispute.appealed", lambda w: f"{w.actor} appealed the ruling"),
     },
-    description=("A party appeals a ruling, once, within 10 days; a higher tier hears it."),
+    description="A party appeals a ruling, once, within 10 days; a higher tier hears it.",
 )
 def appeal(
     *, dispute_id: int, actor: Actor, reason: str, expected_version: int | None = None

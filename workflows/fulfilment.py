@@ -274,7 +274,7 @@ def _tracking(carrier: str, tracking_number: str) -> None:
             notification="return_acknowledged",
         ),
     },
-    description=("The shop acknowledges the returned item; the refund may then be recorded."),
+    description="The shop acknowledges the returned item; the refund may then be recorded.",
 )
 def acknowledge_return(
     *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
@@ -299,7 +299,7 @@ def acknowledge_return(
             "dispute.receipt_confirmed", lambda w: f"{w.actor} confirmed the replacement arrived"
         ),
     },
-    description=("The buyer confirms the replacement arrived; the dispute closes."),
+    description="The buyer confirms the replacement arrived; the dispute closes.",
 )
 def confirm_received(
     *, dispute_id: int, actor: Actor, expected_version: int | None = None

@@ -260,7 +260,7 @@ def make_offer(
             notification="offer_made",
         ),
     },
-    description=("The shop owner approves an agent's offer above the agent's limit."),
+    description="The shop owner approves an agent's offer above the agent's limit.",
     offered=False,
 )
 def approve_offer(
@@ -310,7 +310,7 @@ def approve_offer(
             notification="contested",
         ),
     },
-    description=("The shop disagrees, with a statement."),
+    description="The shop disagrees, with a statement.",
 )
 def contest(
     *, dispute_id: int, actor: Actor, statement: str, expected_version: int | None = None
@@ -340,7 +340,7 @@ def contest(
             notification="agreed",
         ),
     },
-    description=("The buyer accepts the shop's open offer."),
+    description="The buyer accepts the shop's open offer.",
 )
 def accept_offer(
     *,
@@ -388,7 +388,7 @@ def accept_offer(
             notification="countered",
         ),
     },
-    description=("The buyer asks for something else (at most 3 rounds)."),
+    description="The buyer asks for something else (at most 3 rounds).",
 )
 def counter(
     *,
@@ -442,7 +442,7 @@ def counter(
             "dispute.escalation_requested", lambda w: f"{w.actor} asked the platform to step in"
         ),
     },
-    description=("Hand the dispute to the platform's mediators."),
+    description="Hand the dispute to the platform's mediators.",
 )
 def escalate(
     *,
@@ -479,7 +479,7 @@ def escalate(
     steps={
         "withdraw": Step("dispute.withdrawn", lambda w: f"{w.actor} withdrew the dispute"),
     },
-    description=("The buyer withdraws the dispute (before any ruling)."),
+    description="The buyer withdraws the dispute (before any ruling).",
 )
 def withdraw(
     *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None

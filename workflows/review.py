@@ -147,7 +147,7 @@ def awaiting_approval_by(user: Any) -> Q | None:
             "dispute.assigned", lambda w: f"The case was assigned to {w.payload.get('mediator')}"
         ),
     },
-    description=("A mediator takes the case; a lead may give it to another mediator."),
+    description="A mediator takes the case; a lead may give it to another mediator.",
     console="Assign",
 )
 def assign(
@@ -208,7 +208,7 @@ def assign(
             notification="info_requested",
         ),
     },
-    description=("The mediator asks a party for something, by a deadline."),
+    description="The mediator asks a party for something, by a deadline.",
     console="Request information",
 )
 def request_info(
@@ -246,7 +246,7 @@ def request_info(
     steps={
         "provide_info": Step("dispute.info_provided", lambda w: f"{w.actor} answered the mediator"),
     },
-    description=("The asked party answers the mediator."),
+    description="The asked party answers the mediator.",
 )
 def provide_info(
     *, dispute_id: int, actor: Actor, answer: str, expected_version: int | None = None
@@ -381,7 +381,7 @@ def _decide(ctx: Context, ruling: Ruling, status: str, note: str) -> None:
             "dispute.ruled", lambda w: f"{w.actor} approved the ruling", notification="ruled"
         ),
     },
-    description=("A second mediator whose authority covers the amount approves the ruling."),
+    description="A second mediator whose authority covers the amount approves the ruling.",
     console="Approve ruling",
 )
 def approve_ruling(
@@ -410,7 +410,7 @@ def approve_ruling(
             "dispute.ruling_rejected", lambda w: f"{w.actor} sent the ruling back for review"
         ),
     },
-    description=("A second mediator sends the ruling back for review."),
+    description="A second mediator sends the ruling back for review.",
     console="Reject ruling",
 )
 def reject_ruling(
