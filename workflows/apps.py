@@ -6,5 +6,7 @@ class WorkflowsConfig(AppConfig):
     verbose_name = "Dispute lifecycle"
 
     def ready(self) -> None:
-        # Connects the signals that drop the cached deadline policy when it is edited.
-        from workflows import policy  # noqa: F401
+        # The deadline policy connects the signals that drop its cache when it is edited;
+        # the index imports every stage module, so the action registry is complete in
+        # every process (web, workers, commands) before anything reads it.
+        from workflows import policy, transitions  # noqa: F401
