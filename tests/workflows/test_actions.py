@@ -4,6 +4,10 @@ the events, the timeline, the emails and the diagram read agrees with it."""
 from __future__ import annotations
 
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.template.loader import get_template
@@ -122,3 +126,23 @@ def test_events_name_every_step_and_nothing_else() -> None:
         "dispute.ruling_proposed",
     }
     assert steps.event_name("something_new") == "dispute.something_new"
+
+
+def test_the_registry_is_complete_in_any_process_once_django_is_set_up() -> None:
+    # A command that reads nothing but the steps (as a worker's relay might) sees them all.
+    code = (
+        "from workflows import actions, steps; print(len(actions.registered()), len(steps.STEPS))"
+    )
+    root = Path(__file__).resolve().parents[2]
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.split() == [str(len(transitions.ACTIONS)), str(len(steps.STEPS))]
