@@ -17,24 +17,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api.rest import ERRORS
-from mediation.errors import InvalidInput, RuleViolation
+from mediation.errors import InvalidInput
 from mediation.models import NotificationPreference
-from notifications.preferences import ALWAYS, preference_for
+from notifications.preferences import (
+    ALWAYS,
+    check_may_turn_off,
+    preference_for,
+    set_preferences,
+)
 
 TAGS = ["notifications"]
-# Names a client might use for the emails that cannot be turned off.
-REQUIRED_NAMES = frozenset(
-    {
-        *ALWAYS,
-        "rulings",
-        "ruling",
-        "agreements",
-        "escalations",
-        "closures",
-        "questions",
-        "info_requests",
-    }
-)
 
 
 class NotificationPreferenceSerializer(serializers.Serializer):
@@ -85,14 +77,7 @@ class NotificationPreferenceView(APIView):
         if not isinstance(request.data, dict):
             raise InvalidInput("Send a JSON object.", code="invalid")
         extra = sorted(set(request.data) - {"reminders", "updates", "always_sent"})
-        required = [name for name in extra if name in REQUIRED_NAMES]
-        if required:
-            raise RuleViolation(
-                "Rulings, agreements, escalations, closures and a mediator's questions are "
-                "always sent; only reminders and updates can be turned off.",
-                code="notification_required",
-                fields=required,
-            )
+        check_may_turn_off(extra)
         if extra:
             raise InvalidInput(
                 f"Unknown field(s): {', '.join(extra)}; use reminders or updates.",
@@ -101,9 +86,8 @@ class NotificationPreferenceView(APIView):
             )
         serializer = NotificationPreferenceSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        preference = preference_for(request.user)
-        for name in ("reminders", "updates"):
-            if name in serializer.validated_data:
-                setattr(preference, name, serializer.validated_data[name])
-        preference.save()
+        changes = serializer.validated_data
+        preference = set_preferences(
+            request.user, reminders=changes.get("reminders"), updates=changes.get("updates")
+        )
         return Response(_data(preference))

@@ -266,12 +266,15 @@ class DisputeSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(OfferSerializer(many=True))
     def get_offers(self, obj: Dispute) -> Any:
-        offers = visibility.visible_offers(obj, _viewer(self.context))
+        viewer = _viewer(self.context)
+        to_buyer = getattr(viewer, "pk", None) == obj.buyer_id
+        offers = visibility.visible_offers(obj, to_buyer=to_buyer)
         return OfferSerializer(offers, many=True).data
 
     @extend_schema_field(RulingSerializer(many=True))
     def get_rulings(self, obj: Dispute) -> Any:
-        rulings = visibility.visible_rulings(obj, _viewer(self.context))
+        staff = visibility.sees_internal(_viewer(self.context))
+        rulings = visibility.visible_rulings(obj, staff=staff)
         return RulingSerializer(rulings, many=True).data
 
 

@@ -31,13 +31,11 @@ from mediation.models import (
     Fulfilment,
     MediatorProfile,
     Message,
-    Offer,
-    Ruling,
     Tier,
 )
 from mediation.money import format_money
 from mediation.party_history import party_history
-from mediation.selectors import audit_entries
+from mediation.selectors import audit_entries, detail_prefetches
 from workflows import conversation
 from workflows import transitions as t
 from workflows.steps import summary
@@ -86,13 +84,7 @@ def case_queryset(user: Any) -> QuerySet[Dispute]:
     ).prefetch_related(
         "items",
         "order__items",
-        Prefetch("offers", queryset=Offer.objects.select_related("author", "approved_by")),
-        Prefetch(
-            "rulings",
-            queryset=Ruling.objects.select_related(
-                "proposer__mediator_profile", "approver__mediator_profile"
-            ),
-        ),
+        *detail_prefetches(),
         Prefetch("messages", queryset=Message.objects.select_related("author", "reported_by")),
         Prefetch("fulfilments", queryset=Fulfilment.objects.select_related("recorded_by")),
         Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),

@@ -140,6 +140,10 @@ def with_membership(qs: QuerySet[Dispute], user: Any) -> QuerySet[Dispute]:
     )
 
 
+# What :func:`loaded_membership` answers for a row that was not loaded for the user.
+NOT_LOADED: Any = object()
+
+
 def loaded_membership(dispute: Dispute, user: Any) -> ShopMember | object | None:
     """``user``'s membership of the dispute's shop as :func:`with_membership` loaded it (a
     member, or None), or :data:`NOT_LOADED` when the row was not loaded for ``user``."""
@@ -149,9 +153,6 @@ def loaded_membership(dispute: Dispute, user: Any) -> ShopMember | object | None
     if values["id"] is None:
         return None
     return ShopMember(shop_id=dispute.shop_id, user_id=user.pk, **values)
-
-
-NOT_LOADED: Any = object()
 
 
 def roles_for(actor: Any, dispute: Dispute) -> Roles:

@@ -56,27 +56,36 @@ def disputes_for(user: Any) -> QuerySet[Dispute]:
     return qs.filter(Q(buyer_id=user.pk) | Q(viewer_member_id__isnull=False))
 
 
-def _detail_prefetches() -> list[Prefetch]:
-    return [
-        Prefetch("offers", queryset=Offer.objects.select_related("author", "approved_by")),
-        Prefetch(
-            "rulings",
-            queryset=Ruling.objects.select_related(
-                "proposer__mediator_profile", "approver__mediator_profile"
-            ),
+def offers_prefetch() -> Prefetch:
+    """A dispute's offers, with who made and who approved each."""
+    return Prefetch("offers", queryset=Offer.objects.select_related("author", "approved_by"))
+
+
+def rulings_prefetch() -> Prefetch:
+    """A dispute's rulings, with who proposed and approved each and their tiers (appeals
+    go to the tier above them)."""
+    return Prefetch(
+        "rulings",
+        queryset=Ruling.objects.select_related(
+            "proposer__mediator_profile", "approver__mediator_profile"
         ),
-    ]
+    )
+
+
+def detail_prefetches() -> list[Prefetch]:
+    """What a dispute's representation shows besides the row: its offers and rulings."""
+    return [offers_prefetch(), rulings_prefetch()]
 
 
 def dispute_detail_queryset(user: Any) -> QuerySet[Dispute]:
-    return disputes_for(user).prefetch_related(*_detail_prefetches())
+    return disputes_for(user).prefetch_related(*detail_prefetches())
 
 
 def with_detail(dispute: Dispute) -> Dispute:
     """(Re)load the offers and rulings of a dispute row the caller holds fresh (the row a
     use case locked and saved), as :func:`dispute_detail_queryset` loads them."""
     dispute._prefetched_objects_cache = {}  # type: ignore[attr-defined]
-    prefetch_related_objects([dispute], *_detail_prefetches())
+    prefetch_related_objects([dispute], *detail_prefetches())
     return dispute
 
 

@@ -5,13 +5,54 @@ Published for the API's ``/me/notifications/`` endpoint (``api.preferences``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+from mediation.errors import RuleViolation
 from mediation.models import NotificationPreference
 
 # Never opted out of: rulings, agreements, escalations, closures and a mediator's question.
 ALWAYS = frozenset({"ruled", "agreed", "escalated", "closed", "info_requested"})
 REMINDERS = frozenset({"reminder"})
+# Names a client might use for the emails that cannot be turned off.
+REQUIRED_NAMES = frozenset(
+    {
+        *ALWAYS,
+        "rulings",
+        "ruling",
+        "agreements",
+        "escalations",
+        "closures",
+        "questions",
+        "info_requests",
+    }
+)
+
+
+def check_may_turn_off(names: Iterable[str]) -> None:
+    """Refuse (422 ``notification_required``) any of ``names`` that is an email nobody can
+    turn off."""
+    required = sorted(name for name in set(names) if name in REQUIRED_NAMES)
+    if required:
+        raise RuleViolation(
+            "Rulings, agreements, escalations, closures and a mediator's questions are "
+            "always sent; only reminders and updates can be turned off.",
+            code="notification_required",
+            fields=required,
+        )
+
+
+def set_preferences(
+    user: Any, *, reminders: bool | None = None, updates: bool | None = None
+) -> NotificationPreference:
+    """Turn reminders or routine updates on or off (None: as it was)."""
+    preference = preference_for(user)
+    if reminders is not None:
+        preference.reminders = reminders
+    if updates is not None:
+        preference.updates = updates
+    preference.save()
+    return preference
 
 
 def skip_reason(kind: str, user: Any, preference: NotificationPreference | None) -> str:

@@ -37,8 +37,6 @@ from mediation.models import (
     Dispute,
     Evidence,
     Fulfilment,
-    OfferStatus,
-    RulingStatus,
 )
 from mediation.money import format_money
 from mediation.selectors import audit_entries, messages_for
@@ -226,13 +224,11 @@ def render_summary(
         }
         for item in order.items.all()
     ]
-    offers = list(dispute.offers.all())
-    if viewer.party == "buyer" and not viewer.staff:
-        # As the API shows them: an agent's offer waiting for the owner is the shop's business.
-        offers = [o for o in offers if o.status != OfferStatus.PENDING_APPROVAL]
-    rulings = list(dispute.rulings.all())
-    if not viewer.staff:
-        rulings = [r for r in rulings if r.status == RulingStatus.APPROVED]
+    # As the API shows them.
+    offers = visibility.visible_offers(
+        dispute, to_buyer=viewer.party == "buyer" and not viewer.staff
+    )
+    rulings = visibility.visible_rulings(dispute, staff=viewer.staff)
     fulfilments = Fulfilment.objects.filter(dispute=dispute).select_related("recorded_by")
     messages = messages_for(dispute, include_internal=viewer.staff)
     policy = dispute.policy_version

@@ -9,7 +9,6 @@ once per attempt).
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 from celery import shared_task
 from django.conf import settings
@@ -82,4 +81,4 @@ def enqueue_delivery(delivery_id: int) -> None:
         transaction.on_commit(send)
 
 
-__all__: list[Any] = ["deliver_webhook", "enqueue_delivery", "retry_due_webhooks"]
+__all__ = ["deliver_webhook", "enqueue_delivery", "retry_due_webhooks"]

@@ -18,13 +18,12 @@ from workflows import relay, steps
 
 def types_for(entry: AuditEntry) -> list[str]:
     step = steps.STEPS.get(entry.action)
-    types = [steps.event_name(entry.action)]
-    if (
-        step is not None
-        and step.pending_approval_event is not None
-        and entry.to_state == State.PENDING_APPROVAL
-    ):
-        types[0] = step.pending_approval_event
+    if step is None:
+        types = [steps.event_name(entry.action)]
+    elif step.pending_approval_event and entry.to_state == State.PENDING_APPROVAL:
+        types = [step.pending_approval_event]
+    else:
+        types = [step.event]
     state_step = steps.STATE_STEPS.get(entry.to_state)
     if state_step is not None and entry.from_state != entry.to_state:
         types.append(state_step.event)

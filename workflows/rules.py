@@ -34,6 +34,7 @@ from mediation.models import (
     Tier,
 )
 from mediation.money import format_money
+from mediation.selectors import rulings_prefetch
 from workflows.base import (
     OPEN_OFFER_STATUSES,
     Context,
@@ -66,14 +67,8 @@ def related(dispute: Dispute, name: str) -> list[Any]:
     """The dispute's offers or rulings, read once per instance through Django's prefetching:
     a relation the caller prefetched is used as it is, so a use case's guard and body share
     one read."""
-    lookup: str | Prefetch = name
-    if name == "rulings":  # appeals read who ruled, and their tier
-        lookup = Prefetch(
-            "rulings",
-            queryset=Ruling.objects.select_related(
-                "proposer__mediator_profile", "approver__mediator_profile"
-            ),
-        )
+    # Appeals read who ruled, and their tier.
+    lookup: str | Prefetch = rulings_prefetch() if name == "rulings" else name
     prefetch_related_objects([dispute], lookup)
     return list(getattr(dispute, name).all())
 

@@ -71,17 +71,17 @@ def party_or_mediator(dispute: Dispute, user: Actor | Any, *, what: str) -> View
     return viewer
 
 
-def visible_offers(dispute: Dispute, user: Actor | Any) -> list[Offer]:
+def visible_offers(dispute: Dispute, *, to_buyer: bool) -> list[Offer]:
     offers = list(dispute.offers.all())
     # An agent's offer waiting for the owner is the shop's business until approved.
-    if getattr(user, "pk", None) == dispute.buyer_id:
+    if to_buyer:
         offers = [o for o in offers if o.status != OfferStatus.PENDING_APPROVAL]
     return offers
 
 
-def visible_rulings(dispute: Dispute, user: Actor | Any) -> list[Ruling]:
+def visible_rulings(dispute: Dispute, *, staff: bool) -> list[Ruling]:
     rulings = list(dispute.rulings.all())
-    if not sees_internal(user):
+    if not staff:
         # Parties see decided rulings; proposals and rejected drafts stay with the platform.
         rulings = [r for r in rulings if r.status == RulingStatus.APPROVED]
     return rulings
