@@ -358,6 +358,14 @@ WEBHOOKS_DISABLE_AFTER_FAILURES = env_int("WEBHOOKS_DISABLE_AFTER_FAILURES", 5)
 
 # --- REST API -----------------------------------------------------------------------------
 
+
+def throttle_rate(name: str, default: str) -> str | None:
+    """A DRF rate (``60/minute``), or None for ``off``: DRF's throttle then lets every
+    request through without counting it."""
+    value = env(name, default).strip()
+    return None if value.lower() in ("off", "none", "0") else value
+
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
@@ -374,9 +382,10 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.UserRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
-        # API_THROTTLE_ANON / API_THROTTLE_USER: request rates such as 60/minute.
-        "anon": env("API_THROTTLE_ANON", "60/minute"),
-        "user": env("API_THROTTLE_USER", "600/minute"),
+        # API_THROTTLE_ANON / API_THROTTLE_USER: request rates such as 60/minute, or "off"
+        # where a gateway in front limits rates (then no request asks the cache).
+        "anon": throttle_rate("API_THROTTLE_ANON", "60/minute"),
+        "user": throttle_rate("API_THROTTLE_USER", "600/minute"),
     },
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",

@@ -9,7 +9,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union, cast
 
-from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import (
+    BigIntegerField,
+    Case,
+    CharField,
+    Field,
+    IntegerField,
+    QuerySet,
+    Value,
+    When,
+)
+from django.db.models.signals import post_delete, post_save
 
 from mediation.errors import Forbidden
 from mediation.models import Dispute, MediatorProfile, ShopMember
@@ -130,13 +140,74 @@ MEMBER_FIELDS = {
 }
 
 
-def with_membership(qs: QuerySet[Dispute], user: Any) -> QuerySet[Dispute]:
+# Bumped whenever a membership is saved or deleted in this process: a user object's
+# remembered memberships (:func:`memberships_of`) are read again after any change.
+_membership_generation = [0]
+_REMEMBERED = "_shop_memberships"
+
+
+def _memberships_changed(**kwargs: Any) -> None:
+    _membership_generation[0] += 1
+
+
+post_save.connect(_memberships_changed, sender=ShopMember, dispatch_uid="memberships_changed")
+post_delete.connect(_memberships_changed, sender=ShopMember, dispatch_uid="memberships_changed")
+
+
+def memberships_of(user: Any, *, fresh: bool = False) -> dict[int, ShopMember]:
+    """``user``'s shop memberships by shop id: one query on the member's user index.
+
+    Remembered on the user object, which lives for one request (authentication loads it
+    afresh each time), so a request's reads ask once. ``fresh=True`` reads them again: the
+    lock a use case takes does, in its own transaction, so a decision never rests on a
+    remembered membership."""
+    if getattr(user, "pk", None) is None:
+        return {}
+    remembered = user.__dict__.get(_REMEMBERED)
+    if not fresh and remembered is not None and remembered[0] == _membership_generation[0]:
+        return dict(remembered[1])
+    generation = _membership_generation[0]
+    rows = ShopMember.objects.filter(user_id=user.pk).only(
+        "id", "shop_id", "user_id", *MEMBER_FIELDS.values()
+    )
+    memberships = {member.shop_id: member for member in rows}
+    user.__dict__[_REMEMBERED] = (generation, memberships)
+    return dict(memberships)
+
+
+_MEMBER_OUTPUT: dict[str, Field[Any, Any]] = {
+    "id": IntegerField(),
+    "role": CharField(),
+    "offer_limit": BigIntegerField(),
+    "offer_limit_currency": CharField(),
+}
+
+
+def with_membership(
+    qs: QuerySet[Dispute], user: Any, memberships: dict[int, ShopMember] | None = None
+) -> QuerySet[Dispute]:
     """Annotate ``user``'s membership of each dispute's shop, so that their roles on the
-    disputes read need no query (:func:`roles_for`)."""
-    member = ShopMember.objects.filter(shop_id=OuterRef("shop_id"), user_id=user.pk)
+    disputes read need no query (:func:`roles_for`).
+
+    The memberships are read first (``memberships``, or :func:`memberships_of`) and written
+    into the query as constants (``CASE shop_id WHEN ... THEN ...``): no join and no
+    subquery per row, whatever the number of disputes."""
+    if memberships is None:
+        memberships = memberships_of(user)
+
+    def column(field: str) -> Any:
+        output = _MEMBER_OUTPUT[field]
+        whens = [
+            When(shop_id=shop_id, then=Value(getattr(member, field), output_field=output))
+            for shop_id, member in sorted(memberships.items())
+        ]
+        if not whens:
+            return Value(None, output_field=output)
+        return Case(*whens, default=Value(None, output_field=output), output_field=output)
+
     return qs.annotate(
         **{VIEWER: Value(user.pk, output_field=IntegerField())},
-        **{name: Subquery(member.values(column)[:1]) for name, column in MEMBER_FIELDS.items()},
+        **{name: column(field) for name, field in MEMBER_FIELDS.items()},
     )
 
 

@@ -212,9 +212,9 @@ class Order(models.Model):
 
     external_id = models.CharField(max_length=100, unique=True)
     buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders"
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders", db_index=False
     )
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders")
+    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="orders", db_index=False)
     currency = models.CharField(max_length=3, choices=CURRENCY_CHOICES)
     total = models.PositiveBigIntegerField(help_text="Goods total, minor units")
     shipping = models.PositiveBigIntegerField(default=0, help_text="Shipping, minor units")
@@ -229,6 +229,10 @@ class Order(models.Model):
 
     class Meta:
         ordering = ["-placed_at", "-id"]
+        indexes = [
+            models.Index(fields=["buyer", "id"], name="order_buyer_id"),
+            models.Index(fields=["shop", "id"], name="order_shop_id"),
+        ]
         constraints = [
             # The money invariant, held by the database as well as the services.
             models.CheckConstraint(
@@ -274,10 +278,17 @@ SLA_STATES: tuple[str, ...] = (State.ESCALATED, State.UNDER_REVIEW, State.PENDIN
 class Dispute(fsm.FSMModelMixin, models.Model):
     order = models.ForeignKey(Order, on_delete=models.PROTECT, related_name="disputes")
     items = models.ManyToManyField(OrderItem, blank=True, related_name="disputes")
+    # buyer, shop, state, respond_by: indexed together with the id (Meta.indexes), so a
+    # party's list and each queue filter read its page in id order from one index.
     buyer = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="disputes_raised"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="disputes_raised",
+        db_index=False,
     )
-    shop = models.ForeignKey(Shop, on_delete=models.PROTECT, related_name="disputes")
+    shop = models.ForeignKey(
+        Shop, on_delete=models.PROTECT, related_name="disputes", db_index=False
+    )
     reason = models.CharField(max_length=40, choices=Reason.choices)
     requested_outcome = models.CharField(max_length=30, choices=Remedy.choices)
     requested_amount = models.PositiveBigIntegerField(default=0)
@@ -285,7 +296,7 @@ class Dispute(fsm.FSMModelMixin, models.Model):
     state = fsm.FSMField(
         max_length=30, choices=State.choices, default=State.AWAITING_SELLER, protected=True
     )
-    respond_by = models.DateTimeField(null=True, blank=True, db_index=True)
+    respond_by = models.DateTimeField(null=True, blank=True)
     escalation_reason = models.CharField(
         max_length=30, choices=EscalationReason.choices, blank=True
     )
@@ -339,7 +350,14 @@ class Dispute(fsm.FSMModelMixin, models.Model):
                 name="one_open_dispute_per_order",
             )
         ]
-        indexes = [models.Index(fields=["state", "respond_by"], name="dispute_state_deadline")]
+        indexes = [
+            models.Index(fields=["state", "respond_by"], name="dispute_state_deadline"),
+            models.Index(fields=["buyer", "id"], name="dispute_buyer_id"),
+            models.Index(fields=["shop", "id"], name="dispute_shop_id"),
+            models.Index(fields=["state", "id"], name="dispute_state_id"),
+            # The console's queue: nearest deadline first.
+            models.Index(fields=["respond_by", "id"], name="dispute_deadline_id"),
+        ]
 
     def __str__(self) -> str:
         return f"Dispute #{self.pk} on {self.order_id}"
@@ -612,7 +630,10 @@ class Visibility(models.TextChoices):
 class AuditEntry(models.Model):
     """One append-only, hash-chained record per action on a dispute (DESIGN §8)."""
 
-    dispute = models.ForeignKey(Dispute, on_delete=models.PROTECT, related_name="audit_entries")
+    # Looked up through the (dispute, seq) unique index: no index of its own.
+    dispute = models.ForeignKey(
+        Dispute, on_delete=models.PROTECT, related_name="audit_entries", db_index=False
+    )
     seq = models.PositiveIntegerField()
     # No database constraint: entries are never updated (a trigger refuses it on
     # PostgreSQL), so deleting a user leaves the id and the copied name below.
@@ -639,6 +660,14 @@ class AuditEntry(models.Model):
     class Meta:
         ordering = ["dispute_id", "seq"]
         constraints = [models.UniqueConstraint(fields=["dispute", "seq"], name="audit_seq_unique")]
+        indexes = [
+            # The dashboard's SLA breaches per week: a few rows of millions.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(action="sla_breached"),
+                name="audit_sla_breached",
+            )
+        ]
         verbose_name_plural = "audit entries"
 
     def __str__(self) -> str:

@@ -160,4 +160,3 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(
         if event not in applied:
             applied.append(event)
     assert sorted(applied) == sorted(expected)
-    assert elapsed < 90, report

@@ -105,7 +105,9 @@ class Result:
 
 
 def lock(dispute_id: int, actor: Actor) -> Dispute:
-    qs = disputes_for(actor).select_for_update(of=("self",))
+    # The caller's memberships are read again inside the transaction: what they may do
+    # is decided on what the database holds now.
+    qs = disputes_for(actor, fresh=True).select_for_update(of=("self",))
     if isinstance(actor, SystemActor):
         # The system's use cases (deadlines, reminders, SLA flags) read no related row: a
         # lighter lock query keeps the deadline sweeper fast.

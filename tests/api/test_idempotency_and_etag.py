@@ -396,3 +396,32 @@ def test_the_token_endpoint_is_throttled_per_client(demo: Any, api: Any, low_rat
 def test_the_rates_come_back_after_the_override(db: Any, settings: Any) -> None:
     configured = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
     assert configured == SimpleRateThrottle.THROTTLE_RATES == api_settings.DEFAULT_THROTTLE_RATES
+
+
+def test_a_rate_of_off_counts_nothing(
+    demo: Any, api: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``API_THROTTLE_USER=off``: no limit, and no request asks the cache."""
+    from django.core.cache import cache
+
+    from config.settings import throttle_rate
+
+    monkeypatch.setenv("API_THROTTLE_USER", "off")
+    assert throttle_rate("API_THROTTLE_USER", "600/minute") is None
+    monkeypatch.setenv("API_THROTTLE_USER", " 5/second ")
+    assert throttle_rate("API_THROTTLE_USER", "600/minute") == "5/second"
+    rates = {"anon": "2/minute", "user": None}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", api_settings.DEFAULT_THROTTLE_RATES)
+    alice = api.as_user(demo["alice"])
+    asked: list[str] = []
+    real_get = cache.get
+
+    def get(key: str, *args: Any, **kwargs: Any) -> Any:
+        asked.append(key)
+        return real_get(key, *args, **kwargs)
+
+    monkeypatch.setattr(cache, "get", get)
+    for _ in range(5):
+        assert alice.get("/api/v1/disputes/").status_code == 200
+    assert not [key for key in asked if "throttle" in key]

@@ -83,7 +83,8 @@ def test_filters_and_search(db: Any) -> None:
     assert ids("overdue=yes") == {queued.id}
     assert waiting.pk in ids("overdue=no")
     assert ids("state__exact=awaiting_seller") == {waiting.pk}
-    assert ids(f"shop__id__exact={cast.other_shop.pk}") == set()
+    assert ids(f"shop={cast.other_shop.slug}") == set()
+    assert ids(f"shop={cast.shop.slug}") == {mine.id, queued.id, waiting.pk}
     assert ids("reason__exact=damaged_or_defective") == {mine.id, queued.id, waiting.pk}
     assert ids("q=PP-QUEUED") == {queued.id}
     assert ids(f"q={cast.buyer.get_username()}") == {mine.id, queued.id, waiting.pk}
@@ -142,3 +143,65 @@ def test_query_count_does_not_grow_with_the_rows(db: Any) -> None:
     assert Dispute.objects.count() >= 30
     many = {q: count(q) for q in one}
     assert many == one
+
+
+def test_search_finds_a_case_by_number_order_email_and_shop(db: Any) -> None:
+    cast = make_cast()
+    target = dispute_in("escalated", cast=cast, order=cast.new_order(external_id="PP-7781"))
+    other = raise_dispute(cast, order=cast.new_order(external_id="PP-7782"))
+    cast.buyer.email = "Robin.Buyer@example.com"
+    cast.buyer.save(update_fields=["email"])
+    client = browser(cast.mediator_agent)
+
+    def ids(term: str) -> set[int]:
+        response = client.get(QUEUE, {"q": term})
+        assert response.status_code == 200, term
+        return set(_rows(response.content.decode()))
+
+    assert ids(str(target.id)) == {target.id}
+    assert ids(f"#{target.id}") == {target.id}
+    assert ids(f" #{target.id} ") == {target.id}
+    assert ids("PP-7781") == {target.id}
+    assert ids("pp-7782") == {other.pk}  # the marketplace's ids are upper case
+    assert ids("robin.buyer@EXAMPLE.com") == {target.id, other.pk}
+    assert ids(cast.shop.slug) == {target.id, other.pk}
+    assert ids("petals") == {target.id, other.pk}  # part of the shop's name
+    assert ids("#999999999") == set()
+    assert ids("99999999999999999999999") == set()  # too long for a case number
+    assert ids("nobody-at-all") == set()
+
+
+def test_queue_does_not_list_every_shop(db: Any) -> None:
+    """The shop filter is a box to type a slug in: a marketplace's 20,000 shops are not
+    written into every page of the queue."""
+    from mediation.models import Shop
+
+    cast = make_cast()
+    dispute_in("escalated", cast=cast)
+    Shop.objects.bulk_create([Shop(slug=f"bulk-{i}", name=f"Bulk shop {i}") for i in range(200)])
+    body = browser(cast.mediator_agent).get(QUEUE).content.decode()
+    assert "Bulk shop" not in body and "bulk-17" not in body
+    assert 'name="shop"' in body  # the box
+    filtered = browser(cast.mediator_agent).get(
+        QUEUE, {"shop": cast.shop.slug, "state__exact": "escalated"}
+    )
+    page = filtered.content.decode()
+    assert f'value="{cast.shop.slug}"' in page
+    # The other filters are kept when a shop is typed in.
+    assert 'type="hidden" name="state__exact" value="escalated"' in page
+
+
+def test_the_count_is_bounded(db: Any, monkeypatch: Any) -> None:
+    from console.admin import BoundedCountPaginator
+
+    cast = make_cast()
+    for _ in range(4):
+        raise_dispute(cast, order=cast.new_order())
+    client = browser(cast.mediator_agent)
+    assert "4 disputes" in client.get(QUEUE).content.decode()
+    monkeypatch.setattr(BoundedCountPaginator, "COUNT_LIMIT", 3)
+    with CaptureQueriesContext(connection) as queries:
+        body = client.get(QUEUE).content.decode()
+    assert "More than 3 disputes" in body
+    counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
+    assert counts and all("LIMIT 4" in sql for sql in counts), counts
