@@ -802,24 +802,46 @@ class Command(BaseCommand):
         stats = pstats.Stats(profiler, stream=stream)
         stats.sort_stats("cumulative").print_stats(25)
         out(stream.getvalue())
+        raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
         out("Own time (tottime) by package:")
         by_package: dict[str, float] = {}
-        for (filename, _, _), (_, _, tottime, _, _) in stats.stats.items():  # type: ignore[attr-defined]
-            by_package[_package(filename)] = by_package.get(_package(filename), 0.0) + tottime
+        for (filename, _, _), (_, _, tottime, _, _) in raw.items():
+            package = _package(filename)
+            by_package[package] = by_package.get(package, 0.0) + tottime
         total = sum(by_package.values()) or 1.0
         for package, spent in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
             out(f"  {package:<28} {spent:7.2f} s  {100 * spent / total:5.1f} %")
+        out("")
+        out("The product's functions by cumulative time (share of the profiled total):")
+        ours = [
+            (cumtime, f"{_package(filename).split()[0]}{Path(filename).name}:{line}({func})")
+            for (filename, line, func), (_, _, _, cumtime, _) in raw.items()
+            if _package(filename).endswith("(ours)") and "benchmarks" not in filename
+        ]
+        for cumtime, where in sorted(ours, reverse=True)[:20]:
+            out(f"  {cumtime:7.2f} s  {100 * cumtime / elapsed:5.1f} %  {where}")
+        out("Top 15 by own time (tottime):")
+        own = sorted(raw.items(), key=lambda kv: -kv[1][2])[:15]
+        for (filename, line, func), (_, calls, tottime, _, _) in own:
+            out(f"  {tottime:7.2f} s  {calls:>8}  {_short(filename)}:{line}({func})")
 
 
 _MESSAGE = {"body": "Could you confirm the refund will go to my card?"}
 
 
 def _package(filename: str) -> str:
+    if "site-packages" in filename:
+        return filename.split("site-packages" + os.sep)[1].split(os.sep)[0]
     base = str(settings.BASE_DIR) + os.sep
     if filename.startswith(base):
         return filename[len(base) :].split(os.sep)[0] + "/ (ours)"
-    if "site-packages" in filename:
-        return filename.split("site-packages" + os.sep)[1].split(os.sep)[0]
-    if filename.startswith("~") or filename.startswith("<"):
+    if filename.startswith(("~", "<")):
         return "builtins"
     return "stdlib"
+
+
+def _short(filename: str) -> str:
+    if "site-packages" in filename:
+        return filename.split("site-packages" + os.sep)[1]
+    base = str(settings.BASE_DIR) + os.sep
+    return filename[len(base) :] if filename.startswith(base) else filename
