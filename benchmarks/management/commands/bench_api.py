@@ -693,6 +693,7 @@ class Command(BaseCommand):
             f"synchronous_commit={sync[0] if sync else '?'}: a COMMIT would also wait for "
             "the WAL flush), one dispute per client."
         )
+        out(f"Scripts and server logs kept in {self.workdir}")
         if opts["verbose"]:
             for cap in self.captured:
                 out(f"  {cap.label}, {len(cap.statements)} statements:")
