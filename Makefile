@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats
+.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,19 @@ bench-sweep: install
 # Query count and time of the dashboard's statistics over 100,000 disputes.
 bench-stats: install
 	$(PY) manage.py bench_stats
+
+# Transitions per second through the API (gunicorn as the Dockerfile runs it), next to a
+# bare DRF endpoint on the same database (benchmarks/bare) and pgbench replaying the SQL
+# one transition sends, interleaved and repeated; recreates its database, uses Redis DB 9.
+#   make bench-api BENCH_API_ARGS="--rounds 3 --verbose"   or   BENCH_API_ARGS=--profile
+BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/mediation_benchapi
+BENCH_API_REDIS_URL ?= redis://127.0.0.1:6379/9
+BENCH_API_ARGS ?=
+bench-api: install
+	DATABASE_URL=$(BENCH_API_DATABASE_URL) REDIS_URL=$(BENCH_API_REDIS_URL) \
+	CELERY_BROKER_URL=$(BENCH_API_REDIS_URL) BENCH_REDIS_URL=$(BENCH_API_REDIS_URL) \
+	API_THROTTLE_USER=1000000/minute DJANGO_DEBUG=0 \
+	$(PY) manage.py bench_api $(BENCH_API_ARGS)
 
 check: lint typecheck openapi-check
 
