@@ -175,7 +175,7 @@ class DisputePagination(CursorPagination):
 def visible_dispute(request: Request, dispute_id: Any) -> Dispute:
     """The dispute as the caller may see it (404 otherwise), with its offers and rulings."""
     try:
-        dispute = dispute_detail_queryset(request.user).get(pk=int(dispute_id))
+        dispute = dispute_detail_queryset(request.user, by_id=True).get(pk=int(dispute_id))
     except (Dispute.DoesNotExist, TypeError, ValueError):
         raise NotFound("No such dispute.") from None
     return dispute

@@ -22,7 +22,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from console import forms as cf
-from mediation.actors import mediator_profile, with_membership
+from mediation.actors import mediator_profile, with_joined_membership
 from mediation.audit import verify_entries
 from mediation.models import (
     DEADLINE_STATES,
@@ -89,7 +89,7 @@ def case_queryset(user: Any) -> QuerySet[Dispute]:
         Prefetch("fulfilments", queryset=Fulfilment.objects.select_related("recorded_by")),
         Prefetch("evidence", queryset=Evidence.objects.select_related("uploaded_by")),
     )
-    return with_membership(qs, user)
+    return with_joined_membership(qs, user)
 
 
 def load_case(object_id: Any, user: Any) -> Dispute | None:

@@ -13,8 +13,11 @@ from django.db.models import (
     BigIntegerField,
     Case,
     CharField,
+    F,
     Field,
+    FilteredRelation,
     IntegerField,
+    Q,
     QuerySet,
     Value,
     When,
@@ -154,17 +157,16 @@ post_save.connect(_memberships_changed, sender=ShopMember, dispatch_uid="members
 post_delete.connect(_memberships_changed, sender=ShopMember, dispatch_uid="memberships_changed")
 
 
-def memberships_of(user: Any, *, fresh: bool = False) -> dict[int, ShopMember]:
+def memberships_of(user: Any) -> dict[int, ShopMember]:
     """``user``'s shop memberships by shop id: one query on the member's user index.
 
     Remembered on the user object, which lives for one request (authentication loads it
-    afresh each time), so a request's reads ask once. ``fresh=True`` reads them again: the
-    lock a use case takes does, in its own transaction, so a decision never rests on a
-    remembered membership."""
+    afresh each time), so a request's lists ask once; a use case's lock does not use them
+    (:func:`with_joined_membership`), so no decision rests on a remembered membership."""
     if getattr(user, "pk", None) is None:
         return {}
     remembered = user.__dict__.get(_REMEMBERED)
-    if not fresh and remembered is not None and remembered[0] == _membership_generation[0]:
+    if remembered is not None and remembered[0] == _membership_generation[0]:
         return dict(remembered[1])
     generation = _membership_generation[0]
     rows = ShopMember.objects.filter(user_id=user.pk).only(
@@ -208,6 +210,22 @@ def with_membership(
     return qs.annotate(
         **{VIEWER: Value(user.pk, output_field=IntegerField())},
         **{name: column(field) for name, field in MEMBER_FIELDS.items()},
+    )
+
+
+def with_joined_membership(qs: QuerySet[Dispute], user: Any) -> QuerySet[Dispute]:
+    """The annotations of :func:`with_membership` from a join in the same query (``LEFT
+    JOIN`` the member row of (shop, user), on its unique index): for a lookup by id, where
+    reading the memberships first would cost a round trip more. Read in the query's own
+    snapshot, so a use case's lock decides on the membership as the database holds it."""
+    qs = qs.annotate(
+        viewer_membership=FilteredRelation(
+            "shop__members", condition=Q(shop__members__user_id=user.pk)
+        )
+    )
+    return qs.annotate(
+        **{VIEWER: Value(user.pk, output_field=IntegerField())},
+        **{name: F(f"viewer_membership__{field}") for name, field in MEMBER_FIELDS.items()},
     )
 
 

@@ -21,6 +21,7 @@ from mediation.actors import (
     is_integration,
     mediator_profile,
     memberships_of,
+    with_joined_membership,
     with_membership,
 )
 from mediation.models import (
@@ -42,14 +43,16 @@ def sees_every_dispute(user: Any) -> bool:
     )
 
 
-def disputes_for(user: Any, *, fresh: bool = False) -> QuerySet[Dispute]:
+def disputes_for(user: Any, *, by_id: bool = False) -> QuerySet[Dispute]:
     """Disputes the user may see: as buyer, as a member of the shop, or as platform staff.
 
-    A party's condition is split by role, ``buyer_id = me OR shop_id IN (my shops)``, with
-    the user's shops read first (one query) and written into the query as constants, so
-    each side is served by its own index ((buyer_id, id), (shop_id, id)) at any size: a
-    condition that looked the membership up per row walked the whole table for a buyer
-    with three disputes."""
+    For a list, a party's condition is split by role, ``buyer_id = me OR shop_id IN (my
+    shops)``, with the user's shops read first (:func:`~mediation.actors.memberships_of`)
+    and written into the query as constants, so each side is served by its own index
+    ((buyer_id, id), (shop_id, id)) at any size: a condition that looked the membership up
+    per row walked the whole table for a buyer with three disputes. ``by_id``: the caller
+    looks one dispute up by its id (the detail, a use case's lock), and the membership is
+    joined in the same query instead (:func:`~mediation.actors.with_joined_membership`)."""
     qs: QuerySet[Dispute] = Dispute.objects.select_related(
         "order", "shop", "buyer", "assigned_to", "policy_version"
     ).annotate(
@@ -64,7 +67,12 @@ def disputes_for(user: Any, *, fresh: bool = False) -> QuerySet[Dispute]:
         return qs
     if not getattr(user, "is_authenticated", False):
         return qs.none()
-    memberships = memberships_of(user, fresh=fresh)
+    if by_id:
+        qs = with_joined_membership(qs, user)
+        if sees_every_dispute(user):
+            return qs
+        return qs.filter(Q(buyer_id=user.pk) | Q(viewer_member_id__isnull=False))
+    memberships = memberships_of(user)
     qs = with_membership(qs, user, memberships)
     if sees_every_dispute(user):
         return qs
@@ -100,8 +108,8 @@ def detail_prefetches() -> list[Prefetch]:
     return [offers_prefetch(), rulings_prefetch()]
 
 
-def dispute_detail_queryset(user: Any) -> QuerySet[Dispute]:
-    return disputes_for(user).prefetch_related(*detail_prefetches())
+def dispute_detail_queryset(user: Any, *, by_id: bool = False) -> QuerySet[Dispute]:
+    return disputes_for(user, by_id=by_id).prefetch_related(*detail_prefetches())
 
 
 def with_detail(dispute: Dispute) -> Dispute:

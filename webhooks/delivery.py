@@ -76,7 +76,7 @@ def build_body(delivery: WebhookDelivery) -> str:
     shop's owner, rendered now."""
     event = delivery.event
     viewer = _viewer_for(delivery.endpoint)
-    dispute = dispute_detail_queryset(viewer).get(pk=event.dispute_id)
+    dispute = dispute_detail_queryset(viewer, by_id=True).get(pk=event.dispute_id)
     data = DisputeSerializer(dispute, context={"request": SimpleNamespace(user=viewer)}).data
     payload = {
         "id": str(event.pk),

@@ -105,9 +105,9 @@ class Result:
 
 
 def lock(dispute_id: int, actor: Actor) -> Dispute:
-    # The caller's memberships are read again inside the transaction: what they may do
-    # is decided on what the database holds now.
-    qs = disputes_for(actor, fresh=True).select_for_update(of=("self",))
+    # The caller's membership is joined in the lock query: what they may do is decided on
+    # what the database holds now.
+    qs = disputes_for(actor, by_id=True).select_for_update(of=("self",))
     if isinstance(actor, SystemActor):
         # The system's use cases (deadlines, reminders, SLA flags) read no related row: a
         # lighter lock query keeps the deadline sweeper fast.
@@ -140,6 +140,7 @@ def locked_dispute(
         return
     with transaction.atomic():
         dispute = lock(dispute_id, actor)
+        locked = dict(dispute.__dict__)
         _check_version(dispute, expected_version)
         ctx = Context.begin(dispute, actor)
         if not ctx.roles.can_see:
@@ -149,7 +150,8 @@ def locked_dispute(
             dispute.version += 1
         if ctx.changed or ctx.audit_entries:
             try:
-                dispute.save()
+                # Only the columns the use case changed (and updated_at, auto_now).
+                dispute.save(update_fields=changed_fields(dispute, locked))
             except IntegrityError:
                 # The only constraint a dispute row can break on save: an appeal reopening
                 # a dispute while a new one was raised on the same order.
@@ -158,6 +160,17 @@ def locked_dispute(
                 ) from None
         # The events of the change, in its transaction: nothing is sent for a rollback.
         events.emit(ctx.audit_entries)
+
+
+def changed_fields(dispute: Dispute, locked: dict[str, Any]) -> list[str]:
+    """The names of the dispute's columns that differ from the row as it was locked
+    (``locked``: its ``__dict__`` then), and ``updated_at``, which every save sets."""
+    return [
+        f.name
+        for f in Dispute._meta.concrete_fields
+        if not f.primary_key
+        and (f.name == "updated_at" or dispute.__dict__.get(f.attname) != locked.get(f.attname))
+    ]
 
 
 # --- Batches: the same use cases for many locked disputes, written together ----------------
@@ -283,13 +296,8 @@ class Batch:
             return
         now = timezone.now()
         rows = list(self.dirty.values())
-        fields = []
-        for f in Dispute._meta.concrete_fields:
-            name = f.attname
-            if name == "updated_at" or any(
-                d.__dict__.get(name) != self.locked[d.pk].get(name) for d in rows
-            ):
-                fields.append(f)
+        changed = {name for d in rows for name in changed_fields(d, self.locked[d.pk])}
+        fields = [f for f in Dispute._meta.concrete_fields if f.name in changed]
         for d in rows:
             d.updated_at = now  # auto_now, as save() would
         if connection.vendor != "postgresql":

@@ -55,7 +55,7 @@ class Command(BaseCommand):
             except User.DoesNotExist:
                 raise CommandError(f"No user {options['as_user']!r}.") from None
         try:
-            dispute = dispute_detail_queryset(actor).get(pk=dispute_id)
+            dispute = dispute_detail_queryset(actor, by_id=True).get(pk=dispute_id)
         except Dispute.DoesNotExist:
             if actor is SYSTEM or not Dispute.objects.filter(pk=dispute_id).exists():
                 raise CommandError(f"No dispute {dispute_id}.") from None
