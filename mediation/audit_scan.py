@@ -31,7 +31,7 @@ from django.db.models import Count, Max, Min, QuerySet, Sum
 from psycopg.types.datetime import TimestamptzLoader
 from psycopg.types.string import TextLoader
 
-from mediation.audit import ENTRY_FIELDS, EntryRow, Verification, verify, verify_rows
+from mediation.audit import ENTRY_FIELDS, EntryRow, Verification, find_break, verify
 from mediation.models import AuditEntry, Dispute
 
 # Rows fetched from the database at a time, by each of the two cursors.
@@ -75,6 +75,14 @@ def merge_chains(heads: Iterable[HeadRow], rows: Iterable[EntryRow]) -> Iterator
     dispute may have been created after its head was read) and, if their dispute does not
     exist, reported as a broken chain of that dispute id.
     """
+    for dispute_id, entries, broken in _merge(heads, rows):
+        yield broken or Verification(dispute_id, True, entries)
+
+
+def _merge(
+    heads: Iterable[HeadRow], rows: Iterable[EntryRow]
+) -> Iterator[tuple[int, int, Verification | None]]:
+    """:func:`merge_chains` as ``(dispute id, entries, None or the broken chain)``."""
     chains = groupby(rows, key=itemgetter(0))
     pending = next(chains, None)
     for dispute_id, audit_seq, audit_head in heads:
@@ -82,25 +90,26 @@ def merge_chains(heads: Iterable[HeadRow], rows: Iterable[EntryRow]) -> Iterator
             orphan = _orphan(pending[0], list(pending[1]))
             pending = next(chains, None)
             if orphan is not None:
-                yield orphan
+                yield orphan.dispute_id, orphan.entries, orphan if not orphan.verified else None
         if pending is not None and pending[0] == dispute_id:
             chain = list(pending[1])
             pending = next(chains, None)
         else:
             chain = []
-        result = verify_rows(dispute_id, audit_seq, audit_head, chain)
-        if not result.verified:
-            # Confirm under the row lock: an append may have landed between the reads.
-            confirmed = locked_verify(dispute_id)
-            if confirmed is None:  # deleted meanwhile; nothing left to verify
-                continue
-            result = confirmed
-        yield result
+        broken = find_break(dispute_id, audit_seq, audit_head, chain)
+        if broken is None:
+            yield dispute_id, len(chain), None
+            continue
+        # Confirm under the row lock: an append may have landed between the reads.
+        confirmed = locked_verify(dispute_id)
+        if confirmed is None:  # deleted meanwhile; nothing left to verify
+            continue
+        yield dispute_id, confirmed.entries, None if confirmed.verified else confirmed
     while pending is not None:
         orphan = _orphan(pending[0], list(pending[1]))
         pending = next(chains, None)
         if orphan is not None:
-            yield orphan
+            yield orphan.dispute_id, orphan.entries, orphan if not orphan.verified else None
 
 
 def _orphan(dispute_id: int, chain: list[EntryRow]) -> Verification | None:
@@ -116,6 +125,13 @@ def verify_all(
 ) -> Iterator[Verification]:
     """A verification per dispute with ``start <= id < stop`` (all when None), in id order,
     read through two cursors fetching ``chunk_size`` rows at a time."""
+    for dispute_id, entries, broken in _scan(chunk_size, start, stop):
+        yield broken or Verification(dispute_id, True, entries)
+
+
+def _scan(
+    chunk_size: int, start: int | None, stop: int | None
+) -> Iterator[tuple[int, int, Verification | None]]:
     heads = Dispute.objects.order_by("pk")
     entries = AuditEntry.objects.order_by("dispute_id", "seq")
     if start is not None:
@@ -127,7 +143,7 @@ def verify_all(
     # (On SQLite, with its immediate transactions, one would take the write lock instead.)
     scan = transaction.atomic() if connection.vendor == "postgresql" else nullcontext()
     with scan:
-        yield from merge_chains(
+        yield from _merge(
             stream_rows(heads.values_list("pk", "audit_seq", "audit_head"), chunk_size),
             stream_rows(entries.values_list(*ENTRY_FIELDS), chunk_size, json_at=PAYLOAD),
         )
@@ -228,6 +244,13 @@ def id_ranges(size: Estimate, parts: int) -> list[tuple[int | None, int | None]]
     return list(pairwise(bounds))
 
 
+def cpu_count() -> int:
+    """The CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1  # pragma: no cover - not Linux
+
+
 def can_use_processes() -> bool:
     """Worker processes read through connections of their own: they see only what has been
     committed, so not from inside a transaction, nor an in-memory SQLite database."""
@@ -254,7 +277,7 @@ def verify_everything(
     begin = time.perf_counter()
     size = size or estimate()
     if jobs is None:
-        jobs = (os.cpu_count() or 1) if size.entries >= PARALLEL_FROM else 1
+        jobs = cpu_count() if size.entries >= PARALLEL_FROM else 1
     jobs = max(jobs, 1)
     ranges = id_ranges(size, jobs * RANGES_PER_JOB if jobs > 1 else 1)
     summary = Summary(jobs=jobs)
@@ -280,14 +303,19 @@ def _verify_range(
     progress: Progress | None,
 ) -> None:
     disputes = entries = 0
-    for result in verify_all(chunk_size, start=start, stop=stop):
-        summary.add(result)
-        if progress is not None:
-            disputes += 1
-            entries += result.entries
-            if disputes == _PROGRESS_EVERY:
+    for _, count, broken in _scan(chunk_size, start, stop):
+        disputes += 1
+        entries += count
+        if broken is not None:
+            summary.broken.append(broken)
+        if disputes == _PROGRESS_EVERY:
+            summary.disputes += disputes
+            summary.entries += entries
+            if progress is not None:
                 progress(disputes, entries)
-                disputes = entries = 0
+            disputes = entries = 0
+    summary.disputes += disputes
+    summary.entries += entries
     if progress is not None and disputes:
         progress(disputes, entries)
 
