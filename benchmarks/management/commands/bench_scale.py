@@ -370,11 +370,13 @@ class Command(BaseCommand):
                     response = session(key, row.who).get(urls[key], timeout=300)
                     body = response.content
                 except requests.RequestException as exc:
-                    measured.errors[key] = type(exc).__name__
+                    seconds = time.perf_counter() - started
+                    measured.errors[key] = f"{type(exc).__name__} after {seconds:.1f} s"
                     return None
                 seconds = time.perf_counter() - started
                 if response.status_code != 200:
-                    measured.errors[key] = f"HTTP {response.status_code}"
+                    # gunicorn's worker timeout (30 s by default) answers 500 too.
+                    measured.errors[key] = f"HTTP {response.status_code} after {seconds:.1f} s"
                     return None
                 measured.size[key] = len(body)
                 return seconds
@@ -492,8 +494,10 @@ class Command(BaseCommand):
                         url = parts.path + "?" + parts.query
                     meta["deep"] = url
                 path = row.path(meta)
+                started = time.perf_counter()
                 with CaptureQueriesContext(connection) as queries:
                     response = client.get(path, **headers)  # type: ignore[arg-type]
+                took = time.perf_counter() - started
                 scans: dict[str, int] = {}
                 selects = 0
                 offending: list[str] = []
@@ -509,8 +513,8 @@ class Command(BaseCommand):
                         offending.append(f"{', '.join(tables)}: {_shorten(text)}")
                 found = ", ".join(f"{t} (x{n})" if n > 1 else t for t, n in scans.items())
                 out(
-                    f"  {row.what:<46} {response.status_code} {selects:>3} SELECTs  "
-                    f"seq scan: {found or 'none'}"
+                    f"  {row.what:<46} {response.status_code} {took * 1000:>7.0f} ms "
+                    f"{selects:>3} SELECTs  seq scan: {found or 'none'}"
                 )
                 for line in offending:
                     out(f"      {line}")
@@ -524,7 +528,8 @@ class Command(BaseCommand):
         out("")
         out(f"Sequential scans of the large tables ({', '.join(LARGE_TABLES)}) in the plans of")
         out(f"the queries each list runs (EXPLAIN, no ANALYZE), captured in-process on {name}")
-        out("as the same user: status, SELECTs run, tables read by a Seq Scan (xN: in N of them).")
+        out("as the same user: status, time of that one request in-process (no server timeout),")
+        out("SELECTs run, tables read by a Seq Scan (xN: in N of them), then those queries.")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
         env["DATABASE_URL"] = scale.server_url(options["server"], name)
         command = [sys.executable, "manage.py", "bench_scale", "--explain-only", "--size", size]
