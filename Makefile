@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api
+.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api bench-scale
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -84,6 +84,15 @@ bench-api: install
 	CELERY_BROKER_URL=$(BENCH_API_REDIS_URL) BENCH_REDIS_URL=$(BENCH_API_REDIS_URL) \
 	API_THROTTLE_USER=1000000/minute DJANGO_DEBUG=0 \
 	$(PY) manage.py bench_api $(BENCH_API_ARGS)
+
+# Every list of the API and the console timed at two sizes of one marketplace (p50/p95,
+# ratio), their plans' sequential scans, and verify_audit's throughput; the databases
+# mediation_scale_$(BASE) and mediation_scale_$(SIZE) are built by COPY (or reused).
+SIZE ?= 1m
+BASE ?= 10k
+BENCH_SCALE_SERVER ?= postgres://postgres@127.0.0.1:5432
+bench-scale: install
+	BENCH_SCALE_SERVER=$(BENCH_SCALE_SERVER) $(PY) manage.py bench_scale --size $(SIZE) --base $(BASE)
 
 check: lint typecheck openapi-check
 
