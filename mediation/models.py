@@ -879,3 +879,101 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"notification preferences of {self.user_id}"
+
+
+# --- Rollups: the dashboard's figures kept as they change (mediation.rollups) ---------------
+#
+# Written in the transaction of every change they count, by mediation.rollups; rebuilt from
+# the disputes, orders and fulfilments by ``manage.py rebuild_rollups`` after data was
+# written around the services (a bulk import, a restore). ``day`` is the date the dispute
+# was created, in TIME_ZONE.
+
+
+class DisputeDayCount(models.Model):
+    """How many disputes created on ``day`` are, right now, in this combination of the
+    columns the dashboard's counts depend on."""
+
+    day = models.DateField()
+    state = models.CharField(max_length=30)
+    reason = models.CharField(max_length=40)
+    outcome = models.CharField(max_length=20, blank=True)
+    escalation_reason = models.CharField(max_length=30, blank=True)
+    ruled = models.BooleanField()  # ruled_at is set
+    breached = models.BooleanField()  # overdue_flagged_for is set
+    timed = models.BooleanField()  # closed_at is set
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=[
+                    "day",
+                    "state",
+                    "reason",
+                    "outcome",
+                    "escalation_reason",
+                    "ruled",
+                    "breached",
+                    "timed",
+                ],
+                name="dispute_day_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.state} {self.reason}: {self.n}"
+
+
+class ResolutionDayCount(models.Model):
+    """Closed disputes created on ``day`` whose time to resolution (``closed_at -
+    created_at``) falls in ``bucket``: a histogram in steps of 1 % (mediation.rollups)."""
+
+    day = models.DateField()
+    bucket = models.IntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["day", "bucket"], name="resolution_day_count_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} bucket {self.bucket}: {self.n}"
+
+
+class RefundDayTotal(models.Model):
+    """Refunds recorded for disputes created on ``day``, per currency and the dispute's
+    funder when the refund was recorded."""
+
+    day = models.DateField()
+    currency = models.CharField(max_length=3)
+    funded_by = models.CharField(max_length=10, blank=True)
+    amount = models.BigIntegerField(default=0)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "currency", "funded_by"], name="refund_day_total_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.currency} {self.funded_by}: {self.amount}"
+
+
+class ShopCount(models.Model):
+    """A shop's disputes, disputed orders, rulings, rulings against it, decided and won
+    (by the buyer) disputes, and orders, ever (the per-shop table, the party history)."""
+
+    shop = models.OneToOneField(Shop, on_delete=models.CASCADE, primary_key=True)
+    disputes = models.BigIntegerField(default=0)
+    disputed_orders = models.BigIntegerField(default=0)
+    ruled = models.BigIntegerField(default=0)
+    ruled_against = models.BigIntegerField(default=0)
+    decided = models.BigIntegerField(default=0)
+    won = models.BigIntegerField(default=0)
+    orders = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"shop {self.shop_id}: {self.disputes} disputes, {self.orders} orders"

@@ -1,8 +1,7 @@
 """Party history for the mediator console: the buyer's and the shop's earlier disputes, and
 flags for serial claimants and problem sellers.
 
-The rates are compared with the marketplace's norm, computed with two aggregate queries
-(orders, disputes) for the whole marketplace, the buyer and the shop at once:
+The rates are compared with the marketplace's norm (from the rollups, like the shop's):
 
 - dispute rate: orders with at least one dispute / orders;
 - win rate: disputes the buyer won (ruled for the buyer, ruled partially, or settled by
@@ -16,15 +15,14 @@ minimum number of disputes, so one unlucky order never flags anyone.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Q
+from django.db.models import Count, Q, Sum
+from django.db.models.functions import Coalesce
 
-from mediation.models import Dispute, Order, Outcome, State
+from mediation.models import Dispute, Order, ShopCount, State
+from mediation.rollups import DECIDED, WON
 
-WON = (Outcome.RULED_FOR_BUYER, Outcome.RULED_PARTIAL, Outcome.AGREEMENT)
-DECIDED = (*WON, Outcome.RULED_FOR_SELLER, Outcome.LAPSED)
 HISTORY_LIMIT = 20
 
 
@@ -60,16 +58,6 @@ def _percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.0f}%"
 
 
-def _rates(orders: dict[str, int], disputes: dict[str, int], key: str) -> Rates:
-    return Rates(
-        orders=orders[key],
-        disputed_orders=disputes[f"{key}_orders"],
-        disputes=disputes[key],
-        decided=disputes[f"{key}_decided"],
-        won=disputes[f"{key}_won"],
-    )
-
-
 def _flags(
     rates: Rates,
     norm: Rates,
@@ -101,26 +89,38 @@ def _flags(
 
 
 def party_history(dispute: Dispute, *, limit: int = HISTORY_LIMIT) -> PartyHistory:
-    """The buyer's and the shop's other disputes (newest first) and the flags: four queries."""
+    """The buyer's and the shop's other disputes (newest first) and the flags.
+
+    The marketplace's norm and the shop's rates come from the rollups (mediation.rollups:
+    a sum over one row a shop, one row a shop); the buyer's are counted over the buyer's
+    own orders and disputes, on their (buyer, id) indexes."""
     buyer_q = Q(buyer_id=dispute.buyer_id)
     shop_q = Q(shop_id=dispute.shop_id)
-    orders = Order.objects.aggregate(
-        all=Count("id"),
-        buyer=Count("id", filter=buyer_q),
-        shop=Count("id", filter=shop_q),
+    totals = ShopCount.objects.aggregate(
+        orders=Coalesce(Sum("orders"), 0),
+        disputed_orders=Coalesce(Sum("disputed_orders"), 0),
+        disputes=Coalesce(Sum("disputes"), 0),
+        decided=Coalesce(Sum("decided"), 0),
+        won=Coalesce(Sum("won"), 0),
+    )
+    norm = Rates(**totals)
+    row = ShopCount.objects.filter(shop_id=dispute.shop_id).first() or ShopCount()
+    shop = Rates(
+        orders=row.orders,
+        disputed_orders=row.disputed_orders,
+        disputes=row.disputes,
+        decided=row.decided,
+        won=row.won,
     )
     decided = Q(state=State.CLOSED, outcome__in=DECIDED)
     won = Q(state=State.CLOSED, outcome__in=WON)
-    counts: dict[str, Any] = {}
-    for key, scope in (("all", Q()), ("buyer", buyer_q), ("shop", shop_q)):
-        counts[key] = Count("id", filter=scope) if scope else Count("id")
-        counts[f"{key}_orders"] = Count("order_id", filter=scope, distinct=True)
-        counts[f"{key}_decided"] = Count("id", filter=scope & decided)
-        counts[f"{key}_won"] = Count("id", filter=scope & won)
-    disputes = Dispute.objects.aggregate(**counts)
-    norm = _rates(orders, disputes, "all")
-    buyer = _rates(orders, disputes, "buyer")
-    shop = _rates(orders, disputes, "shop")
+    mine = Dispute.objects.filter(buyer_q).aggregate(
+        disputes=Count("id"),
+        disputed_orders=Count("order_id", distinct=True),
+        decided=Count("id", filter=decided),
+        won=Count("id", filter=won),
+    )
+    buyer = Rates(orders=Order.objects.filter(buyer_q).count(), **mine)
     others = Dispute.objects.exclude(pk=dispute.pk).select_related("order", "shop", "buyer")
     order_by = ("-created_at", "-id")
     return PartyHistory(

@@ -35,6 +35,7 @@ Definitions (the README's "Dashboard" section repeats them):
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
@@ -45,11 +46,12 @@ from django.db.models import (
     DurationField,
     ExpressionWrapper,
     F,
+    FloatField,
     Q,
     QuerySet,
     Sum,
 )
-from django.db.models.functions import TruncWeek
+from django.db.models.functions import Cast, NullIf, TruncWeek
 from django.utils import timezone
 
 from mediation.errors import InvalidInput
@@ -57,23 +59,23 @@ from mediation.models import (
     SLA_STATES,
     AuditEntry,
     Dispute,
+    DisputeDayCount,
     EscalationReason,
     Feedback,
-    Fulfilment,
-    FulfilmentKind,
     Order,
     Outcome,
     Party,
     Reason,
+    RefundDayTotal,
+    ResolutionDayCount,
     Shop,
+    ShopCount,
     State,
 )
+from mediation.rollups import RULED, RULED_AGAINST_SHOP, bucket_value
 
 # How many shops the per-shop table lists (highest dispute rate first).
 TOP_SHOPS = 10
-# Outcomes a mediator decided, and those of them that went against the shop.
-RULED = (Outcome.RULED_FOR_BUYER, Outcome.RULED_FOR_SELLER, Outcome.RULED_PARTIAL)
-RULED_AGAINST_SHOP = (Outcome.RULED_FOR_BUYER, Outcome.RULED_PARTIAL)
 
 
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -105,8 +107,9 @@ def parse_window(params: Any) -> tuple[date | None, date | None]:
 def window_bounds(
     since: date | None, until: date | None
 ) -> tuple[datetime | None, datetime | None]:
-    """The half-open datetime range ``[start, end)`` of the inclusive dates."""
-    tz = timezone.get_current_timezone()
+    """The half-open datetime range ``[start, end)`` of the inclusive dates, in
+    ``TIME_ZONE`` (the days of the rollups)."""
+    tz = timezone.get_default_timezone()
     start = datetime.combine(since, time.min, tzinfo=tz) if since else None
     end = datetime.combine(until + timedelta(days=1), time.min, tzinfo=tz) if until else None
     return start, end
@@ -148,19 +151,58 @@ def _weeks(rows: Iterable[Any]) -> list[dict[str, Any]]:
     return series
 
 
-def _median_seconds(closed: QuerySet[Dispute], n: int) -> float | None:
-    """The median of ``closed_at - created_at``: the middle one or two rows of the sorted
-    durations (one ``ORDER BY ... LIMIT/OFFSET`` query, on any database)."""
+# Up to this many closed disputes, the median is computed from their exact durations (one
+# sort); past it, from the rollup's histogram of 1 % buckets (within 1 %).
+EXACT_MEDIAN_LIMIT = 20_000
+
+
+def _median_seconds(
+    disputes: QuerySet[Dispute],
+    days: QuerySet[ResolutionDayCount] | Any,
+    n: int,
+    since: date | None,
+    until: date | None,
+) -> float | None:
+    """The median of ``closed_at - created_at`` over the closed disputes: the middle one
+    or two durations."""
     if n == 0:
         return None
-    duration = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
-    middle = list(
-        closed.annotate(duration=duration)
-        .order_by("duration", "pk")
-        .values_list("duration", flat=True)[(n - 1) // 2 : n // 2 + 1]
-    )
-    seconds = [d.total_seconds() for d in middle]
+    middle = [(n - 1) // 2, n // 2]
+    if n <= EXACT_MEDIAN_LIMIT:
+        duration = ExpressionWrapper(F("closed_at") - F("created_at"), output_field=DurationField())
+        values = list(
+            disputes.filter(state=State.CLOSED, closed_at__isnull=False)
+            .annotate(duration=duration)
+            .order_by("duration", "pk")
+            .values_list("duration", flat=True)[middle[0] : middle[1] + 1]
+        )
+        seconds = [d.total_seconds() for d in values]
+    else:
+        buckets = (
+            _days(ResolutionDayCount.objects.all(), since, until)
+            .values_list("bucket")
+            .annotate(count=Sum("n"))
+            .order_by("bucket")
+        )
+        seconds, seen = [], 0
+        for bucket, count in buckets:
+            while len(seconds) < 2 and middle[len(seconds)] < seen + count:
+                seconds.append(bucket_value(bucket))
+            seen += count
+            if len(seconds) == 2:
+                break
+        if not seconds:
+            return None
     return round(sum(seconds) / len(seconds), 1)
+
+
+def _days(rows: QuerySet[Any], since: date | None, until: date | None) -> QuerySet[Any]:
+    """Rollup rows of the days in the window (both inclusive)."""
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    if until is not None:
+        rows = rows.filter(day__lte=until)
+    return rows.order_by()
 
 
 def _choices(counts: dict[str, int], key: str, choices: Any) -> list[dict[str, Any]]:
@@ -179,35 +221,37 @@ def dispute_stats(
     in_window = _range("created_at", start, end)
     disputes = Dispute.objects.filter(in_window).order_by()
 
-    # 1. Every count over the disputes, from one GROUP BY of the columns they depend on:
-    # a few hundred groups, summed here (conditional COUNTs, one per figure, cost a
-    # predicate per figure per dispute).
+    # 1. Every count over the disputes, from the day rollup (mediation.rollups): a few
+    # hundred rows a day, whatever the number of disputes.
+    days = _days(DisputeDayCount.objects.all(), since, until)
     groups = list(
-        disputes.values("state", "reason", "outcome", "escalation_reason").annotate(
-            n=Count("pk"),
-            timed=Count("pk", filter=Q(closed_at__isnull=False)),
-            breached=Count("pk", filter=Q(overdue_flagged_for__isnull=False)),
-            never_ruled=Count("pk", filter=Q(ruled_at__isnull=True)),
-            # Past the platform's deadline right now (SLA states only).
-            overdue=Count("pk", filter=Q(state__in=SLA_STATES, respond_by__lt=now)),
-        )
+        days.values("state", "reason", "outcome", "escalation_reason", "ruled", "breached", "timed")
+        .annotate(count=Sum("n"))
+        .order_by()
     )
     totals = _totals(groups)
+    # Past the platform's deadline right now: open disputes in the SLA states, few, on the
+    # (state, respond_by) index.
+    overdue = dict(
+        disputes.filter(state__in=SLA_STATES, respond_by__lt=now)
+        .values_list("state")
+        .annotate(n=Count("pk"))
+    )
     for value in SLA_STATES:
-        totals[f"overdue:{value}"] = sum(r["overdue"] for r in groups if r["state"] == value)
-    totals["overdue_now"] = sum(totals[f"overdue:{value}"] for value in SLA_STATES)
+        totals[f"overdue:{value}"] = overdue.get(value, 0)
+    totals["overdue_now"] = sum(overdue.values())
 
     def prefixed(prefix: str) -> dict[str, int]:
         return {k.split(":", 1)[1]: v for k, v in totals.items() if k.startswith(prefix + ":")}
 
-    # 2. Opened per week.
+    # 2. Opened per week (weeks start on Monday, as TruncWeek's).
     opened = _weeks(
-        disputes.annotate(week=TruncWeek("created_at")).values("week").annotate(count=Count("pk"))
+        {"week": day - timedelta(days=day.weekday()), "count": count}
+        for day, count in days.values_list("day").annotate(count=Sum("n")).order_by()
     )
 
     # 3. Median time to resolution.
-    closed = disputes.filter(state=State.CLOSED, closed_at__isnull=False)
-    median = _median_seconds(closed, totals["closed_timed"])
+    median = _median_seconds(disputes, days, totals["closed_timed"], since, until)
 
     # 4. SLA breaches flagged by the sweeper, per week.
     breaches = _weeks(
@@ -218,7 +262,7 @@ def dispute_stats(
         .annotate(count=Count("pk"))
     )
 
-    # 5. Refunds recorded, per currency and funder.
+    # 5. Refunds recorded, per currency and funder (when recorded), from the rollup.
     refunds = [
         {
             "currency": row["currency"],
@@ -226,15 +270,18 @@ def dispute_stats(
             "amount": row["amount"],
             "count": row["count"],
         }
-        for row in Fulfilment.objects.filter(_via("dispute", in_window), kind=FulfilmentKind.REFUND)
-        .order_by()
-        .values(currency=F("dispute__order__currency"), funded_by=F("dispute__funded_by"))
-        .annotate(amount=Sum("amount"), count=Count("pk"))
+        for row in _days(RefundDayTotal.objects.all(), since, until)
+        .values("currency", "funded_by")
+        .annotate(amount=Sum("amount"), count=Sum("n"))
         .order_by("currency", "funded_by")
     ]
 
-    # 6. Per-shop rates.
-    shops = _shops(in_window, _range("placed_at", start, end))
+    # 6. Per-shop rates: ever, from the shops' rollup; in a window, counted over the
+    # window's disputes and orders.
+    if since is None and until is None:
+        shops = _shops_ever()
+    else:
+        shops = _shops(in_window, _range("placed_at", start, end))
 
     # 7. Feedback per party.
     ratings = {f"r{r}": Count("pk", filter=Q(rating=r)) for r in range(1, 6)}
@@ -303,10 +350,11 @@ def dispute_stats(
 
 
 def _totals(groups: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """The figures of :func:`dispute_stats` summed from the groups of (state, reason,
-    outcome, escalation reason) with their counts."""
-    totals: dict[str, int] = {"total": 0, "closed": 0, "closed_timed": 0, "breached": 0}
-    totals["without_platform"] = 0
+    """The figures of :func:`dispute_stats` summed from the day rollup's groups (state,
+    reason, outcome, escalation reason, ruled, breached, timed) with their counts."""
+    totals: dict[str, int] = defaultdict(int)
+    for key in ("total", "closed", "closed_timed", "breached", "without_platform"):
+        totals[key] = 0
     for prefix, choices in (
         ("reason", Reason),
         ("state", State),
@@ -317,28 +365,62 @@ def _totals(groups: Iterable[Mapping[str, Any]]) -> dict[str, int]:
         for value in choices.values:
             totals[f"{prefix}:{value}"] = 0
     for row in groups:
-        n, closed = row["n"], row["state"] == State.CLOSED
+        n = row["count"]
         totals["total"] += n
-        totals["breached"] += row["breached"]
-        totals[f"reason:{row['reason']}"] = totals.get(f"reason:{row['reason']}", 0) + n
-        totals[f"state:{row['state']}"] = totals.get(f"state:{row['state']}", 0) + n
+        totals[f"reason:{row['reason']}"] += n
+        totals[f"state:{row['state']}"] += n
+        if row["breached"]:
+            totals["breached"] += n
         if row["escalation_reason"]:
-            key = f"escalation:{row['escalation_reason']}"
-            totals[key] = totals.get(key, 0) + n
-        if not closed:
+            totals[f"escalation:{row['escalation_reason']}"] += n
+        if row["state"] != State.CLOSED:
             continue
         totals["closed"] += n
-        totals["closed_timed"] += row["timed"]
+        if row["timed"]:
+            totals["closed_timed"] += n
         if row["outcome"]:
-            key = f"outcome:{row['outcome']}"
-            totals[key] = totals.get(key, 0) + n
-        if not row["escalation_reason"]:  # never in the platform's queue ...
-            alone = row["never_ruled"]  # ... and never ruled on
-            totals["without_platform"] += alone
+            totals[f"outcome:{row['outcome']}"] += n
+        # Never in the platform's queue, and never ruled on.
+        if not row["escalation_reason"] and not row["ruled"]:
+            totals["without_platform"] += n
             if row["outcome"]:
-                key = f"alone:{row['outcome']}"
-                totals[key] = totals.get(key, 0) + alone
-    return totals
+                totals[f"alone:{row['outcome']}"] += n
+    return dict(totals)
+
+
+def _shops_ever() -> list[dict[str, Any]]:
+    """The shops with the highest dispute rate ever, from the shops' rollup (one row a
+    shop), ranked by the database."""
+    rate = Cast("disputes", FloatField()) / NullIf(Cast("orders", FloatField()), 0.0)
+    rows = (
+        ShopCount.objects.filter(disputes__gt=0)
+        .annotate(rate=rate)
+        .order_by(F("rate").desc(nulls_last=True), "-disputes", "shop_id")
+        .values(
+            "shop_id",
+            "shop__slug",
+            "shop__name",
+            "disputes",
+            "ruled",
+            "ruled_against",
+            "orders",
+            "rate",
+        )[:TOP_SHOPS]
+    )
+    return [
+        {
+            "id": row["shop_id"],
+            "slug": row["shop__slug"],
+            "name": row["shop__name"],
+            "orders": row["orders"],
+            "disputes": row["disputes"],
+            "dispute_rate": round(row["rate"], 4) if row["rate"] is not None else None,
+            "ruled": row["ruled"],
+            "ruled_against": row["ruled_against"],
+            "ruled_against_share": _share(row["ruled_against"], row["ruled"]),
+        }
+        for row in rows
+    ]
 
 
 def _shops(in_window: Q, orders_in_window: Q) -> list[dict[str, Any]]:

@@ -42,7 +42,7 @@ from django.db.models import (
 from django.db.models.fields import AutoFieldMixin
 from django.utils import timezone
 
-from mediation import audit
+from mediation import audit, rollups
 from mediation.actors import SYSTEM, Actor, Roles, SystemActor, roles_for
 from mediation.errors import Conflict, NotFound, VersionConflict
 from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, OutboxEvent, State, Visibility
@@ -160,6 +160,9 @@ def locked_dispute(
                 ) from None
         # The events of the change, in its transaction: nothing is sent for a rollback.
         events.emit(ctx.audit_entries)
+        if ctx.changed:
+            # Last before the commit: the rollup rows are held locked the shortest time.
+            rollups.disputes_changed([(locked, dispute.__dict__)])
 
 
 def changed_fields(dispute: Dispute, locked: dict[str, Any]) -> list[str]:
@@ -269,6 +272,7 @@ class Batch:
         """Write what the batch's use cases did (the caller's transaction commits it)."""
         self._supersede_offers()
         self._update_disputes()
+        rollups.disputes_changed((self.locked[pk], d.__dict__) for pk, d in self.dirty.items())
         if self.entries:
             insert_many(AuditEntry, self.entries)
             # The events of every entry (events.emit's rows) in one INSERT, and one relay

@@ -8,6 +8,7 @@ from datetime import datetime
 from django.conf import settings
 from django.db.models import F
 
+from mediation import rollups
 from mediation.actors import Actor, Roles, human
 from mediation.errors import (
     Forbidden,
@@ -239,6 +240,8 @@ def fulfil(
             tracking_number=tracking_number,
             recorded_by=human(actor),
         )
+        if kind == FulfilmentKind.REFUND:
+            rollups.refund_recorded(d, fulfilment.amount)
         ctx.changed = True
         d.fulfil(all_delivered=all_delivered(d))
         if d.state == S.CLOSED:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from mediation import rollups
 from mediation.actors import Actor, Roles
 from mediation.errors import (
     Conflict,
@@ -67,7 +69,10 @@ def raise_dispute(
                 f"was placed on {order.placed_at:%Y-%m-%d}.",
                 code="deadline_passed",
             )
-        if Dispute.objects.filter(order=order).exclude(state=S.CLOSED).exists():
+        earlier = Dispute.objects.filter(order=order).aggregate(
+            any=Count("pk"), open=Count("pk", filter=~Q(state=S.CLOSED))
+        )
+        if earlier["open"]:
             raise Conflict("This order already has an open dispute.", code="dispute_already_open")
         items = []
         if item_ids:
@@ -117,4 +122,5 @@ def raise_dispute(
         )
         dispute.save(update_fields=["audit_seq", "audit_head"])
         events.emit(ctx.audit_entries)
+        rollups.disputes_changed([(None, dispute.__dict__)], first_on_order=not earlier["any"])
     return Result(dispute)

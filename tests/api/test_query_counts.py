@@ -38,7 +38,10 @@ from workflows import conversation
 from workflows import transitions as t
 
 DETAIL_BUDGET = 5
-ACTION_BUDGET = 10
+# The dashboard's rollups (mediation.rollups) take one upsert per table a change moves:
+# the day counts, the shop's counts, the refunds.
+ROLLUP_WRITES = 3
+ACTION_BUDGET = 10 + ROLLUP_WRITES
 
 _seq = itertools.count(1)
 
@@ -349,7 +352,7 @@ def _body(cast: Cast, body: dict[str, Any]) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("case", list(ACTION_CASES))
-def test_each_action_is_at_most_ten_queries(cast: Cast, case: str) -> None:
+def test_each_action_is_bounded(cast: Cast, case: str) -> None:
     _, who, path, body, expected = ACTION_CASES[case]
     dispute = _ready_for(case, cast)
     client = cast.client(getattr(cast, who))
@@ -393,7 +396,7 @@ MORE_CASES: dict[str, ActionCase] = {
 
 
 @pytest.mark.parametrize("case", list(MORE_CASES))
-def test_later_actions_are_at_most_ten_queries(cast: Cast, case: str) -> None:
+def test_later_actions_are_bounded(cast: Cast, case: str) -> None:
     maker, who, path, body, expected = MORE_CASES[case]
     dispute = maker(cast)
     client = cast.client(getattr(cast, who))
@@ -443,7 +446,7 @@ def test_raise_is_bounded(cast: Cast) -> None:
     order = cast.order()
     buyer = cast.client(cast.buyer)
     buyer.get("/api/v1/disputes/")
-    with _at_most(15, "raise"):
+    with _at_most(15 + 2, "raise"):  # the day and shop counts
         r = buyer.post(
             "/api/v1/disputes/",
             {
