@@ -34,13 +34,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TextIO, cast
+from typing import Any, TextIO
 
 import psycopg
 from psycopg import sql
 
-from mediation.audit import compute_hash
-from mediation.models import AuditEntry
+from mediation.audit import canonical_values
 
 SIZES = {"10k": 10_000, "100k": 100_000, "1m": 1_000_000}
 # Bump when the generated data changes, so that existing databases are rebuilt.
@@ -463,8 +462,28 @@ class Loader:
 # --- The generator ---------------------------------------------------------------------------
 
 
+def entry_hash(e: _Entry) -> str:
+    """The entry's hash, over :func:`mediation.audit.canonical_values`."""
+    return hashlib.sha256(
+        canonical_values(
+            e.dispute_id,
+            e.seq,
+            e.actor_id,
+            e.actor_display,
+            e.actor_role,
+            e.action,
+            e.from_state,
+            e.to_state,
+            e.payload,
+            e.visibility,
+            e.created_at,
+            e.prev_hash,
+        )
+    ).hexdigest()
+
+
 class _Entry:
-    """The fields :func:`mediation.audit.canonical` reads, without a model instance."""
+    """The fields :func:`mediation.audit.canonical_values` takes, without a model instance."""
 
     __slots__ = (
         "action",
@@ -1374,7 +1393,7 @@ class Generator:
                     created_at=at,
                     prev_hash=head,
                 )
-                digest = compute_hash(cast(AuditEntry, e))
+                digest = entry_hash(e)
                 ids["mediation_auditentry"] += 1
                 audit.row(
                     ids["mediation_auditentry"],

@@ -211,9 +211,9 @@ class ShopFilter(admin.SimpleListFilter):
 
 class BoundedCountPaginator(Paginator):
     """Counts at most :data:`COUNT_LIMIT` rows: the queue's page links and its "N disputes"
-    stay cheap at a million disputes ("more than 10,000" beyond that)."""
+    stay cheap at a million disputes ("more than 1000" beyond that)."""
 
-    COUNT_LIMIT = 10_000
+    COUNT_LIMIT = 1_000
 
     @cached_property
     def count(self) -> int:

@@ -153,7 +153,7 @@ def _weeks(rows: Iterable[Any]) -> list[dict[str, Any]]:
 
 # Up to this many closed disputes, the median is computed from their exact durations (one
 # sort); past it, from the rollup's histogram of 1 % buckets (within 1 %).
-EXACT_MEDIAN_LIMIT = 20_000
+EXACT_MEDIAN_LIMIT = 2_000
 
 
 def _median_seconds(
