@@ -962,6 +962,25 @@ class RefundDayTotal(models.Model):
         return f"{self.day} {self.currency} {self.funded_by}: {self.amount}"
 
 
+class FeedbackDayCount(models.Model):
+    """Ratings given on disputes created on ``day``, per party and rating."""
+
+    day = models.DateField()
+    party = models.CharField(max_length=10)
+    rating = models.PositiveSmallIntegerField()
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "party", "rating"], name="feedback_day_count_key"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.party} rated {self.rating}: {self.n}"
+
+
 class ShopCount(models.Model):
     """A shop's disputes, disputed orders, rulings, rulings against it, decided and won
     (by the buyer) disputes, and orders, ever (the per-shop table, the party history)."""

@@ -3,7 +3,8 @@ million disputes as at ten (``reports.stats`` reads them).
 
 Every change a figure counts writes its rollup rows in the change's own transaction: a
 use case's dispute row (``workflows.base``: the row as locked against the row as saved),
-the sweeper's batches, a new dispute, a refund recorded, a new order (a ``post_save``
+the sweeper's batches, a new dispute, a refund recorded, a rating given, a new order (a
+``post_save``
 signal, so every way an order is created counts it). A change is a few deltas, written
 with one ``INSERT ... ON CONFLICT DO UPDATE SET n = n + excluded.n`` per table, in key
 order (two changes that touch the same rows lock them in the same order: no deadlock).
@@ -19,6 +20,7 @@ What is kept (the tables in ``mediation.models``):
   ``reports.stats.EXACT_MEDIAN_LIMIT`` closed disputes).
 * :class:`~mediation.models.RefundDayTotal`: refunds recorded, per day, currency and the
   funder when recorded.
+* :class:`~mediation.models.FeedbackDayCount`: ratings per day, party and rating.
 * :class:`~mediation.models.ShopCount`: each shop's disputes, rulings, rulings against it
   and orders, ever (the per-shop table without a window).
 
@@ -43,6 +45,8 @@ from django.utils import timezone
 from mediation.models import (
     Dispute,
     DisputeDayCount,
+    Feedback,
+    FeedbackDayCount,
     Fulfilment,
     FulfilmentKind,
     Order,
@@ -150,6 +154,7 @@ _TABLES: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...]]] = {
     "day": (DisputeDayCount, DAY_KEY, ("n",)),
     "resolution": (ResolutionDayCount, ("day", "bucket"), ("n",)),
     "refund": (RefundDayTotal, ("day", "currency", "funded_by"), ("amount", "n")),
+    "feedback": (FeedbackDayCount, ("day", "party", "rating"), ("n",)),
     "shop": (
         ShopCount,
         ("shop_id",),
@@ -209,6 +214,13 @@ def refund_recorded(dispute: Dispute, amount: int) -> None:
     _write(deltas)
 
 
+def feedback_given(dispute: Dispute, party: str, rating: int) -> None:
+    """Count a rating given by ``party`` on ``dispute``."""
+    deltas = _Deltas()
+    deltas.add("feedback", (day_of(dispute.created_at), party, rating), (1,), +1)
+    _write(deltas)
+
+
 def _order_created(sender: Any, instance: Order, created: bool, raw: bool, **kwargs: Any) -> None:
     if created and not raw:
         deltas = _Deltas()
@@ -262,6 +274,12 @@ def computed() -> dict[str, list[Model]]:
         .annotate(amount=Sum("amount"), n=Count("pk"))
     )
 
+    feedback = (
+        Feedback.objects.order_by()
+        .values("party", "rating", day=TruncDate("dispute__created_at", tzinfo=tz))
+        .annotate(n=Count("pk"))
+    )
+
     shops: dict[int, ShopCount] = {}
     per_shop = (
         Dispute.objects.order_by()
@@ -285,6 +303,7 @@ def computed() -> dict[str, list[Model]]:
             ResolutionDayCount(day=d, bucket=b, n=n) for (d, b), n in resolution.items()
         ],
         "refund": [RefundDayTotal(**row) for row in refunds],
+        "feedback": [FeedbackDayCount(**row) for row in feedback],
         "shop": list(shops.values()),
     }
 

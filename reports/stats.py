@@ -41,7 +41,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
 from django.db.models import (
-    Avg,
     Count,
     DurationField,
     ExpressionWrapper,
@@ -61,7 +60,7 @@ from mediation.models import (
     Dispute,
     DisputeDayCount,
     EscalationReason,
-    Feedback,
+    FeedbackDayCount,
     Order,
     Outcome,
     Party,
@@ -283,25 +282,32 @@ def dispute_stats(
     else:
         shops = _shops(in_window, _range("placed_at", start, end))
 
-    # 7. Feedback per party.
-    ratings = {f"r{r}": Count("pk", filter=Q(rating=r)) for r in range(1, 6)}
-    feedback_rows: dict[str, dict[str, Any]] = {
-        row["party"]: dict(row)
-        for row in Feedback.objects.filter(_via("dispute", in_window))
+    # 7. Feedback per party, from the rollup (ratings per day, party and rating).
+    feedback_rows: dict[str, dict[str, Any]] = {}
+    for party, rating, count in (
+        _days(FeedbackDayCount.objects.all(), since, until)
+        .values_list("party", "rating")
+        .annotate(count=Sum("n"))
         .order_by()
-        .values("party")
-        .annotate(count=Count("pk"), average=Avg("rating"), **ratings)
-    }
+    ):
+        row = feedback_rows.setdefault(party, {"count": 0, "total": 0})
+        row["count"] += count
+        row["total"] += rating * count
+        row[f"r{rating}"] = row.get(f"r{rating}", 0) + count
+    for row in feedback_rows.values():
+        row["average"] = row["total"] / row["count"] if row["count"] else None
     feedback = []
     for value, label in Party.choices:
-        row: dict[str, Any] = feedback_rows.get(value, {})
+        given: dict[str, Any] = feedback_rows.get(value, {})
         feedback.append(
             {
                 "party": value,
                 "label": str(label),
-                "count": row.get("count", 0),
-                "average": round(row["average"], 2) if row.get("average") is not None else None,
-                "distribution": [row.get(f"r{r}", 0) for r in range(1, 6)],
+                "count": given.get("count", 0),
+                "average": (
+                    round(given["average"], 2) if given.get("average") is not None else None
+                ),
+                "distribution": [given.get(f"r{r}", 0) for r in range(1, 6)],
             }
         )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import IntegrityError, transaction
 
+from mediation import rollups
 from mediation.actors import Actor, human
 from mediation.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from mediation.models import Feedback, Message, State
@@ -109,6 +110,7 @@ def leave_feedback(*, dispute_id: int, actor: Actor, rating: int, comment: str =
                 f"The {party} has already given feedback on this dispute.",
                 code="feedback_already_given",
             ) from None
+        rollups.feedback_given(ctx.dispute, party, rating)
         ctx.record("feedback", {"party": party, "rating": rating, "comment": comment})
     return feedback
 

@@ -18,6 +18,7 @@ from mediation.models import Dispute, DisputeDayCount, ShopCount
 from reports import stats
 from reports.stats import dispute_stats
 from tests.scenarios import dispute_in, make_cast, make_overdue, raise_dispute
+from workflows.conversation import leave_feedback
 from workflows.sweeper import sweep
 
 pytestmark = pytest.mark.django_db
@@ -38,7 +39,9 @@ def _use(cast: Any) -> None:
     swept past their deadlines (the recipes of tests.scenarios, through the services)."""
     for state in STATES:
         dispute_in(state, cast=cast if state == "awaiting_seller" else None)
-    dispute_in("closed", outcome="agreement")
+    agreed = dispute_in("closed", outcome="agreement")
+    leave_feedback(dispute_id=agreed.id, actor=agreed["buyer"], rating=5)
+    leave_feedback(dispute_id=agreed.id, actor=agreed["owner"], rating=3)
     dispute_in("closed", outcome="ruled_for_buyer")
     dispute_in("closed", outcome="ruled_for_seller", appealed=True)
     overdue = raise_dispute(cast, order=cast.new_order())
@@ -84,6 +87,8 @@ def test_figures_from_the_rollups_equal_a_count_of_the_disputes(db: Any) -> None
         assert by_state[state] == disputes.filter(state=state).count(), state
     assert s["sla"]["disputes_breached"] == disputes.exclude(overdue_flagged_for=None).count()
     assert s["sla"]["disputes_breached"] >= 1
+    ratings = {row["party"]: (row["count"], row["average"]) for row in s["feedback"]}
+    assert ratings == {"buyer": (1, 5.0), "seller": (1, 3.0)}
     today = timezone.localdate(timezone.now(), timezone.get_default_timezone())
     week = (today - timedelta(days=today.weekday())).isoformat()
     assert s["opened_per_week"] == [{"week": week, "count": disputes.count()}]
@@ -91,7 +96,7 @@ def test_figures_from_the_rollups_equal_a_count_of_the_disputes(db: Any) -> None
     assert shop["disputes"] == disputes.filter(shop=cast.shop).count()
     # The same figures for a window that holds every dispute (counted, not rolled up).
     windowed = dispute_stats(since=today, until=today)
-    for key in ("totals", "by_state", "by_reason", "outcomes", "resolution", "refunds"):
+    for key in ("totals", "by_state", "by_reason", "outcomes", "resolution", "refunds", "feedback"):
         assert windowed[key] == s[key], key
     assert [(r["id"], r["disputes"]) for r in windowed["shops"]] == [
         (r["id"], r["disputes"]) for r in s["shops"]
