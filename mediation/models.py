@@ -357,6 +357,8 @@ class Dispute(fsm.FSMModelMixin, models.Model):
             models.Index(fields=["state", "id"], name="dispute_state_id"),
             # The console's queue: nearest deadline first.
             models.Index(fields=["respond_by", "id"], name="dispute_deadline_id"),
+            # Open disputes in id order (the overdue filter): a few percent of the rows.
+            models.Index(fields=["id"], condition=~Q(state="closed"), name="dispute_open_id"),
         ]
 
     def __str__(self) -> str:
