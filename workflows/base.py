@@ -160,8 +160,9 @@ def locked_dispute(
                 ) from None
         # The events of the change, in its transaction: nothing is sent for a rollback.
         events.emit(ctx.audit_entries)
-        if ctx.changed:
+        if ctx.changed or ctx.audit_entries:
             # Last before the commit: the rollup rows are held locked the shortest time.
+            # (A row that moved no count writes nothing.)
             rollups.disputes_changed([(locked, dispute.__dict__)])
 
 

@@ -45,7 +45,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import SimpleRateThrottle
 
-from mediation import audit
+from mediation import audit, rollups
 from mediation.errors import DomainError
 from mediation.models import (
     PARTY_REMEDIES,
@@ -863,6 +863,12 @@ class ApiMachine(RuleBasedStateMachine):
         self.stats.states.add(after.state)
 
     # --- invariants --------------------------------------------------------------------------
+
+    @invariant()
+    def the_dashboards_rollups_match_the_data(self) -> None:
+        # Kept in each change's transaction (mediation.rollups): equal to a count of the
+        # rows after every step, whatever was refused or rolled back.
+        assert rollups.snapshot() == rollups.expected()
 
     @invariant()
     def money_is_never_over_refunded(self) -> None:

@@ -123,3 +123,16 @@ def test_buckets_hold_what_they_stand_for() -> None:
     for seconds in (0.5, 1, 59, 3600, 86400 * 3, 86400 * 400):
         bucket = rollups.bucket_of(seconds)
         assert rollups.bucket_value(bucket) == pytest.approx(seconds, rel=0.01, abs=0.5)
+
+
+def test_a_breach_flagged_outside_a_batch_is_counted(db: Any) -> None:
+    """flag_overdue records an audit entry without marking the dispute changed: its
+    breached flag still moves the day's count."""
+    from workflows.sweeper import flag_overdue
+
+    flagged = dispute_in("escalated")
+    make_overdue(flagged.dispute)
+    flag_overdue(dispute_id=flagged.id)
+    assert Dispute.objects.get(pk=flagged.id).overdue_flagged_for is not None
+    assert rollups.snapshot() == rollups.expected()
+    assert dispute_stats()["sla"]["disputes_breached"] == 1
