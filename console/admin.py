@@ -182,8 +182,7 @@ class ShopFilter(admin.SimpleListFilter):
     template = "admin/console/text_filter.html"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        value = self.value()
-        return [(value, value)] if value else []
+        return []  # no links: choices() gives the box
 
     def has_output(self) -> bool:
         return True

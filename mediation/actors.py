@@ -22,7 +22,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.signals import post_delete, post_save
 
 from mediation.errors import Forbidden
 from mediation.models import Dispute, MediatorProfile, ShopMember
@@ -143,38 +142,15 @@ MEMBER_FIELDS = {
 }
 
 
-# Bumped whenever a membership is saved or deleted in this process: a user object's
-# remembered memberships (:func:`memberships_of`) are read again after any change.
-_membership_generation = [0]
-_REMEMBERED = "_shop_memberships"
-
-
-def _memberships_changed(**kwargs: Any) -> None:
-    _membership_generation[0] += 1
-
-
-post_save.connect(_memberships_changed, sender=ShopMember, dispatch_uid="memberships_changed")
-post_delete.connect(_memberships_changed, sender=ShopMember, dispatch_uid="memberships_changed")
-
-
 def memberships_of(user: Any) -> dict[int, ShopMember]:
-    """``user``'s shop memberships by shop id: one query on the member's user index.
-
-    Remembered on the user object, which lives for one request (authentication loads it
-    afresh each time), so a request's lists ask once; a use case's lock does not use them
-    (:func:`with_joined_membership`), so no decision rests on a remembered membership."""
+    """``user``'s shop memberships by shop id: one query on the member's user index (for
+    a list; a lookup by id joins the membership instead, :func:`with_joined_membership`)."""
     if getattr(user, "pk", None) is None:
         return {}
-    remembered = user.__dict__.get(_REMEMBERED)
-    if remembered is not None and remembered[0] == _membership_generation[0]:
-        return dict(remembered[1])
-    generation = _membership_generation[0]
     rows = ShopMember.objects.filter(user_id=user.pk).only(
         "id", "shop_id", "user_id", *MEMBER_FIELDS.values()
     )
-    memberships = {member.shop_id: member for member in rows}
-    user.__dict__[_REMEMBERED] = (generation, memberships)
-    return dict(memberships)
+    return {member.shop_id: member for member in rows}
 
 
 _MEMBER_OUTPUT: dict[str, Field[Any, Any]] = {

@@ -14,7 +14,7 @@ minimum number of disputes, so one unlucky order never flags anyone.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.conf import settings
 from django.db.models import Count, Q, Sum
@@ -96,22 +96,10 @@ def party_history(dispute: Dispute, *, limit: int = HISTORY_LIMIT) -> PartyHisto
     own orders and disputes, on their (buyer, id) indexes."""
     buyer_q = Q(buyer_id=dispute.buyer_id)
     shop_q = Q(shop_id=dispute.shop_id)
-    totals = ShopCount.objects.aggregate(
-        orders=Coalesce(Sum("orders"), 0),
-        disputed_orders=Coalesce(Sum("disputed_orders"), 0),
-        disputes=Coalesce(Sum("disputes"), 0),
-        decided=Coalesce(Sum("decided"), 0),
-        won=Coalesce(Sum("won"), 0),
-    )
-    norm = Rates(**totals)
-    row = ShopCount.objects.filter(shop_id=dispute.shop_id).first() or ShopCount()
-    shop = Rates(
-        orders=row.orders,
-        disputed_orders=row.disputed_orders,
-        disputes=row.disputes,
-        decided=row.decided,
-        won=row.won,
-    )
+    counts = [f.name for f in fields(Rates)]  # columns of the shop rollup, by the same names
+    norm = Rates(**ShopCount.objects.aggregate(**{c: Coalesce(Sum(c), 0) for c in counts}))
+    row = ShopCount.objects.filter(shop_id=dispute.shop_id).values(*counts).first()
+    shop = Rates(**(row or dict.fromkeys(counts, 0)))
     decided = Q(state=State.CLOSED, outcome__in=DECIDED)
     won = Q(state=State.CLOSED, outcome__in=WON)
     mine = Dispute.objects.filter(buyer_q).aggregate(

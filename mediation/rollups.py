@@ -91,6 +91,13 @@ def bucket_value(bucket: int) -> float:
 
 # --- What one dispute contributes -------------------------------------------------------
 
+SHOP_COUNTS = ("disputes", "disputed_orders", "ruled", "ruled_against", "decided", "won", "orders")
+
+
+def _shop_amounts(**counts: int | bool) -> tuple[int, ...]:
+    """A shop row's amounts in :data:`SHOP_COUNTS` order, 0 for those not given."""
+    return tuple(int(counts.get(name, 0)) for name in SHOP_COUNTS)
+
 
 def _contributions(values: Mapping[str, Any]) -> dict[str, tuple[tuple[Any, ...], tuple[int, ...]]]:
     """The rollup rows a dispute (its ``__dict__``: column values by attname) counts in,
@@ -111,20 +118,19 @@ def _contributions(values: Mapping[str, Any]) -> dict[str, tuple[tuple[Any, ...]
             ),
             (1,),
         ),
+        # Disputed orders are counted when a dispute is raised (``first_on_order``).
         "shop": (
             (values["shop_id"],),
-            (
-                1,
-                0,  # disputed orders: counted when raised (disputes_changed(first_on_order=))
-                int(outcome in RULED),
-                int(outcome in RULED_AGAINST_SHOP),
-                int(closed and outcome in DECIDED),
-                int(closed and outcome in WON),
-                0,
+            _shop_amounts(
+                disputes=1,
+                ruled=outcome in RULED,
+                ruled_against=outcome in RULED_AGAINST_SHOP,
+                decided=closed and outcome in DECIDED,
+                won=closed and outcome in WON,
             ),
         ),
     }
-    if values["state"] == State.CLOSED and values["closed_at"] is not None:
+    if closed and values["closed_at"] is not None:
         seconds = (values["closed_at"] - values["created_at"]).total_seconds()
         rows["resolution"] = ((day, bucket_of(seconds)), (1,))
     return rows
@@ -155,11 +161,7 @@ _TABLES: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...]]] = {
     "resolution": (ResolutionDayCount, ("day", "bucket"), ("n",)),
     "refund": (RefundDayTotal, ("day", "currency", "funded_by"), ("amount", "n")),
     "feedback": (FeedbackDayCount, ("day", "party", "rating"), ("n",)),
-    "shop": (
-        ShopCount,
-        ("shop_id",),
-        ("disputes", "disputed_orders", "ruled", "ruled_against", "decided", "won", "orders"),
-    ),
+    "shop": (ShopCount, ("shop_id",), SHOP_COUNTS),
 }
 
 
@@ -202,7 +204,7 @@ def disputes_changed(
         deltas.dispute(before, -1)
         deltas.dispute(after, +1)
         if before is None and first_on_order:
-            deltas.add("shop", (after["shop_id"],), (0, 1, 0, 0, 0, 0, 0), +1)
+            deltas.add("shop", (after["shop_id"],), _shop_amounts(disputed_orders=1), +1)
     _write(deltas)
 
 
@@ -224,7 +226,7 @@ def feedback_given(dispute: Dispute, party: str, rating: int) -> None:
 def _order_created(sender: Any, instance: Order, created: bool, raw: bool, **kwargs: Any) -> None:
     if created and not raw:
         deltas = _Deltas()
-        deltas.add("shop", (instance.shop_id,), (0, 0, 0, 0, 0, 0, 1), +1)
+        deltas.add("shop", (instance.shop_id,), _shop_amounts(orders=1), +1)
         _write(deltas)
 
 

@@ -69,14 +69,12 @@ def disputes_for(user: Any, *, by_id: bool = False) -> QuerySet[Dispute]:
         return qs.none()
     if by_id:
         qs = with_joined_membership(qs, user)
-        if sees_every_dispute(user):
-            return qs
-        return qs.filter(Q(buyer_id=user.pk) | Q(viewer_member_id__isnull=False))
-    memberships = memberships_of(user)
-    qs = with_membership(qs, user, memberships)
-    if sees_every_dispute(user):
-        return qs
-    return qs.filter(_party_condition(user, memberships))
+        party = Q(buyer_id=user.pk) | Q(viewer_member_id__isnull=False)
+    else:
+        memberships = memberships_of(user)
+        qs = with_membership(qs, user, memberships)
+        party = _party_condition(user, memberships)
+    return qs if sees_every_dispute(user) else qs.filter(party)
 
 
 def _party_condition(user: Any, memberships: dict[int, Any]) -> Q:

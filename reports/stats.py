@@ -414,19 +414,37 @@ def _shops_ever() -> list[dict[str, Any]]:
         )[:TOP_SHOPS]
     )
     return [
-        {
-            "id": row["shop_id"],
-            "slug": row["shop__slug"],
-            "name": row["shop__name"],
-            "orders": row["orders"],
-            "disputes": row["disputes"],
-            "dispute_rate": round(row["rate"], 4) if row["rate"] is not None else None,
-            "ruled": row["ruled"],
-            "ruled_against": row["ruled_against"],
-            "ruled_against_share": _share(row["ruled_against"], row["ruled"]),
-        }
+        _shop_row(
+            {"id": row["shop_id"], "slug": row["shop__slug"], "name": row["shop__name"]},
+            orders=row["orders"],
+            disputes=row["disputes"],
+            ruled=row["ruled"],
+            ruled_against=row["ruled_against"],
+            rate=row["rate"],
+        )
         for row in rows
     ]
+
+
+def _shop_row(
+    shop: Mapping[str, Any],
+    *,
+    orders: int,
+    disputes: int,
+    ruled: int,
+    ruled_against: int,
+    rate: float | None,
+) -> dict[str, Any]:
+    """One line of the per-shop table."""
+    return {
+        **shop,
+        "orders": orders,
+        "disputes": disputes,
+        "dispute_rate": round(rate, 4) if rate is not None else None,
+        "ruled": ruled,
+        "ruled_against": ruled_against,
+        "ruled_against_share": _share(ruled_against, ruled),
+    }
 
 
 def _shops(in_window: Q, orders_in_window: Q) -> list[dict[str, Any]]:
@@ -464,26 +482,19 @@ def _shops(in_window: Q, orders_in_window: Q) -> list[dict[str, Any]]:
             pk,
         ),
     )[:TOP_SHOPS]
-    names = {
-        row["pk"]: row for row in Shop.objects.filter(pk__in=ranked).values("pk", "slug", "name")
-    }
-    shops = []
-    for pk in ranked:
-        row, shop_rate = per_shop[pk], rate(pk)
-        shops.append(
-            {
-                "id": pk,
-                "slug": names[pk]["slug"],
-                "name": names[pk]["name"],
-                "orders": orders.get(pk, 0),
-                "disputes": row["disputes_n"],
-                "dispute_rate": round(shop_rate, 4) if shop_rate is not None else None,
-                "ruled": row["ruled_n"],
-                "ruled_against": row["against_n"],
-                "ruled_against_share": _share(row["against_n"], row["ruled_n"]),
-            }
+    shops = Shop.objects.filter(pk__in=ranked).values("id", "slug", "name")
+    names = {row["id"]: row for row in shops}
+    return [
+        _shop_row(
+            names[pk],
+            orders=orders.get(pk, 0),
+            disputes=per_shop[pk]["disputes_n"],
+            ruled=per_shop[pk]["ruled_n"],
+            ruled_against=per_shop[pk]["against_n"],
+            rate=rate(pk),
         )
-    return shops
+        for pk in ranked
+    ]
 
 
 def _ids_or_all(per_shop: dict[int, Any]) -> Any:

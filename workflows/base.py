@@ -148,7 +148,8 @@ def locked_dispute(
         yield ctx
         if ctx.changed:
             dispute.version += 1
-        if ctx.changed or ctx.audit_entries:
+        saved = ctx.changed or bool(ctx.audit_entries)
+        if saved:
             try:
                 # Only the columns the use case changed (and updated_at, auto_now).
                 dispute.save(update_fields=changed_fields(dispute, locked))
@@ -160,7 +161,7 @@ def locked_dispute(
                 ) from None
         # The events of the change, in its transaction: nothing is sent for a rollback.
         events.emit(ctx.audit_entries)
-        if ctx.changed or ctx.audit_entries:
+        if saved:
             # Last before the commit: the rollup rows are held locked the shortest time.
             # (A row that moved no count writes nothing.)
             rollups.disputes_changed([(locked, dispute.__dict__)])
