@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -443,6 +444,26 @@ MEDIATION_DISPUTE_WINDOW = timedelta(days=env_int("DISPUTE_WINDOW_DAYS", 180))
 # APPEAL_WINDOW_DAYS: how long after a ruling a party may appeal it.
 MEDIATION_APPEAL_WINDOW = timedelta(days=env_int("APPEAL_WINDOW_DAYS", 10))
 MEDIATION_MAX_COUNTER_ROUNDS = env_int("MAX_COUNTER_ROUNDS", 3)
+
+
+# LEAD_SECOND_APPROVAL: the largest ruling a lead mediator decides alone, in major units of
+# each currency (1000.00: 1,000.00 USD, 1,000.00 EUR, 1,000 JPY); a larger one waits for a
+# second mediator, so that no single person moves unlimited money. "off": no limit.
+def parse_lead_second_approval(raw: str) -> Decimal | None:
+    if raw.strip().lower() == "off":
+        return None
+    try:
+        value = Decimal(raw.strip())
+    except ArithmeticError:
+        value = Decimal(-1)
+    if not value.is_finite() or value < 0:
+        raise ImproperlyConfigured(
+            f"LEAD_SECOND_APPROVAL={raw!r}: an amount in major units (1000.00) or off."
+        )
+    return value
+
+
+MEDIATION_LEAD_SECOND_APPROVAL = parse_lead_second_approval(env("LEAD_SECOND_APPROVAL", "1000.00"))
 # Idempotency records are kept this long; a replay after that runs again.
 MEDIATION_IDEMPOTENCY_TTL = timedelta(hours=env_int("IDEMPOTENCY_TTL_HOURS", 24))
 

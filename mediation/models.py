@@ -18,7 +18,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 
-from mediation.money import CURRENCY_CHOICES
+from mediation.money import CURRENCY_CHOICES, MINOR_UNITS
 
 
 class State(models.TextChoices):
@@ -135,7 +135,23 @@ class MediatorProfile(models.Model):
         return int(self.authority.get(currency, 0))
 
     def covers(self, amount: int, currency: str) -> bool:
+        """Whether the amount is within the mediator's authority: what they may approve
+        as the second mediator of someone else's ruling."""
         limit = self.authority_for(currency)
+        return limit is None or amount <= limit
+
+    def sole_limit_for(self, currency: str) -> int | None:
+        """The largest ruling (minor units) they decide alone, without a second mediator:
+        their authority, and for a lead ``MEDIATION_LEAD_SECOND_APPROVAL`` (None: unlimited)."""
+        if self.tier != Tier.LEAD:
+            return self.authority_for(currency)
+        major = settings.MEDIATION_LEAD_SECOND_APPROVAL
+        if major is None:
+            return None
+        return int(major * 10 ** MINOR_UNITS.get(currency, 2))
+
+    def rules_alone(self, amount: int, currency: str) -> bool:
+        limit = self.sole_limit_for(currency)
         return limit is None or amount <= limit
 
 

@@ -419,8 +419,8 @@ def _awaiting_info(
 
 def _rule(cast: Cast, d: Dispute, *, kind: str, amount: int | None, ruled_by: str) -> Any:
     """``ruled_by`` takes the case (if not held) and rules; a ruling beyond their
-    authority is approved by the lead (or, for a lead's own, cannot be: leads are
-    unlimited)."""
+    authority is approved by the lead (a lead's own, beyond
+    ``MEDIATION_LEAD_SECOND_APPROVAL``, by the senior)."""
     d.refresh_from_db()
     if d.state == State.ESCALATED:
         t.assign(dispute_id=d.pk, actor=cast[ruled_by])

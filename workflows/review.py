@@ -25,6 +25,7 @@ from mediation.models import (
     Remedy,
     Ruling,
     RulingStatus,
+    ShopMember,
     State,
     Tier,
 )
@@ -41,11 +42,13 @@ from workflows.rules import (
     close_if_nothing_to_deliver,
     complete_if_delivered,
     default_amount,
+    is_party,
     money,
     nothing_to_deliver,
     pending_ruling,
     require,
     require_holder,
+    require_impartial,
     require_mediator,
     require_state,
     thread,
@@ -60,6 +63,7 @@ def check_assign(dispute: Dispute, roles: Roles, now: datetime) -> None:
     require_state(dispute, S.ESCALATED, S.UNDER_REVIEW, S.AWAITING_INFO)
     require_mediator(roles)
     assert roles.mediator is not None
+    require_impartial(roles)
     is_lead = roles.mediator.tier == Tier.LEAD
     if dispute.state != S.ESCALATED:
         require(is_lead, Forbidden("Only a lead mediator may reassign a case under review."))
@@ -96,6 +100,7 @@ def check_decide_ruling(dispute: Dispute, roles: Roles, now: datetime) -> None:
     require_state(dispute, S.PENDING_APPROVAL)
     require_mediator(roles)
     assert roles.mediator is not None
+    require_impartial(roles)
     ruling = pending_ruling(dispute)
     if ruling is None:  # pragma: no cover - the state implies one
         raise InvalidTransition("No ruling waits for approval.")
@@ -120,9 +125,9 @@ def awaiting_approval_by(user: Any) -> Q | None:
 
     The rule of :func:`check_decide_ruling`, as a query (the console's "waiting for my
     approval" filter): the dispute is
-    pending approval, its ruling was proposed by someone else, and the amount is within
-    the mediator's authority in the order's currency (a lead has no limit; a currency not
-    in the authority is a limit of 0).
+    pending approval, its ruling was proposed by someone else, the amount is within the
+    mediator's authority in the order's currency (a lead has no limit; a currency not in
+    the authority is a limit of 0), and the mediator is not a party to it.
     """
     profile = mediator_profile(user)
     if profile is None:
@@ -135,7 +140,11 @@ def awaiting_approval_by(user: Any) -> Q | None:
         for currency, limit in (profile.authority or {}).items():
             covered |= Q(dispute__order__currency=currency, amount__lte=int(limit))
         rulings = rulings.filter(covered)
-    return Q(state=State.PENDING_APPROVAL) & Q(Exists(rulings))
+    # Never a case the mediator is a party to (its buyer, or a member of its shop).
+    impartial = ~Q(buyer_id=user.pk) & ~Q(
+        shop_id__in=ShopMember.objects.filter(user_id=user.pk).values("shop_id")
+    )
+    return Q(state=State.PENDING_APPROVAL) & Q(Exists(rulings)) & impartial
 
 
 @action(
@@ -181,6 +190,12 @@ def assign(
             if found.user_id != actor.pk and ctx.roles.mediator.tier != Tier.LEAD:
                 raise Forbidden("Only a lead mediator assigns cases to others.")
             assignee = found
+        if assignee.user_id != actor.pk and is_party(assignee.user_id, d):
+            raise Forbidden(
+                f"{assignee.user.get_username()} is a party to this dispute (its buyer or a "
+                "member of its shop): assign another mediator.",
+                code="conflict_of_interest",
+            )
         if not tier_ok(assignee, d):
             raise Forbidden(
                 f"This appeal must be heard by a {d.required_tier} or higher.", code="tier_too_low"
@@ -335,7 +350,7 @@ def rule(
         assert ctx.roles.mediator is not None
         amount = 0 if kind == Remedy.NO_ACTION else default_amount(d, kind, amount)
         check_amount(d, kind, amount)
-        needs_approval = not ctx.roles.mediator.covers(amount, d.order.currency)
+        needs_approval = not ctx.roles.mediator.rules_alone(amount, d.order.currency)
         ruling = Ruling.objects.create(
             dispute=d,
             kind=kind,
@@ -358,7 +373,7 @@ def rule(
             "rationale": rationale,
         }
         if needs_approval:
-            payload["authority"] = ctx.roles.mediator.authority_for(d.order.currency)
+            payload["authority"] = ctx.roles.mediator.sole_limit_for(d.order.currency)
         ctx.record("rule", payload)
     return Result(ctx.dispute, waiting_for_approval=needs_approval, created=ruling)
 

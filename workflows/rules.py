@@ -30,6 +30,7 @@ from mediation.models import (
     Remedy,
     Ruling,
     RulingStatus,
+    ShopMember,
     State,
     Tier,
 )
@@ -123,10 +124,33 @@ def require_mediator(roles: Roles) -> None:
     require(roles.mediator is not None, Forbidden("Only a mediator may do this."))
 
 
+def require_impartial(roles: Roles) -> None:
+    """A mediator who is the dispute's buyer or a member of its shop takes no part in
+    deciding it: no assignment, request, ruling or decision on a ruling."""
+    require(
+        not (roles.buyer or roles.seller),
+        Forbidden(
+            "You are a party to this dispute (its buyer or a member of its shop): another "
+            "mediator must handle it.",
+            code="conflict_of_interest",
+        ),
+    )
+
+
+def is_party(user_id: int, dispute: Dispute) -> bool:
+    """Whether the user ``user_id`` is the dispute's buyer or a member of its shop (for a
+    mediator other than the caller, whose roles are already loaded)."""
+    return (
+        dispute.buyer_id == user_id
+        or ShopMember.objects.filter(shop_id=dispute.shop_id, user_id=user_id).exists()
+    )
+
+
 def require_holder(dispute: Dispute, roles: Roles) -> None:
-    """The mediator who holds the case, or a lead."""
+    """The mediator who holds the case, or a lead; never a party to it."""
     require_mediator(roles)
     assert roles.mediator is not None
+    require_impartial(roles)
     if roles.mediator.tier != Tier.LEAD and dispute.assigned_to_id != roles.mediator.user_id:
         raise Forbidden("Only the mediator assigned to this dispute (or a lead) may do this.")
 

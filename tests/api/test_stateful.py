@@ -78,6 +78,8 @@ STEPS_PER_EXAMPLE = 60
 
 AGENT_LIMIT = 5000  # the shop agent's offer limit, USD minor units
 AUTHORITY = {"mia": 10000, "sam": 100000, "lee": None}
+# What each decides alone (the lead: MEDIATION_LEAD_SECOND_APPROVAL, 1,000.00 USD by default).
+SOLE_LIMIT = {"mia": 10000, "sam": 100000, "lee": 100000}
 TIERS = {"mia": Tier.AGENT, "sam": Tier.SENIOR, "lee": Tier.LEAD}
 ACTORS = ["buyer", "other_buyer", "owner", "agent", "other_owner", "mia", "sam", "lee", "platform"]
 MEDIATORS = ["mia", "sam", "lee"]
@@ -394,7 +396,7 @@ class ApiMachine(RuleBasedStateMachine):
         kinds = list(Remedy.values) if action == "rule" else list(PARTY_REMEDIES)
         kind, bad_kind = pick(rnd, kinds, ["no_action", "bogus"] if action != "rule" else ["x"])
         amount, bad_amount = self._amount(rnd, d)
-        limit = AUTHORITY.get(actor) if action == "rule" else None
+        limit = SOLE_LIMIT.get(actor) if action == "rule" else None
         if limit is not None and not bad_amount and rnd.random() < 0.4:
             # Just beyond the mediator's authority: the ruling waits for a second mediator.
             amount = limit + 1
