@@ -31,8 +31,10 @@ from workflows.base import (
     deadline_for,
 )
 from workflows.rules import (
+    MONEY_REMEDIES,
     check_amount,
     default_amount,
+    nothing_refundable,
 )
 
 S = State
@@ -93,6 +95,8 @@ def raise_dispute(
             description=description,
             policy_version=policy,
         )
+        if requested_outcome in MONEY_REMEDIES and order.refundable <= 0:
+            raise nothing_refundable(dispute)
         dispute.requested_amount = default_amount(dispute, requested_outcome, requested_amount)
         check_amount(dispute, requested_outcome, dispute.requested_amount)
         dispute.respond_by = deadline_for(S.AWAITING_SELLER, now, reason=reason)

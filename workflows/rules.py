@@ -161,6 +161,9 @@ def check_amount(dispute: Dispute, kind: str, amount: int) -> None:
     # What this dispute already refunded (before an appeal) is part of a new remedy's amount.
     already = dispute.delivered_amount if dispute.agreed_kind in REFUND_REMEDIES else 0
     refundable = dispute.order.refundable + already
+    if kind in MONEY_REMEDIES and kind != Remedy.GOODWILL and refundable <= 0:
+        # An agreement on 0.00 would wait for a delivery no one can make.
+        raise nothing_refundable(dispute)
     if kind in MONEY_REMEDIES and amount > refundable:
         raise RuleViolation(
             f"{money(amount, dispute)} is more than the "
@@ -170,6 +173,17 @@ def check_amount(dispute: Dispute, kind: str, amount: int) -> None:
         )
     if kind == Remedy.PARTIAL_REFUND and amount == 0:
         raise InvalidInput("A partial refund needs an amount above zero.", field="amount")
+
+
+def nothing_refundable(dispute: Dispute) -> RuleViolation:
+    order = dispute.order
+    return RuleViolation(
+        f"Nothing is left to refund on this order: all of its "
+        f"{money(order.total + order.shipping, dispute)} has been refunded already. A "
+        "replacement can still be asked for.",
+        code="nothing_refundable",
+        refundable=0,
+    )
 
 
 def default_amount(dispute: Dispute, kind: str, amount: int | None) -> int:

@@ -154,6 +154,46 @@ def test_refundable_remainder_shrinks_with_earlier_refunds() -> None:
     assert r.status_code == 201 and r.json()["requested_amount"] == 22000
 
 
+def _snapshot(sc: Scenario) -> tuple[str, int, int]:
+    d = Dispute.objects.get(pk=sc.id)
+    return d.state, d.version, AuditEntry.objects.filter(dispute_id=sc.id).count()
+
+
+def _refund_everything(order: Order) -> None:
+    Order.objects.filter(pk=order.pk).update(refunded_total=F("total") + F("shipping"))
+
+
+@pytest.mark.parametrize("outcome", ["full_refund", "partial_refund", "store_credit", "goodwill"])
+def test_nothing_refundable_cannot_be_disputed_for_money(outcome: str) -> None:
+    """A money remedy on an order refunded in full is refused at raise: before, the 0.00
+    agreement waited in awaiting_fulfilment for a delivery no one could make."""
+    cast = make_cast(total=24000, shipping=1000)
+    _refund_everything(cast.order)
+    body = problem(
+        post(cast.buyer, "disputes/", raise_body(cast.order, requested_outcome=outcome)),
+        422,
+        "nothing_refundable",
+    )
+    assert "250.00 USD has been refunded already" in body["detail"]
+    assert not Dispute.objects.filter(order=cast.order).exists()
+    # A replacement is still something the shop can deliver.
+    r = post(cast.buyer, "disputes/", raise_body(cast.order, requested_outcome="replacement"))
+    assert r.status_code == 201, r.json()
+
+
+def test_a_refund_elsewhere_during_the_dispute_leaves_no_money_to_agree_on() -> None:
+    sc = dispute_in("awaiting_seller")  # the buyer asked for a full refund of 250.00
+    _refund_everything(sc.cast.order)  # the platform refunded it outside the dispute
+    before = _snapshot(sc)
+    problem(act(sc, "owner", "accept-request"), 422, "nothing_refundable")
+    problem(act(sc, "owner", "offer", {"kind": "full_refund"}), 422, "nothing_refundable")
+    assert _snapshot(sc) == before
+    assert "accept-request" not in allowed(sc, "owner")
+    # The shop can still answer otherwise, and the buyer can withdraw.
+    assert act(sc, "owner", "contest", {"statement": "Refunded already."}).status_code == 200
+    assert act(sc, "buyer", "withdraw").status_code == 200
+
+
 @pytest.mark.parametrize(
     ("state", "options", "actor", "action", "body"),
     [
