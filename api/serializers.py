@@ -434,6 +434,7 @@ def input_for(*slugs: str) -> Callable[[ActionInput], ActionInput]:
 @input_for(
     "accept-request",
     "approve-offer",
+    "reject-offer",
     "withdraw",
     "approve-ruling",
     "reject-ruling",

@@ -9,10 +9,13 @@ urlpatterns = [
     path("orders/", views.OrderListView.as_view(), name="orders"),
     path("disputes/", views.DisputeListView.as_view(), name="disputes"),
     path("disputes/<int:dispute_id>/", views.DisputeDetailView.as_view(), name="dispute"),
-    path(
-        "disputes/<int:dispute_id>/offers/<int:offer_id>/approve/",
-        views.OfferApproveView.as_view(),
-        name="offer-approve",
+    *(
+        path(
+            f"disputes/<int:dispute_id>/offers/<int:offer_id>/{verb}/",
+            views.OfferDecisionView.as_view(lifecycle_action=action),
+            name=f"offer-{verb}",
+        )
+        for verb, action in views.OFFER_DECISIONS.items()
     ),
     path("disputes/<int:dispute_id>/messages/", views.MessageListView.as_view(), name="messages"),
     path(

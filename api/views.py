@@ -300,21 +300,26 @@ class DisputeActionView(APIView):
 
 # The actions routed as POST /disputes/{id}/<slug>/ (the registry's offered actions).
 ACTIONS = OFFERED
-APPROVE_OFFER = REGISTRY["approve-offer"]
+# The owner's decisions on an agent's offer: POST /disputes/{id}/offers/{offer}/<verb>/.
+OFFER_DECISIONS = {"approve": REGISTRY["approve-offer"], "reject": REGISTRY["reject-offer"]}
 
 
-class OfferApproveView(APIView):
-    @extend_schema(
-        request=s.INPUTS["approve-offer"],
-        responses={200: s.DisputeSerializer, **ERRORS},
-        parameters=[IF_MATCH, IDEMPOTENCY_KEY],
-        tags=["dispute actions"],
-        description=APPROVE_OFFER.description,
-    )
+class OfferActionSchema(ActionSchema):
+    def get_operation_id(self) -> str:
+        return f"disputes_offers_{self.lifecycle_action.slug.split('-')[0]}"
+
+
+class OfferDecisionView(DisputeActionView):
+    """``POST /disputes/{id}/offers/{offer}/approve/`` or ``.../reject/``: the shop owner
+    decides on an agent's offer above the agent's limit (``as_view(lifecycle_action=...)``)."""
+
+    schema = OfferActionSchema()
+
     @idempotent
-    def post(self, request: Request, dispute_id: int, offer_id: int) -> Response:
-        body = valid(s.INPUTS[APPROVE_OFFER.slug], request)
-        result = APPROVE_OFFER.service(
+    def post(self, request: Request, dispute_id: int, offer_id: int) -> Response:  # type: ignore[override]
+        action = self.action_spec
+        body = valid(s.INPUTS[action.slug], request)
+        result = action.service(
             dispute_id=dispute_id,
             offer_id=offer_id,
             actor=request.user,

@@ -289,6 +289,10 @@ TRANSITION_STATES: tuple[str, ...] = (
     State.AWAITING_FULFILMENT,
 )
 SLA_STATES: tuple[str, ...] = (State.ESCALATED, State.UNDER_REVIEW, State.PENDING_APPROVAL)
+# The platform's review before a ruling is proposed, and the states in which the shop may
+# still concede or offer (the first, while it is asked; the others before any ruling).
+REVIEW_STATES: tuple[str, ...] = (State.ESCALATED, State.UNDER_REVIEW, State.AWAITING_INFO)
+SHOP_ANSWER_STATES: tuple[str, ...] = (State.AWAITING_SELLER, *REVIEW_STATES)
 
 
 class Dispute(fsm.FSMModelMixin, models.Model):
@@ -400,19 +404,41 @@ class Dispute(fsm.FSMModelMixin, models.Model):
 
     @fsm.transition(
         field=state,
-        source=S.AWAITING_SELLER,
+        source=SHOP_ANSWER_STATES,
         target=fsm.RETURN_VALUE(S.AWAITING_FULFILMENT, S.CLOSED),
     )
     def accept_request(self, *, nothing_to_deliver: bool) -> str:
+        """The shop concedes: while it is asked, or at any point of the review before a
+        ruling (the agreement closes the case before the mediator rules)."""
         return S.CLOSED if nothing_to_deliver else S.AWAITING_FULFILMENT
 
-    @fsm.transition(field=state, source=S.AWAITING_SELLER, target=S.AWAITING_BUYER)
-    def offer(self) -> None:
-        """An offer within the member's limit goes to the buyer."""
+    @fsm.transition(
+        field=state,
+        source=SHOP_ANSWER_STATES,
+        target=fsm.RETURN_VALUE(S.AWAITING_BUYER, *REVIEW_STATES),
+    )
+    def offer(self) -> str:
+        """An offer within the member's limit goes to the buyer; one made while the
+        platform reviews the case leaves it with the mediator until the buyer accepts."""
+        return S.AWAITING_BUYER if self.state == S.AWAITING_SELLER else self.state
 
-    @fsm.transition(field=state, source=S.AWAITING_SELLER, target=S.AWAITING_BUYER)
-    def approve_offer(self) -> None:
-        """The owner approves an agent's offer above the agent's limit."""
+    @fsm.transition(
+        field=state,
+        source=SHOP_ANSWER_STATES,
+        target=fsm.RETURN_VALUE(S.AWAITING_BUYER, *REVIEW_STATES),
+    )
+    def approve_offer(self) -> str:
+        """The owner approves an agent's offer above the agent's limit (as ``offer``)."""
+        return S.AWAITING_BUYER if self.state == S.AWAITING_SELLER else self.state
+
+    @fsm.transition(
+        field=state,
+        source=SHOP_ANSWER_STATES,
+        target=fsm.RETURN_VALUE(*SHOP_ANSWER_STATES),
+    )
+    def reject_offer(self) -> str:
+        """The owner turns down an agent's offer above the agent's limit: nothing moves."""
+        return str(self.state)
 
     @fsm.transition(field=state, source=S.AWAITING_SELLER, target=S.AWAITING_BUYER)
     def contest(self) -> None:
@@ -420,7 +446,7 @@ class Dispute(fsm.FSMModelMixin, models.Model):
 
     @fsm.transition(
         field=state,
-        source=S.AWAITING_BUYER,
+        source=[S.AWAITING_BUYER, *REVIEW_STATES],
         target=fsm.RETURN_VALUE(S.AWAITING_FULFILMENT, S.CLOSED),
     )
     def accept_offer(self, *, nothing_to_deliver: bool) -> str:
@@ -545,6 +571,9 @@ class Offer(models.Model):
     note = models.TextField(blank=True)
     fulfilment_days = models.PositiveSmallIntegerField(null=True, blank=True)
     status = models.CharField(max_length=20, choices=OfferStatus.choices, default=OfferStatus.OPEN)
+    # An agent's acceptance of the buyer's request beyond their limit, waiting for the
+    # owner: approved, it is the agreement itself (the buyer asked for it).
+    accepts_request = models.BooleanField(default=False)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

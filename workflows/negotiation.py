@@ -10,7 +10,6 @@ from django.conf import settings
 
 from mediation.actors import Actor, Roles, human
 from mediation.errors import (
-    AuthorityLimitExceeded,
     Forbidden,
     InvalidInput,
     InvalidTransition,
@@ -19,6 +18,8 @@ from mediation.errors import (
 )
 from mediation.models import (
     PARTY_REMEDIES,
+    REVIEW_STATES,
+    SHOP_ANSWER_STATES,
     Dispute,
     EscalationReason,
     Funder,
@@ -30,6 +31,7 @@ from mediation.models import (
 )
 from workflows.actions import action
 from workflows.base import (
+    Context,
     Result,
     enter,
     locked_dispute,
@@ -42,10 +44,10 @@ from workflows.rules import (
     deadline_passed,
     default_amount,
     fulfilment_deadline,
-    money,
     nothing_to_deliver,
     object_id,
     open_offer,
+    pending_offer,
     require,
     require_buyer,
     require_seller,
@@ -58,18 +60,29 @@ from workflows.steps import Step
 S = State
 
 
-def check_accept_request(dispute: Dispute, roles: Roles, now: datetime) -> None:
-    require_state(dispute, S.AWAITING_SELLER)
+def require_no_ruling(dispute: Dispute) -> None:
+    """During the platform's review, the parties may still agree until a ruling is made
+    (after an appeal, the review is of the ruling: only the mediator decides)."""
+    require(
+        dispute.state not in REVIEW_STATES or dispute.ruled_at is None,
+        InvalidTransition(
+            "A ruling has been made on this dispute; it can be appealed, not settled.",
+            state=dispute.state,
+        ),
+    )
+
+
+def check_shop_answer(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    """The shop concedes or offers: while it is asked (``awaiting_seller``), or at any
+    point of the platform's review before a ruling."""
+    require_state(dispute, *SHOP_ANSWER_STATES)
+    require_no_ruling(dispute)
     require_seller(roles)
-    assert roles.member is not None
-    limit = roles.member.limit_for(dispute.order.currency)
-    if limit is not None and dispute.requested_amount > limit:
-        raise AuthorityLimitExceeded(
-            f"The request is {money(dispute.requested_amount, dispute)}, above your offer limit "
-            f"of {money(limit, dispute)}; the shop owner must accept it.",
-            limit="shop_offer_limit",
-            limit_amount=limit,
-        )
+
+
+def check_accept_request(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    # Beyond a member's offer limit the acceptance waits for the owner (202), like an offer.
+    check_shop_answer(dispute, roles, now)
     if dispute.requested_outcome in MONEY_REMEDIES:
         check_amount(dispute, dispute.requested_outcome, dispute.requested_amount)
 
@@ -80,11 +93,26 @@ def check_answer(dispute: Dispute, roles: Roles, now: datetime) -> None:
 
 
 def check_accept_offer(dispute: Dispute, roles: Roles, now: datetime) -> None:
-    require_state(dispute, S.AWAITING_BUYER)
+    require_state(dispute, S.AWAITING_BUYER, *REVIEW_STATES)
+    require_no_ruling(dispute)
     require_buyer(roles)
     require(
         open_offer(dispute) is not None,
         InvalidTransition("There is no open offer to accept.", code="no_open_offer"),
+    )
+
+
+def check_decide_offer(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    """The owner approves or rejects an agent's offer above the agent's limit."""
+    require(
+        roles.owner,
+        Forbidden("Only the shop owner decides on offers above an agent's limit."),
+    )
+    require_state(dispute, *SHOP_ANSWER_STATES)
+    require_no_ruling(dispute)
+    require(
+        pending_offer(dispute) is not None,
+        InvalidTransition("No offer waits for your approval.", code="no_pending_offer"),
     )
 
 
@@ -140,6 +168,29 @@ def check_withdraw(dispute: Dispute, roles: Roles, now: datetime) -> None:
     )
 
 
+def _agree_to_request(ctx: Context, *, kind: str, amount: int) -> None:
+    """The shop gives the buyer what they asked for: the agreement, and the move to
+    fulfilment (or to closed, when there is nothing to deliver)."""
+    d = ctx.dispute
+    Offer.objects.filter(dispute=d, side=Party.BUYER, status=OfferStatus.OPEN).update(
+        status=OfferStatus.ACCEPTED, decided_at=ctx.now
+    )
+    supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
+    agree(ctx, kind=kind, amount=amount, funded_by=Funder.SELLER, outcome=Outcome.AGREEMENT)
+    d.accept_request(nothing_to_deliver=nothing_to_deliver(kind, amount))
+    enter(ctx)
+    close_if_nothing_to_deliver(ctx)
+
+
+def _stays_or_moves(ctx: Context, was: str) -> None:
+    """After an offer: to the buyer from ``awaiting_seller`` (a new deadline); during the
+    review the case stays with the mediator and keeps its service level."""
+    if ctx.dispute.state != was:
+        enter(ctx)
+    else:
+        ctx.changed = True
+
+
 @action(
     "accept-request",
     transition=Dispute.accept_request,
@@ -150,9 +201,19 @@ def check_withdraw(dispute: Dispute, roles: Roles, now: datetime) -> None:
             lambda w: f"{w.actor} accepted the buyer's request ({w.kind} {w.money()})".strip(),
             notification="agreed",
         ),
+        "accept_request_pending_approval": Step(
+            "dispute.offer_pending_approval",
+            lambda w: (
+                f"{w.actor} proposed accepting the buyer's request ({w.kind} {w.money()}); "
+                "it waits for the shop owner"
+            ),
+            notification="offer_needs_approval",
+        ),
     },
     description=(
-        "The shop accepts the buyer's request as it stands (within the member's offer limit)."
+        "The shop accepts the buyer's request as it stands, while it is asked or during the "
+        "platform's review before a ruling (an agreement that closes the review). Beyond the "
+        "member's offer limit it waits for the shop owner (202), as an offer does."
     ),
 )
 def accept_request(
@@ -161,33 +222,47 @@ def accept_request(
     with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
         d = ctx.dispute
         check_accept_request(d, ctx.roles, ctx.now)
-        Offer.objects.filter(dispute=d, side=Party.BUYER, status=OfferStatus.OPEN).update(
-            status=OfferStatus.ACCEPTED, decided_at=ctx.now
-        )
-        supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
-        agree(
-            ctx,
-            kind=d.requested_outcome,
-            amount=d.requested_amount,
-            funded_by=Funder.SELLER,
-            outcome=Outcome.AGREEMENT,
-        )
-        d.accept_request(
-            nothing_to_deliver=nothing_to_deliver(d.requested_outcome, d.requested_amount)
-        )
-        enter(ctx)
-        close_if_nothing_to_deliver(ctx)
-        ctx.record(
-            "accept_request",
-            {"kind": d.requested_outcome, "amount": d.requested_amount, "note": note},
-        )
-    return Result(ctx.dispute)
+        kind, amount = d.requested_outcome, d.requested_amount
+        assert ctx.roles.member is not None
+        limit = ctx.roles.member.limit_for(d.order.currency)
+        if limit is not None and amount > limit:
+            # Like an agent's offer beyond their limit: the owner approves it (and the
+            # approval is the agreement) or rejects it.
+            supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
+            offer = Offer.objects.create(
+                dispute=d,
+                side=Party.SELLER,
+                author=human(actor),
+                kind=kind,
+                amount=amount,
+                note=note,
+                status=OfferStatus.PENDING_APPROVAL,
+                accepts_request=True,
+            )
+            ctx.record(
+                "accept_request_pending_approval",
+                {
+                    "offer": offer.pk,
+                    "kind": kind,
+                    "amount": amount,
+                    "note": note,
+                    "limit": limit,
+                    "accepts_request": True,
+                },
+            )
+            ctx.changed = True
+            result = Result(ctx.dispute, waiting_for_approval=True, created=offer)
+        else:
+            _agree_to_request(ctx, kind=kind, amount=amount)
+            ctx.record("accept_request", {"kind": kind, "amount": amount, "note": note})
+            result = Result(ctx.dispute)
+    return result
 
 
 @action(
     "offer",
     transition=Dispute.offer,
-    guard=check_answer,
+    guard=check_shop_answer,
     steps={
         "offer": Step(
             "dispute.offer_made",
@@ -201,7 +276,9 @@ def accept_request(
         ),
     },
     description=(
-        "The shop offers a remedy (202 while an agent's offer above their limit awaits the owner)."
+        "The shop offers a remedy (202 while an agent's offer above their limit awaits the "
+        "owner). While the platform reviews the case (before a ruling) the offer goes to the "
+        "buyer and the mediator, and the case stays under review until the buyer accepts."
     ),
 )
 def make_offer(
@@ -219,7 +296,7 @@ def make_offer(
         raise InvalidInput(f"Unknown remedy {kind!r}.", field="kind")
     with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
         d = ctx.dispute
-        check_answer(d, ctx.roles, ctx.now)
+        check_shop_answer(d, ctx.roles, ctx.now)
         amount = default_amount(d, kind, amount)
         check_amount(d, kind, amount)
         assert ctx.roles.member is not None
@@ -243,24 +320,48 @@ def make_offer(
             ctx.record("offer_pending_approval", payload)
             ctx.changed = True
         else:
+            was = d.state
             d.offer()
-            enter(ctx)
+            _stays_or_moves(ctx, was)
             ctx.record("offer", payload)
     return Result(ctx.dispute, waiting_for_approval=needs_owner, created=offer)
+
+
+def _pending(d: Dispute, offer_id: int) -> Offer:
+    offer = Offer.objects.filter(dispute=d, pk=object_id(offer_id)).first()
+    if offer is None:
+        raise NotFound("No such offer on this dispute.")
+    require(
+        offer.status == OfferStatus.PENDING_APPROVAL,
+        InvalidTransition(f"The offer is {offer.status}, not waiting for approval."),
+    )
+    require_state(d, *SHOP_ANSWER_STATES)
+    require_no_ruling(d)
+    return offer
 
 
 @action(
     "approve-offer",
     transition=Dispute.approve_offer,
-    guard=None,
+    guard=check_decide_offer,
     steps={
         "offer_approved": Step(
             "dispute.offer_made",
             lambda w: f"{w.actor} approved the offer of {w.kind} {w.money()}",
             notification="offer_made",
         ),
+        "request_accepted_on_approval": Step(
+            "dispute.request_accepted",
+            lambda w: (
+                f"{w.actor} approved accepting the buyer's request ({w.kind} {w.money()})"
+            ).strip(),
+            notification="agreed",
+        ),
     },
-    description="The shop owner approves an agent's offer above the agent's limit.",
+    description=(
+        "The shop owner approves an agent's offer above the agent's limit: it goes to the "
+        "buyer (an agent's acceptance of the buyer's request becomes the agreement)."
+    ),
     offered=False,
 )
 def approve_offer(
@@ -278,22 +379,65 @@ def approve_offer(
             ctx.roles.owner,
             Forbidden("Only the shop owner approves offers above an agent's limit."),
         )
-        offer = Offer.objects.filter(dispute=d, pk=object_id(offer_id)).first()
-        if offer is None:
-            raise NotFound("No such offer on this dispute.")
-        require(
-            offer.status == OfferStatus.PENDING_APPROVAL,
-            InvalidTransition(f"The offer is {offer.status}, not waiting for approval."),
-        )
-        require_state(d, S.AWAITING_SELLER)
+        offer = _pending(d, offer_id)
         check_amount(d, offer.kind, offer.amount)
-        offer.status = OfferStatus.OPEN
         offer.approved_by = human(actor)
-        offer.save(update_fields=["status", "approved_by"])
-        d.approve_offer()
-        enter(ctx)
+        payload = {"offer": offer.pk, "kind": offer.kind, "amount": offer.amount, "note": note}
+        if offer.accepts_request:
+            offer.status = OfferStatus.ACCEPTED
+            offer.decided_at = ctx.now
+            offer.save(update_fields=["status", "approved_by", "decided_at"])
+            _agree_to_request(ctx, kind=offer.kind, amount=offer.amount)
+            ctx.record("request_accepted_on_approval", payload)
+        else:
+            offer.status = OfferStatus.OPEN
+            offer.save(update_fields=["status", "approved_by"])
+            was = d.state
+            d.approve_offer()
+            _stays_or_moves(ctx, was)
+            ctx.record("offer_approved", payload)
+    return Result(ctx.dispute, created=offer)
+
+
+@action(
+    "reject-offer",
+    transition=Dispute.reject_offer,
+    guard=check_decide_offer,
+    steps={
+        "offer_rejected": Step(
+            "dispute.offer_rejected",
+            lambda w: f"{w.actor} turned down the proposed {w.kind} {w.money()}".strip(),
+        ),
+    },
+    description=(
+        "The shop owner turns down an agent's offer above the agent's limit; the shop "
+        "answers otherwise."
+    ),
+    offered=False,
+)
+def reject_offer(
+    *,
+    dispute_id: int,
+    offer_id: int,
+    actor: Actor,
+    note: str = "",
+    expected_version: int | None = None,
+) -> Result:
+    with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
+        d = ctx.dispute
+        require(
+            ctx.roles.owner,
+            Forbidden("Only the shop owner rejects offers above an agent's limit."),
+        )
+        offer = _pending(d, offer_id)
+        offer.status = OfferStatus.REJECTED
+        offer.approved_by = human(actor)
+        offer.decided_at = ctx.now
+        offer.save(update_fields=["status", "approved_by", "decided_at"])
+        d.reject_offer()
+        ctx.changed = True
         ctx.record(
-            "offer_approved",
+            "offer_rejected",
             {"offer": offer.pk, "kind": offer.kind, "amount": offer.amount, "note": note},
         )
     return Result(ctx.dispute, created=offer)

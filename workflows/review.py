@@ -20,6 +20,7 @@ from mediation.models import (
     Dispute,
     Funder,
     MediatorProfile,
+    OfferStatus,
     Outcome,
     Party,
     Remedy,
@@ -51,6 +52,7 @@ from workflows.rules import (
     require_impartial,
     require_mediator,
     require_state,
+    supersede_open_offers,
     thread,
     tier_ok,
 )
@@ -351,6 +353,8 @@ def rule(
         amount = 0 if kind == Remedy.NO_ACTION else default_amount(d, kind, amount)
         check_amount(d, kind, amount)
         needs_approval = not ctx.roles.mediator.rules_alone(amount, d.order.currency)
+        # An offer the shop made during the review is no longer the buyer's to accept.
+        supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
         ruling = Ruling.objects.create(
             dispute=d,
             kind=kind,

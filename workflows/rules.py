@@ -81,6 +81,14 @@ def open_offer(dispute: Dispute) -> Offer | None:
     return None
 
 
+def pending_offer(dispute: Dispute) -> Offer | None:
+    """An agent's offer waiting for the shop owner's approval."""
+    for offer in reversed(related(dispute, "offers")):
+        if offer.side == Party.SELLER and offer.status == OfferStatus.PENDING_APPROVAL:
+            return offer
+    return None
+
+
 def pending_ruling(dispute: Dispute) -> Ruling | None:
     for ruling in reversed(related(dispute, "rulings")):
         if ruling.status == RulingStatus.PENDING_APPROVAL:
@@ -204,6 +212,7 @@ def agree(ctx: Context, *, kind: str, amount: int, funded_by: str, outcome: str)
     dispute.agreed_amount = amount
     dispute.funded_by = funded_by
     dispute.agreed_outcome = outcome
+    dispute.info_requested_from = ""  # an agreement during the review ends any question
     # Money already delivered (before an appeal) counts towards the new remedy, and so does
     # a return already on its way back; a replacement ruled anew must be shipped anew.
     dispute.replacement_shipped = False

@@ -31,6 +31,7 @@ from workflows.negotiation import (
     counter,
     escalate,
     make_offer,
+    reject_offer,
     withdraw,
 )
 from workflows.raising import raise_dispute
@@ -53,9 +54,11 @@ from workflows.rules import (
 # --- The registry, complete: every stage module above has declared its actions ---------------
 
 ACTIONS: dict[str, Action] = registered()
-# The actions offered in allowed_actions and routed by slug, with their guards.
+# The actions routed by slug (POST /disputes/{id}/<slug>/); the others act on one of the
+# dispute's offers (POST /disputes/{id}/offers/{offer}/<approve|reject>/).
 OFFERED: dict[str, Action] = {slug: a for slug, a in ACTIONS.items() if a.offered}
-CHECKS: dict[str, Guard] = {slug: a.guard for slug, a in OFFERED.items() if a.guard is not None}
+# Every guarded action, by the names allowed_actions lists.
+CHECKS: dict[str, Guard] = {slug: a.guard for slug, a in ACTIONS.items() if a.guard is not None}
 
 # Every event type a webhook endpoint may subscribe to (besides "*"), those a party's may,
 # and the email about each event that has one.
@@ -107,6 +110,7 @@ __all__ = [
     "pending_ruling",
     "provide_info",
     "raise_dispute",
+    "reject_offer",
     "reject_ruling",
     "request_info",
     "rule",

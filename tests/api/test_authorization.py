@@ -90,6 +90,7 @@ POLICY: dict[str, tuple[int, ...]] = {
     "POST evidence withdraw":   ( 200,  404,  403,  403,  404,  403,  403,  403,  403,  401),
     "GET case file":            ( 200,  404,  200,  200,  404,  200,  200,  200,  403,  401),
     "POST approve-offer":       ( 403,  404,  200,  403,  404,  403,  403,  403,  403,  401),
+    "POST reject-offer":        ( 403,  404,  200,  403,  404,  403,  403,  403,  403,  401),
     "POST accept-request":      ( 403,  404,  200,  200,  404,  403,  403,  403,  403,  401),
     "POST offer":               ( 403,  404,  200,  200,  404,  403,  403,  403,  403,  401),
     "POST contest":             ( 403,  404,  200,  200,  404,  403,  403,  403,  403,  401),
@@ -310,6 +311,9 @@ ENDPOINTS: dict[str, Endpoint] = {
     "GET case file": Endpoint("GET", D + "case-file/", _evidence),
     "POST approve-offer": Endpoint(
         "POST", D + "offers/{offer}/approve/", _pending_offer, _const({"note": "ok"})
+    ),
+    "POST reject-offer": Endpoint(
+        "POST", D + "offers/{offer}/reject/", _pending_offer, _const({"note": "no"})
     ),
     "POST accept-request": Endpoint(
         "POST",

@@ -83,13 +83,17 @@ SOLE_LIMIT = {"mia": 10000, "sam": 100000, "lee": 100000}
 TIERS = {"mia": Tier.AGENT, "sam": Tier.SENIOR, "lee": Tier.LEAD}
 ACTORS = ["buyer", "other_buyer", "owner", "agent", "other_owner", "mia", "sam", "lee", "platform"]
 MEDIATORS = ["mia", "sam", "lee"]
-ACTIONS = list(t.CHECKS)
+# The actions routed by slug; the owner's decisions on an offer have a rule of their own.
+ACTIONS = [a for a in t.CHECKS if t.ACTIONS[a].offered]
+REVIEW = {State.ESCALATED, State.UNDER_REVIEW, State.AWAITING_INFO}
 MONEY = {r.value for r in t.MONEY_REMEDIES}
 REFUND_REMEDIES = {r.value for r in t.REFUND_REMEDIES}
 # Where each successful action may leave the dispute (DESIGN §4).
 TARGETS: dict[str, set[str]] = {
-    "accept-request": {State.AWAITING_FULFILMENT, State.CLOSED},
-    "offer": {State.AWAITING_BUYER, State.AWAITING_SELLER},  # the latter while it waits (202)
+    # The state stays while an agent's acceptance or offer waits for the owner (202), and
+    # an offer during the review leaves the case with the mediator.
+    "accept-request": {State.AWAITING_FULFILMENT, State.CLOSED, State.AWAITING_SELLER, *REVIEW},
+    "offer": {State.AWAITING_BUYER, State.AWAITING_SELLER, *REVIEW},
     "contest": {State.AWAITING_BUYER},
     "accept-offer": {State.AWAITING_FULFILMENT, State.CLOSED},
     "counter": {State.AWAITING_SELLER},
@@ -327,8 +331,11 @@ class ApiMachine(RuleBasedStateMachine):
     ) -> tuple[dict[str, Any], Expect]:
         e = Expect()
         roles = self._roles(actor, d)
+        if action == "accept-request":
+            note, e.invalid = text(rnd, required=False)
+            e.waits = actor == "agent" and d.requested_amount > AGENT_LIMIT
+            return {"note": note}, e
         if action in (
-            "accept-request",
             "withdraw",
             "approve-ruling",
             "reject-ruling",
@@ -617,7 +624,8 @@ class ApiMachine(RuleBasedStateMachine):
         visible = self._visible(actor, d)
         assert got.status_code == (200 if visible else 404), (actor, got.status_code)
         allowed: list[str] = got.json()["allowed_actions"] if visible else []
-        assert set(allowed) <= set(ACTIONS)
+        assert set(allowed) <= set(t.CHECKS)
+        allowed = [a for a in allowed if a in ACTIONS]
         if prefer_allowed and allowed:
             action = rnd.choices(allowed, [WEIGHTS.get(a, 1.0) for a in allowed])[0]
         else:
@@ -669,29 +677,47 @@ class ApiMachine(RuleBasedStateMachine):
     )
     @rule(index=INDEX)
     def approve_offer(self, index: int) -> None:
-        """The shop owner (or someone else) approves an agent's offer above their limit."""
+        """The shop owner (or someone else) approves or rejects an agent's offer above
+        their limit."""
         rnd = self.rnd
         self._step()
         actor, _ = pick(rnd, ["owner"], ["agent", "buyer", "mia", "other_owner"])
+        verb = rnd.choice(["approve", "approve", "reject"])
         offers = list(Offer.objects.filter(dispute_id__in=self.disputes).order_by("pk"))
         pending = [o for o in offers if o.status == OfferStatus.PENDING_APPROVAL]
         offer = (
             rnd.choice(pending) if pending and rnd.random() < 0.8 else offers[index % len(offers)]
         )
         d = Dispute.objects.get(pk=offer.dispute_id)
+        allowed = t.allowed_actions(d, self.users[actor], now=self.clock())
         r = self.clients[actor].post(
-            f"/api/v1/disputes/{d.pk}/offers/{offer.pk}/approve/", {"note": "OK"}, format="json"
+            f"/api/v1/disputes/{d.pk}/offers/{offer.pk}/{verb}/", {"note": "OK"}, format="json"
         )
         code = self._problem(r)
-        self.stats.saw("approve-offer", r.status_code)
-        ok = (
-            actor == "owner"
-            and offer.status == OfferStatus.PENDING_APPROVAL
-            and d.state == State.AWAITING_SELLER
-        )
+        self.stats.saw(f"{verb}-offer", r.status_code)
+        answering = d.state == State.AWAITING_SELLER or (d.state in REVIEW and d.ruled_at is None)
+        ok = actor == "owner" and offer.status == OfferStatus.PENDING_APPROVAL and answering
         assert (r.status_code == 200) == ok, (actor, offer, d.state, r.status_code, code)
+        assert (f"{verb}-offer" in allowed) == (
+            ok
+            or (
+                actor == "owner"
+                and answering
+                and any(
+                    o.status == OfferStatus.PENDING_APPROVAL for o in offers if o.dispute_id == d.pk
+                )
+            )
+        ), (actor, verb, allowed)
         if ok:
-            assert r.json()["state"] == State.AWAITING_BUYER
+            state = r.json()["state"]
+            if verb == "reject":
+                assert state == d.state
+            elif offer.accepts_request:
+                assert state in (State.AWAITING_FULFILMENT, State.CLOSED)
+            else:
+                assert state == (
+                    State.AWAITING_BUYER if d.state == State.AWAITING_SELLER else d.state
+                )
             assert Dispute.objects.get(pk=d.pk).audit_seq == d.audit_seq + 1
 
     @precondition(lambda self: self.disputes)

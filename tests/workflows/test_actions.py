@@ -53,6 +53,8 @@ def test_the_registry_is_in_the_order_of_the_lifecycle() -> None:
     assert list(transitions.CHECKS) == [
         "accept-request",
         "offer",
+        "approve-offer",
+        "reject-offer",
         "contest",
         "accept-offer",
         "counter",
@@ -93,11 +95,16 @@ def test_an_action_or_a_step_cannot_be_declared_twice() -> None:
 
 def test_offered_actions_are_routed_guarded_and_listed() -> None:
     assert list(api_views.ACTIONS) == list(transitions.OFFERED)
-    assert list(transitions.CHECKS) == [a.slug for a in transitions.OFFERED.values()]
+    assert list(transitions.CHECKS) == list(transitions.ACTIONS), "every action is guarded"
     for slug in transitions.OFFERED:
         assert reverse(f"api:dispute-{slug}", kwargs={"dispute_id": 1}).endswith(f"/{slug}/")
         assert transitions.OFFERED[slug].guard is not None
-    assert not transitions.ACTIONS["approve-offer"].offered
+    # The owner's decisions act on one offer: a route of their own, listed all the same.
+    for verb in ("approve", "reject"):
+        action = transitions.ACTIONS[f"{verb}-offer"]
+        assert not action.offered and api_views.OFFER_DECISIONS[verb] is action
+        url = reverse(f"api:offer-{verb}", kwargs={"dispute_id": 1, "offer_id": 2})
+        assert url.endswith(f"/disputes/1/offers/2/{verb}/")
 
 
 def test_the_consoles_buttons_are_the_registrys() -> None:

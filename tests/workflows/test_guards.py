@@ -293,15 +293,16 @@ def test_agent_offer_within_limit_goes_to_the_buyer() -> None:
     assert data["offers"][-1]["status"] == "open"
 
 
-def test_agent_accept_request_above_limit_names_the_limit() -> None:
+def test_agent_accept_request_above_limit_waits_for_the_owner() -> None:
     sc = dispute_in("awaiting_seller")  # a full refund of 250.00
-    body = problem(
-        act(sc, "agent", "accept-request", {"note": "ok"}), 403, "authority_limit_exceeded"
-    )
-    assert body["limit"] == "shop_offer_limit" and body["limit_amount"] == 5000
-    assert "50.00" in body["detail"]
-    assert "accept-request" not in allowed(sc, "agent")
-    assert "accept-request" in allowed(sc, "owner")
+    assert "accept-request" in allowed(sc, "agent")
+    data = ok(act(sc, "agent", "accept-request", {"note": "ok"}), "awaiting_seller", status=202)
+    assert data["agreement"] is None
+    offer = Offer.objects.get(dispute_id=sc.id)
+    assert (offer.status, offer.accepts_request, offer.amount) == ("pending_approval", True, 25000)
+    entry = AuditEntry.objects.filter(dispute_id=sc.id).order_by("-seq").first()
+    assert entry is not None and entry.payload["limit"] == 5000
+    assert {"approve-offer", "reject-offer"} <= allowed(sc, "owner")
     ok(act(sc, "owner", "accept-request", {"note": "ok"}), "awaiting_fulfilment")
 
 

@@ -3,9 +3,10 @@
 For every state of §4 (and the variants that change who may do what: an overdue
 deadline, an agent's offer waiting for the owner, a contest instead of an offer, the
 last counter round spent, an appeal, each delivery stage of each remedy, a ruling
-standing or already appealed), every action of ``workflows.transitions.CHECKS`` plus
-``approve-offer`` and every actor, one test posts the action with a valid body and checks
-the answer against the expected policy written out below; a second test per (state,
+standing or already appealed), every action of ``workflows.transitions.CHECKS`` (the
+owner's ``approve-offer`` and ``reject-offer`` included) and every actor, one test posts
+the action with a valid body and checks the answer against the expected policy written
+out below; a second test per (state,
 actor) checks that ``allowed_actions`` lists exactly the actions that succeed; a third
 applies the system's deadline transition (``apply_deadline``) on time and overdue, as
 the system and as every user.
@@ -14,9 +15,9 @@ The policy is written from DESIGN §4/§5/§9, not read from the code:
 
 * someone who may not see the dispute (a buyer of other orders, a member of another
   shop) gets 404 ``not_found`` for every action;
-* ``approve-offer`` is the shop owner's alone: anyone else gets 403 ``forbidden`` whatever
-  the state (the owner then needs a pending offer: 404 without one, 409 when it is not
-  waiting for approval);
+* ``approve-offer`` and ``reject-offer`` are the shop owner's alone: anyone else gets 403
+  ``forbidden`` whatever the state (the owner then needs a pending offer: 404 without one,
+  409 when it is not waiting for approval);
 * otherwise, when the state does not admit the action at all (:data:`ADMITS`): 409
   ``invalid_transition``; when it does but the actor's role does not: 403 ``forbidden``;
 * everything else (successes, limits, domain rules) is listed per state in :data:`SPECS`.
@@ -39,7 +40,7 @@ from workflows import transitions
 
 S = State
 
-ACTIONS = (*transitions.CHECKS, "approve-offer")
+ACTIONS = tuple(transitions.CHECKS)
 INVISIBLE = ("other_buyer", "other_owner")
 SELLERS = ("owner", "agent")
 
@@ -52,11 +53,16 @@ OPEN_BEFORE_RULING = {
     S.AWAITING_INFO,
     S.AWAITING_FULFILMENT,
 }
+REVIEW = {S.ESCALATED, S.UNDER_REVIEW, S.AWAITING_INFO}
+# The shop may concede or offer while asked, and during the review before a ruling.
+SHOP_ANSWERS = {S.AWAITING_SELLER, *REVIEW}
 ADMITS: dict[str, set[Any]] = {
-    "accept-request": {S.AWAITING_SELLER},
-    "offer": {S.AWAITING_SELLER},
+    "accept-request": SHOP_ANSWERS,
+    "offer": SHOP_ANSWERS,
+    "approve-offer": SHOP_ANSWERS,
+    "reject-offer": SHOP_ANSWERS,
     "contest": {S.AWAITING_SELLER},
-    "accept-offer": {S.AWAITING_BUYER},
+    "accept-offer": {S.AWAITING_BUYER, *REVIEW},
     "counter": {S.AWAITING_BUYER},
     "escalate": {S.AWAITING_SELLER, S.AWAITING_BUYER, S.AWAITING_FULFILMENT},
     "withdraw": OPEN_BEFORE_RULING,
@@ -70,10 +76,9 @@ ADMITS: dict[str, set[Any]] = {
     "acknowledge-return": {S.AWAITING_FULFILMENT},
     "confirm-received": {S.AWAITING_FULFILMENT},
     "appeal": {S.AWAITING_FULFILMENT, S.CLOSED},
-    "approve-offer": {S.AWAITING_SELLER},
 }
 # Actions only one role may take, checked before the state.
-ONLY: dict[str, str] = {"approve-offer": "owner"}
+ONLY: dict[str, str] = {"approve-offer": "owner", "reject-offer": "owner"}
 
 BODIES: dict[str, dict[str, Any]] = {
     "accept-request": {"note": "Of course, sorry about that."},
@@ -98,9 +103,16 @@ BODIES: dict[str, dict[str, Any]] = {
     "confirm-received": {},
     "appeal": {"reason": "The ruling ignored my photos."},
     "approve-offer": {"note": "Fine by me."},
+    "reject-offer": {"note": "Too much; offer 50.00."},
 }
 
 Cell = str | tuple[int, str]  # a new state, or (status, code)
+WAITS = " (202)"
+
+
+def waits(state: str) -> str:
+    """The cell of an action that waits for an approval (202) and leaves ``state``."""
+    return f"{state}{WAITS}"
 
 
 @dataclass(frozen=True)
@@ -139,15 +151,14 @@ INFO_LATE = (NOT_YET, S.UNDER_REVIEW)
 DELIVERY_LATE = (NOT_YET, S.ESCALATED)
 
 _SELLER_ANSWERS: dict[str, dict[str, str]] = {
-    "accept-request": {"owner": S.AWAITING_FULFILMENT},
+    # The buyer asked for 250.00; the agent may grant 50.00 alone: the owner approves it.
+    "accept-request": {"owner": S.AWAITING_FULFILMENT, "agent": waits(S.AWAITING_SELLER)},
     "offer": {"owner,agent": S.AWAITING_BUYER},
     "contest": {"owner,agent": S.AWAITING_BUYER},
     "escalate": {"owner,agent": S.ESCALATED},
     "withdraw": {"buyer": S.CLOSED},
 }
 _SELLER_REFUSALS: dict[str, dict[str, tuple[int, str]]] = {
-    # The buyer asked for 250.00; the agent may grant 50.00 alone.
-    "accept-request": {"agent": (403, "authority_limit_exceeded")},
     "escalate": {"buyer": NOT_YET},
     "approve-offer": {"owner": NO_OFFER},
 }
@@ -163,6 +174,25 @@ _DELIVERY_REFUSALS: dict[str, dict[str, tuple[int, str]]] = {
     "acknowledge-return": {"owner,agent": CONFLICT},
     "confirm-received": {"buyer": CONFLICT},
     "approve-offer": {"owner": NO_OFFER},
+}
+
+
+EVERYONE = "buyer,owner,agent,mediator_agent,mediator_senior,mediator_lead,platform"
+
+
+def _shop_answers_in(state: str) -> dict[str, dict[str, str]]:
+    """During the review before a ruling, the shop may still concede (the agreement ends
+    the review) or offer (the case stays with the mediator until the buyer accepts)."""
+    return {
+        "accept-request": {"owner": S.AWAITING_FULFILMENT, "agent": waits(state)},
+        "offer": {"owner,agent": state},
+    }
+
+
+# Escalation superseded the open offers: none is left for the buyer to accept.
+REVIEW_REFUSALS: dict[str, dict[str, tuple[int, str]]] = {
+    "approve-offer": {"owner": NO_OFFER},
+    "accept-offer": {"buyer": (409, "no_open_offer")},
 }
 
 
@@ -193,7 +223,11 @@ SPECS: list[Spec] = [
         "awaiting_seller+pending_offer",
         S.AWAITING_SELLER,
         {"pending_offer": True},
-        ok={**_SELLER_ANSWERS, "approve-offer": {"owner": S.AWAITING_BUYER}},
+        ok={
+            **_SELLER_ANSWERS,
+            "approve-offer": {"owner": S.AWAITING_BUYER},
+            "reject-offer": {"owner": S.AWAITING_SELLER},
+        },
         refused={k: v for k, v in _SELLER_REFUSALS.items() if k != "approve-offer"},
         deadline=SELLER_LATE,
     ),
@@ -232,8 +266,9 @@ SPECS: list[Spec] = [
         ok={
             "assign": {"mediator_agent,mediator_senior,mediator_lead": S.UNDER_REVIEW},
             "withdraw": {"buyer": S.CLOSED},
+            **_shop_answers_in(S.ESCALATED),
         },
-        refused={"approve-offer": {"owner": NO_OFFER}},
+        refused=REVIEW_REFUSALS,
     ),
     Spec(
         "escalated+appeal",
@@ -244,6 +279,8 @@ SPECS: list[Spec] = [
             "assign": {"mediator_agent": (403, "tier_too_low")},
             "withdraw": {"buyer": CONFLICT},  # a ruling was made
             "approve-offer": {"owner": NO_OFFER},
+            # The review is of the ruling: the parties no longer settle it between them.
+            **{a: {EVERYONE: CONFLICT} for a in ("accept-request", "offer", "accept-offer")},
         },
     ),
     Spec(
@@ -255,8 +292,9 @@ SPECS: list[Spec] = [
             "request-info": {"mediator_agent,mediator_lead": S.AWAITING_INFO},
             "rule": {"mediator_agent,mediator_lead": S.AWAITING_FULFILMENT},
             "withdraw": {"buyer": S.CLOSED},
+            **_shop_answers_in(S.UNDER_REVIEW),
         },
-        refused={"approve-offer": {"owner": NO_OFFER}},
+        refused=REVIEW_REFUSALS,
     ),
     Spec(
         "awaiting_info",
@@ -266,8 +304,9 @@ SPECS: list[Spec] = [
             "provide-info": {"buyer": S.UNDER_REVIEW},
             "assign": {"mediator_lead": S.AWAITING_INFO},
             "withdraw": {"buyer": S.CLOSED},
+            **_shop_answers_in(S.AWAITING_INFO),
         },
-        refused={"approve-offer": {"owner": NO_OFFER}},
+        refused=REVIEW_REFUSALS,
         deadline=INFO_LATE,
     ),
     Spec(
@@ -278,8 +317,9 @@ SPECS: list[Spec] = [
             "provide-info": {"owner,agent": S.UNDER_REVIEW},
             "assign": {"mediator_lead": S.AWAITING_INFO},
             "withdraw": {"buyer": S.CLOSED},
+            **_shop_answers_in(S.AWAITING_INFO),
         },
-        refused={"approve-offer": {"owner": NO_OFFER}},
+        refused=REVIEW_REFUSALS,
         deadline=INFO_LATE,
     ),
     Spec(
@@ -419,6 +459,10 @@ def expected(spec: Spec, action: str, actor: str) -> Cell:
     if actor in INVISIBLE:
         return (404, "not_found")
     cell = spec.explicit(action, actor)
+    if cell is None and action == "reject-offer":
+        # Refused as approving would be: both look the offer up first.
+        mirrored = spec.explicit("approve-offer", actor)
+        cell = None if isinstance(mirrored, str) else mirrored
     if cell is not None:
         return cell
     if action in ONLY and actor != ONLY[action]:
@@ -451,9 +495,10 @@ def fulfil_body(dispute: Dispute, actor: str) -> dict[str, Any]:
 
 def post_action(sc: Scenario, action: str, actor: str) -> Any:
     client = as_user(sc[actor])
-    if action == "approve-offer":
+    if action in ("approve-offer", "reject-offer"):
         offer = sc.latest_offer()
-        url = f"/api/v1/disputes/{sc.id}/offers/{offer.pk if offer else 0}/approve/"
+        verb = action.split("-")[0]
+        url = f"/api/v1/disputes/{sc.id}/offers/{offer.pk if offer else 0}/{verb}/"
     else:
         url = f"/api/v1/disputes/{sc.id}/{action}/"
     body = fulfil_body(sc.refresh(), actor) if action == "fulfil" else BODIES[action]
@@ -523,8 +568,9 @@ def test_action(rollback: dict[str, Scenario], key: str, action: str, actor: str
     body = r.json()
     after = _snapshot(sc.id)
     if isinstance(want, str):
-        assert r.status_code == 200, body
-        assert body["state"] == want == after[0]
+        state = want.removesuffix(WAITS)
+        assert r.status_code == (202 if want.endswith(WAITS) else 200), body
+        assert body["state"] == state == after[0]
         assert after[1] > before[1], "the version moves with every change"
         assert after[2] > before[2], "every change is audited"
     else:
@@ -539,7 +585,7 @@ def test_action(rollback: dict[str, Scenario], key: str, action: str, actor: str
 )
 def test_allowed_actions(rollback: dict[str, Scenario], key: str, actor: str) -> None:
     """allowed_actions is exactly the set of actions that succeed in :func:`test_action`
-    (``approve-offer`` is a sub-resource action, not one of ``allowed_actions``' names)."""
+    (``approve-offer`` and ``reject-offer`` included, though routed on the offer)."""
     spec = SPEC_BY_KEY[key]
     sc = rollback[key]
     r = as_user(sc[actor]).get(f"/api/v1/disputes/{sc.id}/")
