@@ -26,6 +26,7 @@ from mediation.models import (
     Party,
     Reason,
     Remedy,
+    ReturnResult,
     Ruling,
     Shop,
 )
@@ -168,6 +169,11 @@ class AgreementSerializer(serializers.Serializer):
     replacement_shipped = serializers.BooleanField()
     return_shipped = serializers.BooleanField()
     return_acknowledged = serializers.BooleanField()
+    return_result = serializers.ChoiceField(
+        choices=ReturnResult.choices,
+        allow_blank=True,
+        help_text="What the shop found in the returned item; blank until it says.",
+    )
 
 
 class PolicyRefSerializer(serializers.Serializer):
@@ -247,6 +253,7 @@ class DisputeSerializer(serializers.ModelSerializer):
             "replacement_shipped": obj.replacement_shipped,
             "return_shipped": obj.return_shipped,
             "return_acknowledged": obj.return_acknowledged,
+            "return_result": obj.return_result,
         }
 
     @extend_schema_field(PolicyRefSerializer(allow_null=True))
@@ -438,10 +445,28 @@ def input_for(*slugs: str) -> Callable[[ActionInput], ActionInput]:
     "withdraw",
     "approve-ruling",
     "reject-ruling",
-    "acknowledge-return",
 )
 class NoteSerializer(serializers.Serializer):
     note = _text()
+
+
+@input_for("acknowledge-return")
+class AcknowledgeReturnSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(
+        choices=ReturnResult.choices,
+        default=ReturnResult.AS_EXPECTED,
+        help_text=(
+            "What arrived. Anything but as_expected escalates the dispute at once (reason "
+            "return_disputed) and needs a note."
+        ),
+    )
+    note = _text()
+    evidence = serializers.ListField(
+        child=serializers.IntegerField(min_value=1),
+        required=False,
+        max_length=20,
+        help_text="Ids of evidence you uploaded to this dispute (photos of what arrived).",
+    )
 
 
 @input_for("confirm-received")

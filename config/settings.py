@@ -416,6 +416,7 @@ SPECTACULAR_SETTINGS = {
         "TierEnum": "mediation.models.Tier",
         "OutcomeEnum": "mediation.models.Outcome",
         "EvidenceKindEnum": "mediation.models.EvidenceKind",
+        "ReturnResultEnum": "mediation.models.ReturnResult",
     },
 }
 

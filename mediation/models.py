@@ -77,6 +77,18 @@ class EscalationReason(models.TextChoices):
     SELLER_NO_RESPONSE = "seller_no_response", "Seller did not answer in time"
     FULFILMENT_OVERDUE = "fulfilment_overdue", "Remedy not delivered in time"
     APPEAL = "appeal", "Ruling appealed"
+    RETURN_DISPUTED = "return_disputed", "The returned item was not as expected"
+
+
+class ReturnResult(models.TextChoices):
+    """What the shop found when the returned item arrived (PayPal's acknowledgement types);
+    anything but ``as_expected`` escalates the dispute at once."""
+
+    AS_EXPECTED = "as_expected", "Arrived as expected"
+    DAMAGED = "damaged", "Arrived damaged"
+    EMPTY_OR_DIFFERENT = "empty_or_different", "Empty box or a different item"
+    MISSING_PARTS = "missing_parts", "Parts are missing"
+    NOT_RECEIVED = "not_received", "Nothing arrived"
 
 
 # What a party may give as the reason when escalating by hand.
@@ -346,6 +358,8 @@ class Dispute(fsm.FSMModelMixin, models.Model):
     replacement_shipped = models.BooleanField(default=False)
     return_shipped = models.BooleanField(default=False)
     return_acknowledged = models.BooleanField(default=False)
+    # What the shop found in the return (blank until it says; see ReturnResult).
+    return_result = models.CharField(max_length=20, choices=ReturnResult.choices, blank=True)
     ruled_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
@@ -534,9 +548,15 @@ class Dispute(fsm.FSMModelMixin, models.Model):
         """A delivery is recorded; the last one closes the dispute."""
         return S.CLOSED if all_delivered else S.AWAITING_FULFILMENT
 
-    @fsm.transition(field=state, source=S.AWAITING_FULFILMENT, target=S.AWAITING_FULFILMENT)
-    def acknowledge_return(self) -> None:
-        """The shop has the returned item; the refund may follow."""
+    @fsm.transition(
+        field=state,
+        source=S.AWAITING_FULFILMENT,
+        target=fsm.RETURN_VALUE(S.AWAITING_FULFILMENT, S.ESCALATED),
+    )
+    def acknowledge_return(self, *, as_expected: bool) -> str:
+        """The shop has the returned item and the refund may follow; an item that is not
+        as expected goes to the platform at once."""
+        return S.AWAITING_FULFILMENT if as_expected else S.ESCALATED
 
     @fsm.transition(field=state, source=S.AWAITING_FULFILMENT, target=S.CLOSED)
     def confirm_received(self) -> None:

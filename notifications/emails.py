@@ -198,6 +198,10 @@ ESCALATION_WHY = {
     EscalationReason.SELLER_NO_RESPONSE: "we had not received the shop's answer by the deadline",
     EscalationReason.FULFILMENT_OVERDUE: "the agreed remedy was not recorded as delivered in time",
     EscalationReason.APPEAL: "a decision was appealed, so a more senior mediator will review it",
+    EscalationReason.RETURN_DISPUTED: (
+        "the shop reported that the returned item did not arrive as expected, so the refund "
+        "waits for a mediator's view"
+    ),
 }
 
 CLOSED_WHY = {

@@ -4,6 +4,7 @@ store credit, and the buyer's confirmation. Guards (``check_*``) and services.""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db.models import F
@@ -18,10 +19,13 @@ from mediation.errors import (
 )
 from mediation.models import (
     Dispute,
+    EscalationReason,
+    Evidence,
     Fulfilment,
     FulfilmentKind,
     Order,
     Remedy,
+    ReturnResult,
     State,
 )
 from workflows.actions import action
@@ -266,6 +270,14 @@ def _tracking(carrier: str, tracking_number: str) -> None:
         raise InvalidInput("Give the carrier and the tracking number.", field="tracking_number")
 
 
+def _acknowledged(w: Any) -> str:
+    result = w.payload.get("result") or ReturnResult.AS_EXPECTED
+    if result == ReturnResult.AS_EXPECTED:
+        return f"{w.actor} received the returned item"
+    label = ReturnResult(result).label.lower()
+    return f"{w.actor} reported the returned item: {label}; the platform will review it"
+
+
 @action(
     "acknowledge-return",
     transition=Dispute.acknowledge_return,
@@ -273,24 +285,67 @@ def _tracking(carrier: str, tracking_number: str) -> None:
     steps={
         "acknowledge_return": Step(
             "dispute.return_acknowledged",
-            lambda w: f"{w.actor} received the returned item",
+            _acknowledged,
             notification="return_acknowledged",
         ),
     },
-    description="The shop acknowledges the returned item; the refund may then be recorded.",
+    description=(
+        "The shop says what the returned item was like: as expected (the refund may then be "
+        "recorded), or damaged, empty or a different item, missing parts, or not received, "
+        "which escalates the dispute at once (reason return_disputed); with a note and the "
+        "shop's evidence."
+    ),
 )
 def acknowledge_return(
-    *, dispute_id: int, actor: Actor, note: str = "", expected_version: int | None = None
+    *,
+    dispute_id: int,
+    actor: Actor,
+    result: str = ReturnResult.AS_EXPECTED,
+    note: str = "",
+    evidence: list[int] | None = None,
+    expected_version: int | None = None,
 ) -> Result:
+    if result not in ReturnResult.values:
+        raise InvalidInput(f"Unknown result {result!r}.", field="result")
+    as_expected = result == ReturnResult.AS_EXPECTED
+    if not as_expected and not note.strip():
+        raise InvalidInput(
+            "Say what was wrong with the returned item, for the mediator.", field="note"
+        )
     with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
         d = ctx.dispute
         check_acknowledge_return(d, ctx.roles, ctx.now)
-        d.acknowledge_return()
-        d.return_acknowledged = True
-        d.respond_by = deadline_for(S.AWAITING_FULFILMENT, ctx.now, reason=d.reason)
-        ctx.changed = True
-        ctx.record("acknowledge_return", {"note": note})
+        evidence_ids = _own_evidence(d, actor, evidence or [])
+        d.return_result = result
+        d.acknowledge_return(as_expected=as_expected)
+        if as_expected:
+            d.return_acknowledged = True
+            d.respond_by = deadline_for(S.AWAITING_FULFILMENT, ctx.now, reason=d.reason)
+            ctx.changed = True
+        else:
+            # The refund waits for the mediator, who sees what the shop found.
+            d.escalation_reason = EscalationReason.RETURN_DISPUTED
+            enter(ctx)
+        ctx.record("acknowledge_return", {"result": result, "note": note, "evidence": evidence_ids})
     return Result(ctx.dispute)
+
+
+def _own_evidence(d: Dispute, actor: Actor, ids: list[int]) -> list[int]:
+    """The evidence ids a party cites: items on this dispute it uploaded and still shows."""
+    wanted = sorted({int(i) for i in ids})
+    if not wanted:
+        return []
+    found = set(
+        Evidence.objects.filter(
+            dispute=d, pk__in=wanted, uploaded_by_id=actor.pk, withdrawn=False
+        ).values_list("pk", flat=True)
+    )
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise InvalidInput(
+            f"No evidence of yours on this dispute with the id {missing[0]}.", field="evidence"
+        )
+    return wanted
 
 
 @action(
