@@ -20,10 +20,24 @@ class DisputeFilter(django_filters.FilterSet):
     order = django_filters.CharFilter(
         field_name="order__external_id", help_text="The order's external id"
     )
+    reported_conduct = django_filters.BooleanFilter(
+        field_name="conduct_reported_at",
+        lookup_expr="isnull",
+        exclude=True,
+        help_text="A party reported a message or escalated for abusive conduct",
+    )
 
     class Meta:
         model = Dispute
-        fields = ["state", "reason", "shop", "overdue", "assigned_to_me", "order"]
+        fields = [
+            "state",
+            "reason",
+            "shop",
+            "overdue",
+            "assigned_to_me",
+            "order",
+            "reported_conduct",
+        ]
 
     def filter_overdue(
         self, queryset: QuerySet[Dispute], name: str, value: Any

@@ -217,6 +217,7 @@ class DisputeSerializer(serializers.ModelSerializer):
             "respond_by",
             "overdue",
             "escalation_reason",
+            "conduct_reported_at",
             "assigned_to",
             "required_tier",
             "info_requested_from",
@@ -276,7 +277,11 @@ class DisputeSerializer(serializers.ModelSerializer):
         viewer = _viewer(self.context)
         to_buyer = getattr(viewer, "pk", None) == obj.buyer_id
         offers = visibility.visible_offers(obj, to_buyer=to_buyer)
-        return OfferSerializer(offers, many=True).data
+        data = OfferSerializer(offers, many=True).data
+        if viewer is not None and not visibility.sees_conversation(obj, viewer):
+            for row in data:
+                row["note"] = ""  # what the parties wrote to each other
+        return data
 
     @extend_schema_field(RulingSerializer(many=True))
     def get_rulings(self, obj: Dispute) -> Any:

@@ -336,6 +336,8 @@ class MessageListView(APIView):
     @extend_schema(responses={200: s.MessageSerializer(many=True), **ERRORS}, tags=["thread"])
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = visible_dispute(request, dispute_id)
+        # The platform's integration pays refunds; the conversation is the parties' own.
+        visibility.party_or_mediator(dispute, request.user, what="The thread")
         messages = messages_for(dispute, include_internal=visibility.sees_internal(request.user))
         return Response(s.MessageSerializer(messages, many=True).data)
 

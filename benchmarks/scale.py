@@ -131,6 +131,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         "policy_version_id",
         "overdue_flagged_for",
         "reminded_for",
+        "return_result",
+        "conduct_reported_at",
     ),
     "mediation_dispute_items": ("id", "dispute_id", "orderitem_id"),
     "mediation_auditentry": (
@@ -162,6 +164,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "approved_by_id",
         "author_id",
         "dispute_id",
+        "accepts_request",
     ),
     "mediation_ruling": (
         "id",
@@ -1325,6 +1328,7 @@ class Generator:
                     None,
                     owner,
                     did,
+                    False,
                 )
             last = times[-1] if times else created
             respond_by: datetime | None = None
@@ -1447,6 +1451,8 @@ class Generator:
                 shop,
                 shop,
                 _ts(flagged),
+                None,
+                "",
                 None,
             )
         for name, count in ids.items():

@@ -273,6 +273,10 @@ EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
 # EMAIL_TIMEOUT: seconds an SMTP connection may take; mail is sent by the outbox relay.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "disputes@marketplace.local")
+# CONSOLE_CASE_URL: the link in mediators' emails (the case in the console); {id} as above.
+CONSOLE_CASE_URL = env(
+    "CONSOLE_CASE_URL", "http://127.0.0.1:8000/admin/mediation/dispute/{id}/change/"
+)
 # STOREFRONT_DISPUTE_URL: the link in every notification; {id} becomes the dispute's id.
 STOREFRONT_DISPUTE_URL = env(
     "STOREFRONT_DISPUTE_URL", "http://127.0.0.1:8000/api/v1/disputes/{id}/"

@@ -173,6 +173,22 @@ class ApprovalFilter(admin.SimpleListFilter):
         return queryset
 
 
+class ReportedConductFilter(admin.SimpleListFilter):
+    """``?conduct=reported``: a party reported a message or escalated for abusive conduct,
+    escalated or not (the API's ``reported_conduct``)."""
+
+    title = "conduct"
+    parameter_name = "conduct"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("reported", "Reported conduct")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "reported":
+            return queryset.filter(conduct_reported_at__isnull=False)
+        return queryset
+
+
 class ShopFilter(admin.SimpleListFilter):
     """``?shop=<slug>``, typed in a box: a marketplace has tens of thousands of shops, too
     many to list as links on every page of the queue."""
@@ -245,6 +261,7 @@ class DisputeAdmin(MediatorReadable):
         OverdueFilter,
         AssignmentFilter,
         ApprovalFilter,
+        ReportedConductFilter,
         "reason",
         ShopFilter,
     ]

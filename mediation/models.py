@@ -372,6 +372,9 @@ class Dispute(fsm.FSMModelMixin, models.Model):
     audit_head = models.CharField(max_length=64, blank=True)
     # The deadline (``respond_by``) a reminder went out for, and the one whose SLA breach was
     # flagged: each happens once per deadline, and a new deadline makes them due again.
+    # When a party first reported a message or escalated for abusive conduct: the
+    # mediators' "reported conduct" queue.
+    conduct_reported_at = models.DateTimeField(null=True, blank=True)
     reminded_for = models.DateTimeField(null=True, blank=True)
     overdue_flagged_for = models.DateTimeField(null=True, blank=True)
 
@@ -393,6 +396,12 @@ class Dispute(fsm.FSMModelMixin, models.Model):
             models.Index(fields=["respond_by", "id"], name="dispute_deadline_id"),
             # Open disputes in id order (the overdue filter): a few percent of the rows.
             models.Index(fields=["id"], condition=~Q(state="closed"), name="dispute_open_id"),
+            # The reported-conduct queue: few rows.
+            models.Index(
+                fields=["id"],
+                condition=Q(conduct_reported_at__isnull=False),
+                name="dispute_conduct_reported_id",
+            ),
         ]
 
     def __str__(self) -> str:

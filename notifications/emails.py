@@ -50,6 +50,8 @@ from mediation.models import (
     Dispute,
     EscalationReason,
     FulfilmentKind,
+    MediatorProfile,
+    Message,
     Notification,
     NotificationPreference,
     NotificationStatus,
@@ -78,6 +80,7 @@ CARRIES_STATE = {"ruled", "agreed", "fulfilment_recorded"}
 MAX_SEND_ATTEMPTS = 30
 
 BUYER, SELLER = Party.BUYER.value, Party.SELLER.value
+MEDIATORS = "mediator"
 
 
 class NotificationsFailed(Exception):
@@ -128,6 +131,8 @@ def _parties(kind: str, entry: AuditEntry, dispute: Dispute, actor_party: str) -
     if kind in {"info_requested", "reminder"}:
         party = str(payload.get("party", ""))
         return {party} if party in (BUYER, SELLER) else set()
+    if kind == "conduct_reported":
+        return {MEDIATORS}
     if kind == "fulfilment_recorded":
         # The other side of whoever recorded it; both when the platform did.
         return {BUYER, SELLER} - {actor_party}
@@ -152,8 +157,28 @@ def recipients(plan: Plan, entry: AuditEntry, dispute: Dispute) -> list[Recipien
         wanted = SELLER in parties or ("owners" in parties and m.role == ShopRole.OWNER)
         if wanted and m.user_id not in found:
             found[m.user_id] = Recipient(m.user, SELLER)
+    if MEDIATORS in parties:
+        for user in mediators_on_duty(dispute):
+            found.setdefault(user.pk, Recipient(user, MEDIATORS))
     found.pop(actor_id, None)  # type: ignore[arg-type]
     return list(found.values())
+
+
+def mediators_on_duty(dispute: Dispute) -> list[Any]:
+    """Who hears about a case that needs the platform's eye: the mediator holding it, or,
+    while no one does, every active mediator (never one who is a party to it)."""
+    profiles = MediatorProfile.objects.filter(active=True, user__is_active=True).select_related(
+        "user"
+    )
+    if dispute.assigned_to_id is not None:
+        held = [p.user for p in profiles.filter(user_id=dispute.assigned_to_id)]
+        if held:
+            return held
+    parties = {
+        dispute.buyer_id,
+        *ShopMember.objects.filter(shop_id=dispute.shop_id).values_list("user_id", flat=True),
+    }
+    return [p.user for p in profiles.order_by("user_id") if p.user_id not in parties]
 
 
 # --- The message -----------------------------------------------------------------------------
@@ -161,6 +186,10 @@ def recipients(plan: Plan, entry: AuditEntry, dispute: Dispute) -> list[Recipien
 
 def dispute_url(dispute_id: int) -> str:
     return str(settings.STOREFRONT_DISPUTE_URL).replace("{id}", str(dispute_id))
+
+
+def console_url(dispute_id: int) -> str:
+    return str(settings.CONSOLE_CASE_URL).replace("{id}", str(dispute_id))
 
 
 def human_time(value: datetime | str | None) -> str:
@@ -244,6 +273,9 @@ SUBJECTS: dict[str, dict[str, str]] = {
         BUYER: "Your dispute about order {order} is closed",
         SELLER: "The dispute about order {order} is closed",
     },
+    "conduct_reported": {
+        MEDIATORS: "Reported conduct on dispute #{dispute_id} (order {order})",
+    },
     "reminder": {
         BUYER: "A reminder: your reply on order {order} is due {deadline}",
         SELLER: "A reminder: your reply on order {order} is due {deadline}",
@@ -272,7 +304,10 @@ def context_for(
         "shop": _one_line(dispute.shop.name, 120),
         "order": _one_line(dispute.order.external_id, 100),
         "dispute_id": dispute.pk,
-        "url": dispute_url(dispute.pk),
+        "url": (
+            console_url(dispute.pk) if recipient.party == MEDIATORS else dispute_url(dispute.pk)
+        ),
+        "is_mediator": recipient.party == MEDIATORS,
         "reason": Reason(dispute.reason).label.lower() if dispute.reason in Reason.values else "",
         "description": dispute.description,
         "requested": describe_remedy(dispute.requested_outcome, dispute.requested_amount, currency),
@@ -336,6 +371,16 @@ def context_for(
         ctx["appeal"] = entry.action == "appeal"
     if kind == "info_requested":
         ctx["question"] = str(payload.get("question", ""))
+    if kind == "conduct_reported":
+        ctx["report_reason"] = _one_line(str(payload.get("reason", "")), 500)
+        message = Message.objects.filter(
+            dispute_id=dispute.pk, pk=int(payload.get("message") or 0)
+        ).first()
+        ctx["reported_text"] = _one_line(message.body, 500) if message is not None else ""
+        ctx["reported_author"] = (
+            _one_line(message.author_role.replace("_", " "), 40) if message is not None else ""
+        )
+        ctx["state"] = State(dispute.state).label.lower()
     if kind == "closed":
         outcome = dispute.outcome if dispute.state == State.CLOSED else ""
         ctx["outcome"] = outcome
@@ -364,7 +409,12 @@ def _deadline(entry: AuditEntry, dispute: Dispute) -> datetime | None:
 
 def subject_for(kind: str, party: str, ctx: dict[str, Any]) -> str:
     template = SUBJECTS[kind].get(party) or next(iter(SUBJECTS[kind].values()))
-    text = template.format(shop=ctx["shop"], order=ctx["order"], deadline=ctx["deadline"] or "soon")
+    text = template.format(
+        shop=ctx["shop"],
+        order=ctx["order"],
+        deadline=ctx["deadline"] or "soon",
+        dispute_id=ctx["dispute_id"],
+    )
     return _one_line(text, 200)
 
 

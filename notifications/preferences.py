@@ -13,6 +13,8 @@ from mediation.models import NotificationPreference
 
 # Never opted out of: rulings, agreements, escalations, closures and a mediator's question.
 ALWAYS = frozenset({"ruled", "agreed", "escalated", "closed", "info_requested"})
+# The mediators' emails (a report of conduct): sent whatever a person chose as a party.
+MEDIATOR_KINDS = frozenset({"conduct_reported"})
 REMINDERS = frozenset({"reminder"})
 # Names a client might use for the emails that cannot be turned off.
 REQUIRED_NAMES = frozenset(
@@ -60,7 +62,7 @@ def skip_reason(kind: str, user: Any, preference: NotificationPreference | None)
         return "no email address"
     if not user.is_active:
         return "inactive account"
-    if kind in ALWAYS or preference is None:
+    if kind in ALWAYS or kind in MEDIATOR_KINDS or preference is None:
         return ""
     if kind in REMINDERS and not preference.reminders:
         return "opted out of reminders"

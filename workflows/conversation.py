@@ -82,6 +82,8 @@ def report_message(*, dispute_id: int, message_id: int, actor: Actor, reason: st
         message.reported_by = human(actor)
         message.reported_at = ctx.now
         message.save(update_fields=["reported", "report_reason", "reported_by", "reported_at"])
+        # The case enters the mediators' reported-conduct queue (escalated or not).
+        ctx.dispute.conduct_reported_at = ctx.dispute.conduct_reported_at or ctx.now
         ctx.record("report_message", {"message": message.pk, "reason": reason})
     return message
 

@@ -129,13 +129,22 @@ def check_counter(dispute: Dispute, roles: Roles, now: datetime) -> None:
 
 
 def check_escalate(dispute: Dispute, roles: Roles, now: datetime) -> None:
+    """A party hands the case to the platform. The deadlines below bind every reason but
+    abusive conduct, which escalates at once (:func:`check_escalation_deadline`)."""
     require_state(dispute, S.AWAITING_SELLER, S.AWAITING_BUYER, S.AWAITING_FULFILMENT)
     require(roles.buyer or roles.seller, Forbidden("Only the buyer or the shop may escalate."))
+
+
+def check_escalation_deadline(dispute: Dispute, roles: Roles, now: datetime, reason: str) -> None:
+    if reason == EscalationReason.ABUSIVE_CONDUCT:
+        return
     if dispute.state == S.AWAITING_SELLER and roles.buyer and not roles.seller:
         require(
             deadline_passed(dispute, now),
             RuleViolation(
-                "The shop still has until its deadline to answer; you can escalate after it.",
+                "The shop still has until its deadline to answer; you can escalate after it "
+                "(or at once, with reason abusive_conduct, if you are being threatened or "
+                "insulted).",
                 code="deadline_not_reached",
                 respond_by=dispute.respond_by,
             ),
@@ -144,7 +153,8 @@ def check_escalate(dispute: Dispute, roles: Roles, now: datetime) -> None:
         require(
             deadline_passed(dispute, now),
             RuleViolation(
-                "The remedy is not overdue yet; you can escalate once its deadline passes.",
+                "The remedy is not overdue yet; you can escalate once its deadline passes "
+                "(or at once, with reason abusive_conduct).",
                 code="deadline_not_reached",
                 respond_by=dispute.respond_by,
             ),
@@ -586,7 +596,11 @@ def counter(
             "dispute.escalation_requested", lambda w: f"{w.actor} asked the platform to step in"
         ),
     },
-    description="Hand the dispute to the platform's mediators.",
+    description=(
+        "Hand the dispute to the platform's mediators: the buyer once the shop's deadline "
+        "passed, the shop at any time, either side once a remedy is overdue, and either side "
+        "at once with reason abusive_conduct."
+    ),
 )
 def escalate(
     *,
@@ -608,9 +622,12 @@ def escalate(
             raise InvalidInput(
                 f"Escalate with reason {' or '.join(sorted(allowed))}.", field="reason"
             )
+        check_escalation_deadline(d, ctx.roles, ctx.now, reason)
         supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
         d.escalate()
         d.escalation_reason = reason
+        if reason == EscalationReason.ABUSIVE_CONDUCT:
+            d.conduct_reported_at = d.conduct_reported_at or ctx.now
         enter(ctx)
         ctx.record("escalate", {"reason": reason, "note": note})
     return Result(ctx.dispute)

@@ -83,7 +83,11 @@ STEPS: dict[str, Step] = {
     "internal_note": Step(
         "dispute.internal_note_added", lambda w: f"{w.actor} added an internal note"
     ),
-    "report_message": Step("dispute.message_reported", lambda w: f"{w.actor} reported a message"),
+    "report_message": Step(
+        "dispute.message_reported",
+        lambda w: f"{w.actor} reported a message",
+        notification="conduct_reported",
+    ),
     "evidence": Step("dispute.evidence_added"),
     "evidence_internal": Step("dispute.internal_evidence_added"),
     "evidence_withdrawn": Step("dispute.evidence_withdrawn"),

@@ -71,6 +71,14 @@ def party_or_mediator(dispute: Dispute, user: Actor | Any, *, what: str) -> View
     return viewer
 
 
+def sees_conversation(dispute: Dispute, user: Actor | Any) -> bool:
+    """The thread, the notes that go with offers, evidence, the audit log and the case
+    file are for the parties and the mediators; the platform's integration, which pays
+    refunds, sees the dispute's state, amounts and deliveries only."""
+    viewer = viewer_of(dispute, user)
+    return viewer.staff or viewer.party is not None
+
+
 def visible_offers(dispute: Dispute, *, to_buyer: bool) -> list[Offer]:
     offers = list(dispute.offers.all())
     # An agent's offer waiting for the owner is the shop's business until approved.

@@ -8,8 +8,9 @@ role, written from the design:
   its actions, messages, report, timeline, audit, evidence, case file, feedback and offer
   approval), so its existence does not leak; nobody anonymous gets past 401
   ``not_authenticated``;
-* the audit log, the evidence and the case file are for the parties and the mediators
-  (§7, §9); the platform gets 403;
+* the thread, the audit log, the evidence and the case file are for the parties and the
+  mediators (§7, §9); the platform, which pays refunds, gets 403 (and the notes of offers
+  blank in the dispute);
 * internal notes are written and read by mediators only: a party posting one gets 403,
   and parties (and the platform) never see them in the thread, the timeline, or the
   payload of the audit log (redacted);
@@ -44,7 +45,7 @@ from django.db import transaction
 from django.test import override_settings
 from django.utils import timezone
 
-from mediation.models import Dispute, Message
+from mediation.models import Dispute, Message, Offer
 from tests.scenarios import Cast, Scenario, as_user, dispute_in
 from workflows import conversation, evidence
 
@@ -76,7 +77,7 @@ POLICY: dict[str, tuple[int, ...]] = {
     "GET disputes":             ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
     "POST disputes":            ( 201,  404,  404,  404,  404,  404,  404,  404,  404,  401),
     "GET dispute":              ( 200,  404,  200,  200,  404,  200,  200,  200,  200,  401),
-    "GET messages":             ( 200,  404,  200,  200,  404,  200,  200,  200,  200,  401),
+    "GET messages":             ( 200,  404,  200,  200,  404,  200,  200,  200,  403,  401),
     "POST message":             ( 201,  404,  201,  201,  404,  201,  201,  201,  403,  401),
     "POST internal note":       ( 403,  404,  403,  403,  404,  201,  201,  201,  403,  401),
     "POST report":              ( 200,  404,  200,  200,  404,  403,  403,  403,  403,  401),
@@ -628,3 +629,26 @@ def test_no_unauthorized_success() -> None:
                 mismatched.append((endpoint, role, want, r.status_code))
     assert len(unauthorized) == 0, unauthorized
     assert mismatched == []
+
+
+def test_the_platform_sees_what_it_pays_not_the_conversation() -> None:
+    sc = dispute_in("awaiting_buyer")  # the owner offered, with a note to the buyer
+    offer = sc.latest_offer()
+    assert offer is not None
+    Offer.objects.filter(pk=offer.pk).update(note="Between us: the courier lost it.")
+    conversation.post_message(
+        dispute_id=sc.id, actor=sc["buyer"], body="My address is 1 Private Lane."
+    )
+    platform = as_user(sc["platform"])
+    r = platform.get(f"/api/v1/disputes/{sc.id}/messages/")
+    assert (r.status_code, r.json()["code"]) == (403, "forbidden")
+    body = platform.get(f"/api/v1/disputes/{sc.id}/").json()
+    assert [(o["kind"], o["amount"], o["note"]) for o in body["offers"]] == [
+        (offer.kind, offer.amount, "")
+    ]
+    assert body["state"] == "awaiting_buyer" and body["order"]["id"] == sc.dispute.order_id
+    timeline = str(platform.get(f"/api/v1/disputes/{sc.id}/timeline/").json())
+    assert "Private Lane" not in timeline and "courier" not in timeline
+    # The parties read both.
+    mine = as_user(sc["buyer"]).get(f"/api/v1/disputes/{sc.id}/").json()
+    assert mine["offers"][0]["note"] == "Between us: the courier lost it."

@@ -94,6 +94,7 @@ def test_every_list_is_read_through_an_index(marketplace: dict[str, Any]) -> Non
         (api["mediator"], f"/api/v1/disputes/?shop={shop.slug}"),
         (api["mediator"], "/api/v1/disputes/?overdue=true"),
         (api["mediator"], "/api/v1/disputes/?assigned_to_me=true"),
+        (api["mediator"], "/api/v1/disputes/?reported_conduct=true"),
         (api["mediator"], f"/api/v1/disputes/?order={marketplace['order']}"),
         (api["mediator"], "/api/v1/orders/"),
         (api["mediator"], "/api/v1/stats/"),
@@ -101,6 +102,7 @@ def test_every_list_is_read_through_an_index(marketplace: dict[str, Any]) -> Non
         (console, f"/admin/mediation/dispute/?q={marketplace['search']}"),
         (console, f"/admin/mediation/dispute/?q=%23{case.pk}"),
         (console, f"/admin/mediation/dispute/?shop={shop.slug}"),
+        (console, "/admin/mediation/dispute/?conduct=reported"),
         (console, f"/admin/mediation/dispute/{case.pk}/change/"),
         (console, "/admin/dashboard/"),
     ]

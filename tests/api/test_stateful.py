@@ -372,6 +372,8 @@ class ApiMachine(RuleBasedStateMachine):
             mine = "buyer_request" if roles["buyer"] else "seller_request"
             note, bad_note = text(rnd, required=False)
             e.invalid = bad_note or reason not in ("", mine, "abusive_conduct")
+            if reason != "abusive_conduct":
+                e.e422.add("deadline_not_reached")  # abusive conduct escalates at once
             return {"reason": reason, "note": note}, e
         if action == "assign":
             who, nobody = pick(rnd, ["", "", "mia", "sam", "lee"], ["nobody"])
@@ -427,6 +429,8 @@ class ApiMachine(RuleBasedStateMachine):
         if e.invalid:
             return body, e
         resolved = 0 if kind == Remedy.NO_ACTION else self._resolved(d.order, kind, amount)
+        if kind in MONEY and kind != Remedy.GOODWILL and self._refundable(d) <= 0:
+            e.e422.add("nothing_refundable")  # an agreement on nothing left to pay
         if kind in MONEY and resolved > self._refundable(d):
             e.e422.add("amount_exceeds_refundable")
         if kind == Remedy.PARTIAL_REFUND and resolved == 0:
@@ -553,6 +557,8 @@ class ApiMachine(RuleBasedStateMachine):
             expected = (422, "deadline_passed")
         elif has_open:
             expected = (409, "dispute_already_open")
+        elif outcome in MONEY and o.refundable <= 0:
+            expected = (422, "nothing_refundable")
         elif outcome in MONEY and resolved > o.refundable:
             expected = (422, "amount_exceeds_refundable")
         elif outcome == Remedy.PARTIAL_REFUND and resolved == 0:

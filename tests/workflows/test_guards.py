@@ -347,7 +347,8 @@ def test_at_most_three_counter_rounds() -> None:
 
 def test_buyer_escalates_from_awaiting_seller_only_after_the_deadline() -> None:
     sc = dispute_in("awaiting_seller")
-    assert "escalate" not in allowed(sc, "buyer")
+    # Listed: abusive conduct escalates at once (tests/workflows/test_abusive_conduct.py).
+    assert "escalate" in allowed(sc, "buyer")
     body = problem(
         act(sc, "buyer", "escalate", {"reason": "buyer_request"}), 422, "deadline_not_reached"
     )

@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core import mail
 
 from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, OutboxEvent
 from tests.scenarios import Scenario, as_user, dispute_in
+from workflows import relay
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +156,17 @@ def test_the_owner_rejects_an_agents_offer() -> None:
         post(sc, "agent", "offer/", {"kind": "partial_refund", "amount": 5000}).status_code == 200
     )
     assert Dispute.objects.get(pk=sc.id).state == "awaiting_buyer"
+
+
+def test_the_owner_is_asked_to_approve_an_agents_concession() -> None:
+    sc = dispute_in("awaiting_seller")
+    while relay.relay_pending().relayed:
+        pass
+    mail.outbox.clear()
+    assert post(sc, "agent", "accept-request/", {"note": "Fair enough."}).status_code == 202
+    while relay.relay_pending().relayed:
+        pass
+    assert [m.to for m in mail.outbox] == [[sc["owner"].email]]
+    body = mail.outbox[0].body
+    assert "would like to accept the customer's request, a full refund of 250.00 USD" in body
+    assert "approve it as it is, reject it" in body

@@ -6,8 +6,8 @@ last counter round spent, an appeal, each delivery stage of each remedy, a rulin
 standing or already appealed), every action of ``workflows.transitions.CHECKS`` (the
 owner's ``approve-offer`` and ``reject-offer`` included) and every actor, one test posts
 the action with a valid body and checks the answer against the expected policy written
-out below; a second test per (state,
-actor) checks that ``allowed_actions`` lists exactly the actions that succeed; a third
+out below; a second test per (state, actor) checks that ``allowed_actions`` lists exactly
+the actions that succeed (and ``escalate`` where only its deadline refuses it); a third
 applies the system's deadline transition (``apply_deadline``) on time and overdue, as
 the system and as every user.
 
@@ -473,7 +473,14 @@ def expected(spec: Spec, action: str, actor: str) -> Cell:
 
 
 def expected_allowed(spec: Spec, actor: str) -> set[str]:
-    return {a for a in transitions.CHECKS if isinstance(expected(spec, a, actor), str)}
+    """The actions that succeed, and ``escalate`` while only its deadline refuses it: a
+    party may escalate for abusive conduct at once (the matrix's body gives no reason)."""
+    return {
+        a
+        for a in transitions.CHECKS
+        if isinstance(expected(spec, a, actor), str)
+        or (a == "escalate" and expected(spec, a, actor) == NOT_YET)
+    }
 
 
 # --- Driving the API ------------------------------------------------------------------------
