@@ -138,6 +138,7 @@ class RulingSerializer(serializers.ModelSerializer):
             "id",
             "kind",
             "amount",
+            "value",
             "funded_by",
             "rationale",
             "status",

@@ -179,6 +179,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "approver_id",
         "dispute_id",
         "proposer_id",
+        "value",
     ),
     "mediation_message": (
         "id",
@@ -1230,6 +1231,7 @@ class Generator:
                         None,
                         did,
                         mediator,
+                        amount,  # money rulings only: worth their amount
                     )
                     if rstatus == "pending_approval":
                         state = "pending_approval"

@@ -626,6 +626,9 @@ class Ruling(models.Model):
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="rulings")
     kind = models.CharField(max_length=30, choices=Remedy.choices)
     amount = models.PositiveBigIntegerField(default=0)
+    # What the remedy is worth against authority limits (minor units): the amount of a
+    # money remedy, the order value of the items concerned for a replacement.
+    value = models.PositiveBigIntegerField(default=0)
     funded_by = models.CharField(max_length=10, choices=Funder.choices, default=Funder.SELLER)
     rationale = models.TextField()
     status = models.CharField(max_length=20, choices=RulingStatus.choices)

@@ -48,6 +48,7 @@ from workflows.rules import (
     object_id,
     open_offer,
     pending_offer,
+    remedy_value,
     require,
     require_buyer,
     require_seller,
@@ -235,7 +236,7 @@ def accept_request(
         kind, amount = d.requested_outcome, d.requested_amount
         assert ctx.roles.member is not None
         limit = ctx.roles.member.limit_for(d.order.currency)
-        if limit is not None and amount > limit:
+        if limit is not None and remedy_value(d, kind, amount) > limit:
             # Like an agent's offer beyond their limit: the owner approves it (and the
             # approval is the agreement) or rejects it.
             supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
@@ -311,7 +312,7 @@ def make_offer(
         check_amount(d, kind, amount)
         assert ctx.roles.member is not None
         limit = ctx.roles.member.limit_for(d.order.currency)
-        needs_owner = limit is not None and amount > limit
+        needs_owner = limit is not None and remedy_value(d, kind, amount) > limit
         supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
         offer = Offer.objects.create(
             dispute=d,

@@ -47,6 +47,7 @@ from workflows.rules import (
     money,
     nothing_to_deliver,
     pending_ruling,
+    remedy_value,
     require,
     require_holder,
     require_impartial,
@@ -113,9 +114,9 @@ def check_decide_ruling(dispute: Dispute, roles: Roles, now: datetime) -> None:
         ),
     )
     require(
-        roles.mediator.covers(ruling.amount, dispute.order.currency),
+        roles.mediator.covers(ruling.value, dispute.order.currency),
         AuthorityLimitExceeded(
-            f"The ruling of {money(ruling.amount, dispute)} is beyond your authority of "
+            f"The ruling, worth {money(ruling.value, dispute)}, is beyond your authority of "
             f"{money(roles.mediator.authority_for(dispute.order.currency) or 0, dispute)}.",
             limit="mediator_authority",
         ),
@@ -138,9 +139,9 @@ def awaiting_approval_by(user: Any) -> Q | None:
         dispute_id=OuterRef("pk"), status=RulingStatus.PENDING_APPROVAL
     ).exclude(proposer_id=user.pk)
     if profile.tier != Tier.LEAD:
-        covered = Q(amount__lte=0)
+        covered = Q(value__lte=0)
         for currency, limit in (profile.authority or {}).items():
-            covered |= Q(dispute__order__currency=currency, amount__lte=int(limit))
+            covered |= Q(dispute__order__currency=currency, value__lte=int(limit))
         rulings = rulings.filter(covered)
     # Never a case the mediator is a party to (its buyer, or a member of its shop).
     impartial = ~Q(buyer_id=user.pk) & ~Q(
@@ -352,13 +353,15 @@ def rule(
         assert ctx.roles.mediator is not None
         amount = 0 if kind == Remedy.NO_ACTION else default_amount(d, kind, amount)
         check_amount(d, kind, amount)
-        needs_approval = not ctx.roles.mediator.rules_alone(amount, d.order.currency)
+        value = remedy_value(d, kind, amount)
+        needs_approval = not ctx.roles.mediator.rules_alone(value, d.order.currency)
         # An offer the shop made during the review is no longer the buyer's to accept.
         supersede_open_offers(d, now=ctx.now, status=OfferStatus.SUPERSEDED)
         ruling = Ruling.objects.create(
             dispute=d,
             kind=kind,
             amount=amount,
+            value=value,
             funded_by=funded_by,
             rationale=rationale,
             proposer=human(actor),
@@ -376,6 +379,8 @@ def rule(
             "funded_by": funded_by,
             "rationale": rationale,
         }
+        if value != amount:
+            payload["value"] = value
         if needs_approval:
             payload["authority"] = ctx.roles.mediator.sole_limit_for(d.order.currency)
         ctx.record("rule", payload)

@@ -202,6 +202,18 @@ def default_amount(dispute: Dispute, kind: str, amount: int | None) -> int:
     return 0
 
 
+def remedy_value(dispute: Dispute, kind: str, amount: int) -> int:
+    """What a remedy is worth against an authority limit (a shop member's offer limit, a
+    mediator's authority): its amount for money; for a replacement, the order value of the
+    items concerned (the dispute's items, or the whole order when it names none)."""
+    if kind != Remedy.REPLACEMENT:
+        return amount
+    items = list(dispute.items.all()) if dispute.pk else []
+    if items:
+        return sum(item.quantity * item.unit_price for item in items)
+    return int(dispute.order.total)
+
+
 def nothing_to_deliver(kind: str, amount: int) -> bool:
     return kind == Remedy.NO_ACTION or (kind == Remedy.GOODWILL and amount == 0)
 

@@ -324,6 +324,12 @@ class ApiMachine(RuleBasedStateMachine):
             return order.refundable
         return 0
 
+    @staticmethod
+    def _worth(d: Dispute, kind: str, amount: int) -> int:
+        """What a remedy is worth against a limit: a replacement, the order's value (the
+        walk's disputes name no items); money, its amount."""
+        return int(d.order.total) if kind == Remedy.REPLACEMENT else amount
+
     # --- bodies ------------------------------------------------------------------------
 
     def _body(
@@ -333,7 +339,8 @@ class ApiMachine(RuleBasedStateMachine):
         roles = self._roles(actor, d)
         if action == "accept-request":
             note, e.invalid = text(rnd, required=False)
-            e.waits = actor == "agent" and d.requested_amount > AGENT_LIMIT
+            worth = self._worth(d, d.requested_outcome, d.requested_amount)
+            e.waits = actor == "agent" and worth > AGENT_LIMIT
             return {"note": note}, e
         if action in (
             "withdraw",
@@ -436,9 +443,9 @@ class ApiMachine(RuleBasedStateMachine):
         if kind == Remedy.PARTIAL_REFUND and resolved == 0:
             e.invalid = True
         if action == "offer":
-            e.waits = actor == "agent" and resolved > AGENT_LIMIT
+            e.waits = actor == "agent" and self._worth(d, kind, resolved) > AGENT_LIMIT
         if action == "rule":
-            e.waits = limit is not None and resolved > limit
+            e.waits = limit is not None and self._worth(d, kind, resolved) > limit
         return body, e
 
     def _fulfil_body(

@@ -120,7 +120,7 @@ def test_approval_beyond_the_approvers_authority_is_refused(db: Any) -> None:
     cast = make_cast(total=300000, shipping=0)
     sc = dispute_in("pending_approval", cast=cast, proposer="mediator_agent")  # 3,000.00
     texts = act(browser(cast.mediator_senior), sc.dispute, "approve-ruling")
-    assert len(texts) == 1 and texts[0].startswith("Approve ruling refused: The ruling of")
+    assert len(texts) == 1 and texts[0].startswith("Approve ruling refused: The ruling, worth")
     assert "beyond your authority" in texts[0]
     assert Dispute.objects.get(pk=sc.id).state == "pending_approval"
 
