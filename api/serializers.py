@@ -346,6 +346,13 @@ class TimelineEventSerializer(serializers.Serializer):
     from_state = serializers.CharField(allow_blank=True)
     to_state = serializers.CharField(allow_blank=True)
     summary = serializers.CharField()
+    note = serializers.CharField(
+        allow_blank=True,
+        help_text=(
+            "What its author wrote with the step: a note, a statement, a question, an answer, "
+            "a ruling's rationale, an appeal's reason"
+        ),
+    )
 
 
 class FeedbackSerializer(serializers.ModelSerializer):

@@ -377,7 +377,8 @@ class TimelineView(APIView):
     @extend_schema(responses={200: s.TimelineEventSerializer(many=True), **ERRORS}, tags=["audit"])
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = visible_dispute(request, dispute_id)
-        events = timeline(dispute, include_internal=visibility.sees_internal(request.user))
+        viewer = visibility.viewer_of(dispute, request.user)
+        events = timeline(dispute, include_internal=viewer.staff, party=viewer.party)
         return Response(s.TimelineEventSerializer(events, many=True).data)
 
 

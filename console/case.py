@@ -38,7 +38,7 @@ from mediation.party_history import party_history
 from mediation.selectors import audit_entries, detail_prefetches
 from workflows import conversation
 from workflows import transitions as t
-from workflows.steps import summary
+from workflows.steps import note_of, summary
 from workflows.transitions import ACTIONS as REGISTRY
 from workflows.transitions import pending_ruling
 
@@ -125,6 +125,7 @@ def case_context(dispute: Dispute, user: Any, *, allowed: list[str]) -> dict[str
         {
             "entry": e,
             "summary": summary(e.action, e.payload, currency, e.actor_display),
+            "note": note_of(e.action, e.payload, staff=True),
             "internal": e.visibility == "mediators",
         }
         for e in entries

@@ -132,12 +132,9 @@ def audit_rows(entries: list[AuditEntry], viewer: Viewer) -> list[dict[str, Any]
     return rows
 
 
-def timeline_rows(dispute: Dispute, viewer: Viewer) -> list[dict[str, Any]]:
+def timeline_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The events as the timeline endpoint gives them to the same caller."""
-    return [
-        {**event, "at": iso(event["at"])}
-        for event in timeline(dispute, include_internal=viewer.staff)
-    ]
+    return [{**event, "at": iso(event["at"])} for event in events]
 
 
 def _json(data: Any) -> bytes:
@@ -156,7 +153,20 @@ def collect(dispute: Dispute, viewer: Viewer, *, now: datetime | None = None) ->
     evidence = list(
         visible_evidence(dispute, staff=viewer.staff, party=viewer.party).order_by("id")
     )
-    summary = render_summary(dispute, viewer, now, verification, evidence)
+    # The timeline as the endpoint gives it to the same caller, from the entries read
+    # above: a file the other party withdrew (referenced, not visible) is not named.
+    shown = {e.pk for e in evidence}
+    referenced = {e.payload.get("evidence") for e in entries if isinstance(e.payload, dict)} - {
+        None
+    }
+    events = timeline(
+        dispute,
+        include_internal=viewer.staff,
+        party=viewer.party,
+        entries=entries,
+        hidden_evidence={int(i) for i in referenced if isinstance(i, int)} - shown,
+    )
+    summary = render_summary(dispute, viewer, now, verification, evidence, events)
     audit_doc = {
         "entries": audit_rows(entries, viewer),
         "verified": verification.verified,
@@ -170,7 +180,7 @@ def collect(dispute: Dispute, viewer: Viewer, *, now: datetime | None = None) ->
         verification=verification,
         documents=[
             (SUMMARY, summary.encode()),
-            (TIMELINE, _json(timeline_rows(dispute, viewer))),
+            (TIMELINE, _json(timeline_rows(events))),
             (AUDIT, _json(audit_doc)),
         ],
         evidence=evidence,
@@ -205,6 +215,7 @@ def render_summary(
     now: datetime,
     verification: audit.Verification,
     evidence: list[Evidence],
+    events: list[dict[str, Any]],
 ) -> str:
     order = dispute.order
     currency = order.currency
@@ -350,6 +361,10 @@ def render_summary(
                 "withdrawn_at": _when(e.withdrawn_at),
             }
             for e in evidence
+        ],
+        "timeline": [
+            {"at": _when(e["at"]), "actor": e["actor"], "summary": e["summary"], "note": e["note"]}
+            for e in events
         ],
         "verification": verification,
     }

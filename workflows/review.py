@@ -320,7 +320,13 @@ def _after_ruling(ctx: Context) -> None:
     steps={
         "rule": Step(
             "dispute.ruled",
-            lambda w: f"{w.actor} ruled {w.kind} {w.money()}".strip(),
+            lambda w: (
+                # Beyond the mediator's authority the ruling is a proposal until approved.
+                f"{w.actor} proposed a ruling of {w.kind} {w.money()}; it waits for a second "
+                "mediator's approval"
+                if "authority" in w.payload
+                else f"{w.actor} ruled {w.kind} {w.money()}".strip()
+            ),
             notification="ruled",
             pending_approval_event="dispute.ruling_proposed",
         ),

@@ -88,9 +88,18 @@ STEPS: dict[str, Step] = {
         lambda w: f"{w.actor} reported a message",
         notification="conduct_reported",
     ),
-    "evidence": Step("dispute.evidence_added"),
-    "evidence_internal": Step("dispute.internal_evidence_added"),
-    "evidence_withdrawn": Step("dispute.evidence_withdrawn"),
+    "evidence": Step(
+        "dispute.evidence_added",
+        lambda w: f"{w.actor} added evidence: {w.payload.get('file_name', 'a file')}",
+    ),
+    "evidence_internal": Step(
+        "dispute.internal_evidence_added",
+        lambda w: f"{w.actor} added internal evidence: {w.payload.get('file_name', 'a file')}",
+    ),
+    "evidence_withdrawn": Step(
+        "dispute.evidence_withdrawn",
+        lambda w: f"{w.actor} withdrew evidence: {w.payload.get('file_name', 'a file')}",
+    ),
     "feedback": Step(
         "dispute.feedback_given",
         lambda w: f"{w.actor} rated the handling {w.payload.get('rating')}/5",
@@ -120,6 +129,32 @@ def summary(action: str, payload: Mapping[str, Any], currency: str, actor: str) 
     if step is None or step.summary is None:
         return action.replace("_", " ")
     return step.summary(Words(actor=actor, payload=payload, currency=currency))
+
+
+# Where a step keeps what its author wrote with it (besides "note"); the thread's own
+# messages are read in the thread, not repeated here.
+_WRITTEN = {
+    "contest": "statement",
+    "provide_info": "answer",
+    "request_info": "question",
+    "rule": "rationale",
+    "appeal": "reason",
+    "report_message": "reason",
+    "feedback": "comment",
+}
+_UNWRITTEN = frozenset({"message", "internal_note"})
+
+
+def note_of(action: str, payload: Mapping[str, Any], *, staff: bool) -> str:
+    """What the person who took the step wrote with it (a buyer's escalation note, a
+    shop's statement, a mediator's question or rationale), for the timeline: "" for none.
+    A ruling waiting for approval is not yet a ruling: its rationale stays with the staff."""
+    if action in _UNWRITTEN:
+        return ""
+    if action == "rule" and "authority" in payload and not staff:
+        return ""
+    value = payload.get(_WRITTEN.get(action, "note")) or payload.get("note") or ""
+    return str(value) if isinstance(value, str) else ""
 
 
 def event_types() -> tuple[str, ...]:
