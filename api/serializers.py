@@ -4,6 +4,7 @@ client sends can set a state, an actor or a refunded amount."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import fields as dataclass_fields
 from typing import Any, TypeVar
 
 from drf_spectacular.utils import extend_schema_field
@@ -31,6 +32,7 @@ from mediation.models import (
     Shop,
 )
 from mediation.money import CURRENCY_CHOICES
+from mediation.party_history import Rates, party_history, thresholds
 from workflows import visibility
 from workflows.transitions import CHECKS, allowed_actions
 
@@ -183,6 +185,40 @@ class PolicyRefSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
+class PartyRatesSerializer(serializers.Serializer):
+    orders = serializers.IntegerField()
+    disputed_orders = serializers.IntegerField()
+    disputes = serializers.IntegerField()
+    decided = serializers.IntegerField()
+    won = serializers.IntegerField(help_text="Decided disputes the buyer won (ruled or agreed)")
+    dispute_rate = serializers.FloatField(allow_null=True)
+    win_rate = serializers.FloatField(allow_null=True)
+
+
+class PartyHistorySerializer(serializers.Serializer):
+    buyer = PartyRatesSerializer()
+    shop = PartyRatesSerializer()
+    marketplace = PartyRatesSerializer()
+    buyer_flags = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the buyer is a possible serial claimant"
+    )
+    shop_flags = serializers.ListField(
+        child=serializers.CharField(), help_text="Why the shop is a possible problem seller"
+    )
+    thresholds = serializers.DictField(
+        child=serializers.DictField(child=serializers.FloatField()),
+        help_text="The settings the flags are computed with (SERIAL_CLAIMANT_*, PROBLEM_SELLER_*)",
+    )
+
+
+def _rates(rates: Rates) -> dict[str, Any]:
+    return {
+        **{f.name: getattr(rates, f.name) for f in dataclass_fields(rates)},
+        "dispute_rate": rates.dispute_rate,
+        "win_rate": rates.win_rate,
+    }
+
+
 def _viewer(context: Mapping[str, Any]) -> Any:
     request = context.get("request")
     return getattr(request, "user", None)
@@ -200,6 +236,7 @@ class DisputeSerializer(serializers.ModelSerializer):
     allowed_actions = serializers.SerializerMethodField()
     offers = serializers.SerializerMethodField()
     rulings = serializers.SerializerMethodField()
+    party_history = serializers.SerializerMethodField()
 
     class Meta:
         model = Dispute
@@ -233,8 +270,27 @@ class DisputeSerializer(serializers.ModelSerializer):
             "allowed_actions",
             "offers",
             "rulings",
+            "party_history",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PartyHistorySerializer(allow_null=True))
+    def get_party_history(self, obj: Dispute) -> dict[str, Any] | None:
+        """For mediators, on ``GET /disputes/{id}/`` (``with_history`` in the context): the
+        figures and flags of the console's party history; null otherwise."""
+        if not self.context.get("with_history"):
+            return None
+        if not visibility.sees_internal(_viewer(self.context)):
+            return None
+        history = party_history(obj, limit=0)
+        return {
+            "buyer": _rates(history.buyer),
+            "shop": _rates(history.shop),
+            "marketplace": _rates(history.marketplace),
+            "buyer_flags": history.buyer_flags,
+            "shop_flags": history.shop_flags,
+            "thresholds": thresholds(),
+        }
 
     @extend_schema_field(ShopRefSerializer)
     def get_shop(self, obj: Dispute) -> dict[str, Any]:

@@ -239,7 +239,8 @@ class DisputeDetailView(APIView):
         tag = etag(dispute)
         if _none_match(request.headers.get("If-None-Match"), tag):
             return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        data = s.DisputeSerializer(dispute, context={"request": request}).data
+        context = {"request": request, "with_history": True}
+        data = s.DisputeSerializer(dispute, context=context).data
         return Response(data, headers={"ETag": tag})
 
 

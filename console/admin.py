@@ -13,7 +13,7 @@ from typing import Any, cast
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import (
     Http404,
     HttpRequest,
@@ -45,6 +45,7 @@ from mediation.models import (
     State,
 )
 from mediation.money import format_money
+from mediation.party_history import flagged_buyer_ids, flagged_shop_ids
 from mediation.selectors import overdue_filter, search_condition
 from workflows import policy
 from workflows.review import awaiting_approval_by
@@ -189,6 +190,24 @@ class ReportedConductFilter(admin.SimpleListFilter):
         return queryset
 
 
+class FlaggedPartiesFilter(admin.SimpleListFilter):
+    """``?flagged=yes``: disputes whose buyer is a possible serial claimant or whose shop a
+    possible problem seller, by the rule of the case page's party history (the flagged
+    parties are found first, then their disputes by id)."""
+
+    title = "party history"
+    parameter_name = "flagged"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("yes", "Flagged parties")]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        if self.value() == "yes":
+            buyers, shops = flagged_buyer_ids(), flagged_shop_ids()
+            return queryset.filter(Q(buyer_id__in=buyers) | Q(shop_id__in=shops))
+        return queryset
+
+
 class ShopFilter(admin.SimpleListFilter):
     """``?shop=<slug>``, typed in a box: a marketplace has tens of thousands of shops, too
     many to list as links on every page of the queue."""
@@ -262,6 +281,7 @@ class DisputeAdmin(MediatorReadable):
         AssignmentFilter,
         ApprovalFilter,
         ReportedConductFilter,
+        FlaggedPartiesFilter,
         "reason",
         ShopFilter,
     ]

@@ -88,6 +88,109 @@ def _flags(
     return flags
 
 
+def _norm() -> Rates:
+    counts = [f.name for f in fields(Rates)]
+    return Rates(**ShopCount.objects.aggregate(**{c: Coalesce(Sum(c), 0) for c in counts}))
+
+
+def _over(
+    rates: Rates, norm: Rates, *, minimum: int, rate_factor: float, win_factor: float
+) -> bool:
+    return bool(
+        _flags(
+            rates,
+            norm,
+            minimum=minimum,
+            rate_factor=rate_factor,
+            win_factor=win_factor,
+            who="",
+            win_words="",
+        )
+    )
+
+
+def flagged_shop_ids() -> list[int]:
+    """The shops flagged as possible problem sellers now (by the rule of the case page):
+    one read of the shop rollup, a row per shop."""
+    norm = _norm()
+    counts = [f.name for f in fields(Rates)]
+    rows = ShopCount.objects.filter(disputes__gte=settings.PROBLEM_SELLER_MIN_DISPUTES)
+    return sorted(
+        row["shop_id"]
+        for row in rows.values("shop_id", *counts)
+        if _over(
+            Rates(**{c: row[c] for c in counts}),
+            norm,
+            minimum=settings.PROBLEM_SELLER_MIN_DISPUTES,
+            rate_factor=settings.PROBLEM_SELLER_RATE_FACTOR,
+            win_factor=settings.PROBLEM_SELLER_LOSS_RATE_FACTOR,
+        )
+    )
+
+
+def flagged_buyer_ids() -> list[int]:
+    """The buyers flagged as possible serial claimants now: those with the minimum number
+    of disputes (one pass over the (buyer, id) index), then their rates."""
+    norm = _norm()
+    minimum = settings.SERIAL_CLAIMANT_MIN_DISPUTES
+    decided = Q(state=State.CLOSED, outcome__in=DECIDED)
+    won = Q(state=State.CLOSED, outcome__in=WON)
+    candidates = {
+        row["buyer_id"]: row
+        for row in Dispute.objects.values("buyer_id")
+        .annotate(
+            disputes=Count("id"),
+            disputed_orders=Count("order_id", distinct=True),
+            decided=Count("id", filter=decided),
+            won=Count("id", filter=won),
+        )
+        .filter(disputes__gte=minimum)
+        .order_by()
+    }
+    if not candidates:
+        return []
+    orders = dict(
+        Order.objects.filter(buyer_id__in=list(candidates))
+        .values("buyer_id")
+        .annotate(n=Count("id"))
+        .order_by()
+        .values_list("buyer_id", "n")
+    )
+    return sorted(
+        buyer
+        for buyer, row in candidates.items()
+        if _over(
+            Rates(
+                orders=orders.get(buyer, 0),
+                disputed_orders=row["disputed_orders"],
+                disputes=row["disputes"],
+                decided=row["decided"],
+                won=row["won"],
+            ),
+            norm,
+            minimum=minimum,
+            rate_factor=settings.SERIAL_CLAIMANT_RATE_FACTOR,
+            win_factor=settings.SERIAL_CLAIMANT_WIN_RATE_FACTOR,
+        )
+    )
+
+
+def thresholds() -> dict[str, dict[str, float]]:
+    """The flags' settings, as the API shows them beside the flags."""
+    return {
+        "serial_claimant": {
+            "min_disputes": settings.SERIAL_CLAIMANT_MIN_DISPUTES,
+            "dispute_rate_factor": settings.SERIAL_CLAIMANT_RATE_FACTOR,
+            "win_rate_factor": settings.SERIAL_CLAIMANT_WIN_RATE_FACTOR,
+        },
+        "problem_seller": {
+            "min_disputes": settings.PROBLEM_SELLER_MIN_DISPUTES,
+            "dispute_rate_factor": settings.PROBLEM_SELLER_RATE_FACTOR,
+            "loss_rate_factor": settings.PROBLEM_SELLER_LOSS_RATE_FACTOR,
+        },
+    }
+
+
 def party_history(dispute: Dispute, *, limit: int = HISTORY_LIMIT) -> PartyHistory:
     """The buyer's and the shop's other disputes (newest first) and the flags.
 
@@ -97,18 +200,23 @@ def party_history(dispute: Dispute, *, limit: int = HISTORY_LIMIT) -> PartyHisto
     buyer_q = Q(buyer_id=dispute.buyer_id)
     shop_q = Q(shop_id=dispute.shop_id)
     counts = [f.name for f in fields(Rates)]  # columns of the shop rollup, by the same names
-    norm = Rates(**ShopCount.objects.aggregate(**{c: Coalesce(Sum(c), 0) for c in counts}))
-    row = ShopCount.objects.filter(shop_id=dispute.shop_id).values(*counts).first()
-    shop = Rates(**(row or dict.fromkeys(counts, 0)))
+    # The marketplace's sums and the shop's row, in one read of the rollup.
+    both = ShopCount.objects.aggregate(
+        **{f"all_{c}": Coalesce(Sum(c), 0) for c in counts},
+        **{f"shop_{c}": Coalesce(Sum(c, filter=shop_q), 0) for c in counts},
+    )
+    norm = Rates(**{c: both[f"all_{c}"] for c in counts})
+    shop = Rates(**{c: both[f"shop_{c}"] for c in counts})
     decided = Q(state=State.CLOSED, outcome__in=DECIDED)
     won = Q(state=State.CLOSED, outcome__in=WON)
     mine = Dispute.objects.filter(buyer_q).aggregate(
-        disputes=Count("id"),
-        disputed_orders=Count("order_id", distinct=True),
-        decided=Count("id", filter=decided),
-        won=Count("id", filter=won),
+        n_disputes=Count("id"),
+        n_disputed_orders=Count("order_id", distinct=True),
+        n_decided=Count("id", filter=decided),
+        n_won=Count("id", filter=won),
     )
-    buyer = Rates(orders=Order.objects.filter(buyer_q).count(), **mine)
+    mine["n_orders"] = Order.objects.filter(buyer_q).count()
+    buyer = Rates(**{c: mine[f"n_{c}"] for c in counts})
     others = Dispute.objects.exclude(pk=dispute.pk).select_related("order", "shop", "buyer")
     order_by = ("-created_at", "-id")
     return PartyHistory(
@@ -138,4 +246,11 @@ def party_history(dispute: Dispute, *, limit: int = HISTORY_LIMIT) -> PartyHisto
     )
 
 
-__all__ = ["PartyHistory", "Rates", "party_history"]
+__all__ = [
+    "PartyHistory",
+    "Rates",
+    "flagged_buyer_ids",
+    "flagged_shop_ids",
+    "party_history",
+    "thresholds",
+]
