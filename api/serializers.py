@@ -30,6 +30,7 @@ from mediation.models import (
     ReturnResult,
     Ruling,
     Shop,
+    ShopPolicy,
 )
 from mediation.money import CURRENCY_CHOICES
 from mediation.party_history import Rates, party_history, thresholds
@@ -183,6 +184,22 @@ class PolicyRefSerializer(serializers.Serializer):
     version = serializers.IntegerField()
     effective_from = serializers.DateTimeField()
     text = serializers.CharField()
+
+
+class ShopPolicySerializer(serializers.ModelSerializer):
+    sha256 = serializers.CharField(read_only=True, help_text="SHA-256 of the text, hex")
+
+    class Meta:
+        model = ShopPolicy
+        fields = ["version", "text", "effective_from", "sha256"]
+        read_only_fields = fields
+
+
+class ShopPolicyInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20_000, trim_whitespace=True)
+    effective_from = serializers.DateTimeField(
+        required=False, help_text="Now by default; never earlier than now or the last version"
+    )
 
 
 class PartyRatesSerializer(serializers.Serializer):

@@ -41,6 +41,7 @@ urlpatterns = [
     ),
     path("disputes/<int:dispute_id>/feedback/", views.FeedbackView.as_view(), name="feedback"),
     path("stats/", stats.StatsView.as_view(), name="stats"),
+    path("shops/<slug:slug>/policies/", views.ShopPolicyListView.as_view(), name="shop-policies"),
     path(
         "me/notifications/",
         preferences.NotificationPreferenceView.as_view(),

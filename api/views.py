@@ -40,7 +40,7 @@ from mediation.selectors import (
 )
 from mediation.services import ItemData, OrderData, check_may_sync_orders, upsert_order
 from reports.timeline import timeline
-from workflows import conversation, evidence, transitions, visibility
+from workflows import conversation, evidence, shop_policies, transitions, visibility
 from workflows.actions import Action
 from workflows.transitions import ACTIONS as REGISTRY
 from workflows.transitions import OFFERED
@@ -118,6 +118,41 @@ class TokenView(APIView):
             )
         token, _ = Token.objects.get_or_create(user=user)
         return Response({"token": token.key})
+
+
+# --- Shops ------------------------------------------------------------------------------------
+
+
+class ShopPolicyListView(APIView):
+    @extend_schema(
+        responses={200: s.ShopPolicySerializer(many=True), **ERRORS},
+        tags=["shops"],
+        description="The shop's policy versions, newest first (its members and the mediators).",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        policies = shop_policies.policies_for(request.user, slug)
+        return Response(s.ShopPolicySerializer(policies, many=True).data)
+
+    @extend_schema(
+        request=s.ShopPolicyInputSerializer,
+        responses={201: s.ShopPolicySerializer, **ERRORS},
+        parameters=[IDEMPOTENCY_KEY],
+        tags=["shops"],
+        description=(
+            "A shop owner publishes the next version of the policy. Published versions never "
+            "change: disputes keep the version in force when their order was placed."
+        ),
+    )
+    @idempotent
+    def post(self, request: Request, slug: str) -> Response:
+        data = valid(s.ShopPolicyInputSerializer, request)
+        policy = shop_policies.publish_policy(
+            actor=request.user,
+            shop_slug=slug,
+            text=data["text"],
+            effective_from=data.get("effective_from"),
+        )
+        return Response(s.ShopPolicySerializer(policy).data, status=status.HTTP_201_CREATED)
 
 
 # --- Orders -----------------------------------------------------------------------------------

@@ -49,6 +49,7 @@ from mediation.party_history import flagged_buyer_ids, flagged_shop_ids
 from mediation.selectors import overdue_filter, search_condition
 from workflows import policy
 from workflows.review import awaiting_approval_by
+from workflows.shop_policies import publish_policy
 from workflows.transitions import allowed_actions
 
 
@@ -87,8 +88,16 @@ class ShopMemberInline(admin.TabularInline):
 
 
 class ShopPolicyInline(admin.TabularInline):
+    """Published versions are read-only; a new row publishes the next version."""
+
     model = ShopPolicy
     extra = 0
+    can_delete = False
+    fields = ["version", "text", "effective_from"]
+    readonly_fields = ["version"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(Shop)
@@ -97,6 +106,30 @@ class ShopAdmin(MediatorReadable):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [ShopMemberInline, ShopPolicyInline]
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        if formset.model is not ShopPolicy:
+            super().save_formset(request, form, formset, change)
+            return
+        # New versions go through the publishing rule (the next number, never backdated);
+        # published ones are never saved again. (The admin's change message reads these.)
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        for row in formset.forms:
+            if row.instance.pk is not None or not row.has_changed() or not row.is_valid():
+                continue
+            try:
+                published = publish_policy(
+                    actor=request.user,
+                    shop_slug=form.instance.slug,
+                    text=row.cleaned_data.get("text", ""),
+                    effective_from=row.cleaned_data.get("effective_from"),
+                )
+            except DomainError as exc:
+                self.message_user(
+                    request, f"The policy was not published: {exc.message}", messages.ERROR
+                )
+            else:
+                formset.new_objects.append(published)
 
 
 class OrderItemInline(admin.TabularInline):

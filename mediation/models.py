@@ -8,8 +8,10 @@ transition methods below, and those are called only by the services in
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import datetime
+from typing import Any
 
 import django_fsm as fsm
 from django.conf import settings
@@ -188,13 +190,27 @@ class Shop(models.Model):
         return self.name
 
 
+class PolicyIsPublished(Exception):
+    """A published policy version is never changed: publish a new version instead."""
+
+
+class ShopPolicyQuerySet(models.QuerySet["ShopPolicy"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PolicyIsPublished("A published shop policy is not changed; publish a new version.")
+
+
 class ShopPolicy(models.Model):
-    """A version of the shop's return and refund policy; disputes keep the one in force."""
+    """A version of the shop's return and refund policy; disputes keep the one in force.
+
+    Versions are immutable once saved (the disputes raised under one cite its text): a
+    change is a new version (``workflows.shop_policies.publish_policy``)."""
 
     shop = models.ForeignKey(Shop, on_delete=models.CASCADE, related_name="policies")
     version = models.PositiveIntegerField()
     text = models.TextField()
     effective_from = models.DateTimeField()
+
+    objects = ShopPolicyQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -205,6 +221,17 @@ class ShopPolicy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop} policy v{self.version}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PolicyIsPublished(
+                "A published shop policy is not changed; publish a new version."
+            )
+        super().save(*args, **kwargs)
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
 
 
 class ShopRole(models.TextChoices):

@@ -288,6 +288,7 @@ def render_summary(
                 "version": policy.version,
                 "effective_from": _when(policy.effective_from),
                 "text": policy.text,
+                "sha256": policy.sha256,
             }
             if policy
             else None

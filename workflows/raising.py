@@ -36,6 +36,7 @@ from workflows.rules import (
     default_amount,
     nothing_refundable,
 )
+from workflows.shop_policies import policy_record
 
 S = State
 
@@ -121,7 +122,8 @@ def raise_dispute(
                 "currency": order.currency,
                 "description": description,
                 "items": [i.pk for i in items],
-                "policy_version": policy.version if policy else None,
+                # The text in force when the order was placed, by version and hash.
+                **policy_record(policy),
             },
         )
         dispute.save(update_fields=["audit_seq", "audit_head"])

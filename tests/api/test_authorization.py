@@ -120,6 +120,8 @@ POLICY: dict[str, tuple[int, ...]] = {
     "GET me/notifications":     ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
     "PATCH me/notifications":   ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
     "GET stats":                ( 403,  403,  403,  403,  403,  200,  200,  200,  403,  401),
+    "GET shop policies":        ( 404,  404,  200,  200,  404,  200,  200,  200,  404,  401),
+    "POST shop policy":         ( 404,  404,  201,  403,  404,  404,  404,  404,  404,  401),
 }
 # fmt: on
 
@@ -404,6 +406,13 @@ ENDPOINTS: dict[str, Endpoint] = {
         "PATCH", "me/notifications/", _state("awaiting_seller"), _const({"reminders": False})
     ),
     "GET stats": Endpoint("GET", "stats/", _closed),
+    "GET shop policies": Endpoint("GET", "shops/{shop}/policies/", _state("awaiting_seller")),
+    "POST shop policy": Endpoint(
+        "POST",
+        "shops/{shop}/policies/",
+        _state("awaiting_seller"),
+        _const({"text": "Returns within 60 days, free of charge."}),
+    ),
 }
 
 
@@ -416,6 +425,7 @@ def call(endpoint: str, role: str, ctx: Ctx) -> Any:
         evidence=ctx.extra.get("evidence", 0),
         endpoint=ctx.extra.get("endpoint", 0),
         delivery=ctx.extra.get("delivery", 0),
+        shop=ctx.cast.shop.slug,
     )
     client = as_user(ctx.user(role))
     if ep.method == "GET":
@@ -469,6 +479,7 @@ def test_policy_table_covers_every_route() -> None:
         .replace("{evidence}", "<int:evidence_id>")
         .replace("{endpoint}", "<int:endpoint_id>")
         .replace("{delivery}", "<int:delivery_id>")
+        .replace("{shop}", "<slug:slug>")
         for e in POLICY
     }
     assert routes == covered
