@@ -38,12 +38,13 @@ from rest_framework.utils.encoders import JSONEncoder
 # The body is the dispute as the API shows it to the shop's owner: the API's serializer,
 # published for this (the one import of webhooks into api, declared in pyproject.toml).
 from api.serializers import DisputeSerializer
-from mediation.actors import SYSTEM
+from mediation.actors import SYSTEM, is_integration
 from mediation.models import ShopMember, ShopRole
 from mediation.selectors import dispute_detail_queryset
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.signing import SIGNATURE_HEADER, signature_header, signing_secrets
 from webhooks.url_guard import Target, UrlNotAllowed, check_url
+from workflows.steps import REFUND_DUE_EVENT
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +63,13 @@ ERROR_EXCERPT = 500
 
 def _viewer_for(endpoint: WebhookEndpoint) -> Any:
     """Whose view of the dispute the shop gets: an owner's (the endpoint's creator while
-    they are one)."""
+    they are one). The platform's endpoint gets the integration's view (its creator's):
+    state, amounts and deliveries, nothing of the conversation."""
+    if endpoint.shop_id is None:
+        creator = endpoint.created_by
+        if creator is not None and is_integration(creator):
+            return creator
+        return SYSTEM
     owners = ShopMember.objects.filter(shop_id=endpoint.shop_id, role=ShopRole.OWNER)
     member = None
     if endpoint.created_by_id is not None:
@@ -84,6 +91,9 @@ def build_body(delivery: WebhookDelivery) -> str:
         "created_at": event.created_at,
         "data": data,
     }
+    if event.type == REFUND_DUE_EVENT:
+        # What to pay, as the step left it: amount, currency, order, who funds it.
+        payload["refund"] = (event.payload or {}).get("refund_due")
     return json.dumps(payload, cls=JSONEncoder, separators=(",", ":"))
 
 
@@ -277,22 +287,28 @@ def _count_failure(endpoint: WebhookEndpoint, error: str) -> None:
 
 
 def _tell_owners(endpoint_id: int, error: str) -> None:
-    endpoint = WebhookEndpoint.objects.select_related("shop").get(pk=endpoint_id)
-    emails = sorted(
-        {
-            email
-            for email in ShopMember.objects.filter(
-                shop_id=endpoint.shop_id, role=ShopRole.OWNER
-            ).values_list("user__email", flat=True)
-            if email
-        }
-    )
+    endpoint = WebhookEndpoint.objects.select_related("shop", "created_by").get(pk=endpoint_id)
+    if endpoint.shop is None:
+        # The platform's endpoint: its integration account's contact.
+        creator = endpoint.created_by
+        emails = [creator.email] if creator is not None and creator.email else []
+    else:
+        emails = sorted(
+            {
+                email
+                for email in ShopMember.objects.filter(
+                    shop=endpoint.shop, role=ShopRole.OWNER
+                ).values_list("user__email", flat=True)
+                if email
+            }
+        )
+    whose = endpoint.shop.name if endpoint.shop is not None else "the platform integration"
     if not emails:
         logger.warning("Webhook endpoint %s was disabled; its shop has no owner email", endpoint_id)
         return
     body = (
         f"Hello,\n\n"
-        f"We have paused the webhook endpoint {endpoint.url} of {endpoint.shop.name}: "
+        f"We have paused the webhook endpoint {endpoint.url} of {whose}: "
         f"{endpoint.consecutive_failures} deliveries in a row could not be completed, each "
         f"after retrying for about a day.\n\n"
         f"The last answer we got was: {error or 'no answer'}\n\n"
@@ -303,7 +319,7 @@ def _tell_owners(endpoint_id: int, error: str) -> None:
         f"(GET /api/v1/webhook-endpoints/{endpoint.pk}/deliveries/).\n"
     )
     send_mail(
-        f"Webhook endpoint paused for {endpoint.shop.name}",
+        f"Webhook endpoint paused for {whose}",
         body,
         settings.DEFAULT_FROM_EMAIL,
         emails,

@@ -1,9 +1,11 @@
 """The webhooks' outbox consumer: one :class:`WebhookDelivery` per event and subscribed,
-active endpoint of the dispute's shop (a unique constraint makes a re-relay harmless).
-Internal events never reach a webhook."""
+active endpoint of the dispute's shop, and of the platform integration (the endpoints of
+no shop: every shop's disputes); a unique constraint makes a re-relay harmless. Internal
+events never reach a webhook."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from django.utils import timezone
 
 from mediation.models import OutboxEvent
@@ -19,7 +21,9 @@ def fan_out(event: OutboxEvent) -> None:
     shop_id = event.dispute.shop_id
     endpoints = [
         e
-        for e in WebhookEndpoint.objects.filter(shop_id=shop_id, active=True)
+        for e in WebhookEndpoint.objects.filter(
+            Q(shop_id=shop_id) | Q(shop__isnull=True), active=True
+        )
         if e.subscribes_to(event.type)
     ]
     if not endpoints:

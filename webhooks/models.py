@@ -18,8 +18,13 @@ class WebhookEndpoint(models.Model):
     rotation the previous secret also signs until ``previous_secret_expires_at``.
     """
 
+    # None: the platform integration's endpoint, for the disputes of every shop.
     shop = models.ForeignKey(
-        "mediation.Shop", on_delete=models.CASCADE, related_name="webhook_endpoints"
+        "mediation.Shop",
+        on_delete=models.CASCADE,
+        related_name="webhook_endpoints",
+        null=True,
+        blank=True,
     )
     url = models.URLField(max_length=2000)
     # Event types (workflows.transitions.PARTY_EVENT_TYPES), or ["*"] for all of them.

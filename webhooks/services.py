@@ -34,9 +34,15 @@ def redeliver(delivery: WebhookDelivery) -> WebhookDelivery:
 def register_endpoint(
     *, shop: Any, url: str, events: list[str], description: str, created_by: Any
 ) -> WebhookEndpoint:
-    """A new endpoint of ``shop`` with a fresh secret: the URL checked, the shop's limit kept."""
+    """A new endpoint of ``shop`` (None: the platform integration's, for every shop) with a
+    fresh secret: the URL checked, the limit of endpoints kept."""
     _check_new_url(url)
-    if WebhookEndpoint.objects.filter(shop=shop).count() >= MAX_ENDPOINTS_PER_SHOP:
+    mine = (
+        WebhookEndpoint.objects.filter(shop=shop)
+        if shop is not None
+        else WebhookEndpoint.objects.filter(shop__isnull=True)
+    )
+    if mine.count() >= MAX_ENDPOINTS_PER_SHOP:
         raise RuleViolation(
             f"A shop may have at most {MAX_ENDPOINTS_PER_SHOP} webhook endpoints.",
             code="webhook_endpoint_limit",

@@ -1,7 +1,9 @@
 """Webhook endpoints of a shop (DESIGN §6): registration, the secret, the delivery log.
 
 Only a shop's owners see and manage its endpoints; for anyone else an endpoint does not
-exist (404). Registering needs an owned shop (403 otherwise). The secret is in the answer
+exist (404). Registering needs an owned shop (403 otherwise). The platform integration
+registers endpoints of no shop, which receive the events of every shop's disputes (as the
+integration sees them: nothing of the conversation). The secret is in the answer
 to the registration and to a rotation, never again.
 """
 
@@ -23,6 +25,7 @@ from rest_framework.views import APIView
 from api.idempotency import idempotent
 from api.rest import ERRORS, IDEMPOTENCY_KEY, PROBLEM_RESPONSE, valid
 from api.serializers import ShopRefSerializer, shop_ref
+from mediation.actors import is_integration
 from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound
 from mediation.models import Shop, ShopMember, ShopRole
 from webhooks import services as service
@@ -83,9 +86,10 @@ class WebhookEndpointSerializer(serializers.ModelSerializer):
         ]
         read_only_fields = fields
 
-    @extend_schema_field(ShopRefSerializer)
-    def get_shop(self, obj: WebhookEndpoint) -> dict[str, Any]:
-        return shop_ref(obj.shop)
+    @extend_schema_field(ShopRefSerializer(allow_null=True))
+    def get_shop(self, obj: WebhookEndpoint) -> dict[str, Any] | None:
+        """The shop; null for the platform integration's endpoint (every shop)."""
+        return shop_ref(obj.shop) if obj.shop is not None else None
 
 
 class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
@@ -105,7 +109,10 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
     shop = serializers.SlugField(
         required=False,
         default="",
-        help_text="The shop's slug; needed only when you own several shops.",
+        help_text=(
+            "The shop's slug; needed only when you own several shops. The platform "
+            "integration leaves it out: its endpoints cover every shop."
+        ),
     )
 
 
@@ -182,6 +189,9 @@ def _owned_shop_ids(user: Any) -> Any:
 
 
 def _endpoints(request: Request) -> QuerySet[WebhookEndpoint]:
+    """A shop owner's endpoints of their shops; the platform integration's own (no shop)."""
+    if is_integration(request.user):
+        return WebhookEndpoint.objects.filter(shop__isnull=True).select_related("shop")
     return WebhookEndpoint.objects.filter(shop_id__in=_owned_shop_ids(request.user)).select_related(
         "shop"
     )
@@ -194,7 +204,15 @@ def _endpoint(request: Request, endpoint_id: Any) -> WebhookEndpoint:
         raise NotFound("No such webhook endpoint.") from None
 
 
-def _shop_for_new_endpoint(request: Request, slug: str) -> Shop:
+def _shop_for_new_endpoint(request: Request, slug: str) -> Shop | None:
+    if is_integration(request.user):
+        # The platform's endpoint receives the events of every shop.
+        if slug:
+            raise InvalidInput(
+                "The platform integration's endpoints cover every shop: leave `shop` out.",
+                field="shop",
+            )
+        return None
     owned = list(
         Shop.objects.filter(
             members__user_id=cast(int, request.user.pk), members__role=ShopRole.OWNER

@@ -27,6 +27,8 @@ def types_for(entry: AuditEntry) -> list[str]:
     state_step = steps.STATE_STEPS.get(entry.to_state)
     if state_step is not None and entry.from_state != entry.to_state:
         types.append(state_step.event)
+    if isinstance(entry.payload, dict) and entry.payload.get("refund_due"):
+        types.append(steps.REFUND_DUE_EVENT)
     return types
 
 

@@ -44,6 +44,7 @@ from workflows.rules import (
     require_buyer,
     require_seller,
     require_state,
+    with_refund_due,
 )
 from workflows.steps import Step
 
@@ -326,7 +327,10 @@ def acknowledge_return(
             # The refund waits for the mediator, who sees what the shop found.
             d.escalation_reason = EscalationReason.RETURN_DISPUTED
             enter(ctx)
-        ctx.record("acknowledge_return", {"result": result, "note": note, "evidence": evidence_ids})
+        ctx.record(
+            "acknowledge_return",
+            with_refund_due(ctx, {"result": result, "note": note, "evidence": evidence_ids}),
+        )
     return Result(ctx.dispute)
 
 

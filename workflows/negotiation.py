@@ -55,6 +55,7 @@ from workflows.rules import (
     require_state,
     supersede_open_offers,
     thread,
+    with_refund_due,
 )
 from workflows.steps import Step
 
@@ -265,7 +266,10 @@ def accept_request(
             result = Result(ctx.dispute, waiting_for_approval=True, created=offer)
         else:
             _agree_to_request(ctx, kind=kind, amount=amount)
-            ctx.record("accept_request", {"kind": kind, "amount": amount, "note": note})
+            ctx.record(
+                "accept_request",
+                with_refund_due(ctx, {"kind": kind, "amount": amount, "note": note}),
+            )
             result = Result(ctx.dispute)
     return result
 
@@ -399,7 +403,7 @@ def approve_offer(
             offer.decided_at = ctx.now
             offer.save(update_fields=["status", "approved_by", "decided_at"])
             _agree_to_request(ctx, kind=offer.kind, amount=offer.amount)
-            ctx.record("request_accepted_on_approval", payload)
+            ctx.record("request_accepted_on_approval", with_refund_due(ctx, payload))
         else:
             offer.status = OfferStatus.OPEN
             offer.save(update_fields=["status", "approved_by"])
@@ -525,7 +529,10 @@ def accept_offer(
         d.accept_offer(nothing_to_deliver=nothing_to_deliver(offer.kind, offer.amount))
         enter(ctx, respond_by=fulfilment_deadline(ctx, offer.fulfilment_days))
         close_if_nothing_to_deliver(ctx)
-        ctx.record("accept_offer", {"offer": offer.pk, "kind": offer.kind, "amount": offer.amount})
+        ctx.record(
+            "accept_offer",
+            with_refund_due(ctx, {"offer": offer.pk, "kind": offer.kind, "amount": offer.amount}),
+        )
     return Result(ctx.dispute)
 
 

@@ -56,6 +56,7 @@ from workflows.rules import (
     supersede_open_offers,
     thread,
     tier_ok,
+    with_refund_due,
 )
 from workflows.steps import Step
 
@@ -389,7 +390,7 @@ def rule(
             payload["value"] = value
         if needs_approval:
             payload["authority"] = ctx.roles.mediator.sole_limit_for(d.order.currency)
-        ctx.record("rule", payload)
+        ctx.record("rule", with_refund_due(ctx, payload))
     return Result(ctx.dispute, waiting_for_approval=needs_approval, created=ruling)
 
 
@@ -427,7 +428,7 @@ def approve_ruling(
         d.approve_ruling(nothing_to_deliver=nothing_to_deliver(ruling.kind, ruling.amount))
         _apply_ruling(ctx, ruling)
         _after_ruling(ctx)
-        ctx.record("approve_ruling", {"ruling": ruling.pk, "note": note})
+        ctx.record("approve_ruling", with_refund_due(ctx, {"ruling": ruling.pk, "note": note}))
     return Result(ctx.dispute)
 
 

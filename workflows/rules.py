@@ -230,6 +230,34 @@ def agree(ctx: Context, *, kind: str, amount: int, funded_by: str, outcome: str)
     dispute.replacement_shipped = False
 
 
+def refund_due(dispute: Dispute) -> int:
+    """What is still to be refunded to the buyer now (0 while a return is on its way)."""
+    d = dispute
+    if d.state != S.AWAITING_FULFILMENT or d.agreed_kind not in REFUND_REMEDIES:
+        return 0
+    if d.agreed_kind == Remedy.RETURN_AND_REFUND and not d.return_acknowledged:
+        return 0
+    return max(d.agreed_amount - d.delivered_amount, 0)
+
+
+def with_refund_due(ctx: Context, payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` of a step, with ``refund_due`` when the step (an agreement, a ruling, an
+    acknowledged return) leaves a refund to pay: the entry's second event,
+    ``dispute.refund_due``, tells the platform (which executes refunds) the amount, the
+    currency, the order and who funds it, so that it never has to poll."""
+    d = ctx.dispute
+    amount = refund_due(d)
+    if amount > 0:
+        payload["refund_due"] = {
+            "amount": amount,
+            "currency": d.order.currency,
+            "order": d.order.external_id,
+            "funded_by": d.funded_by,
+            "kind": d.agreed_kind,
+        }
+    return payload
+
+
 def fulfilment_deadline(ctx: Context, days: int | None) -> datetime | None:
     return ctx.now + timedelta(days=days) if days else None
 

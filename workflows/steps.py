@@ -113,6 +113,10 @@ STATE_STEPS: dict[str, Step] = {
     State.CLOSED: Step("dispute.closed", notification="closed"),
 }
 
+# The second event of a step that leaves a refund to pay (its payload's ``refund_due``:
+# amount, currency, order, who funds it): the platform, which executes refunds, listens.
+REFUND_DUE_EVENT = "dispute.refund_due"
+
 # Events only mediators hear of (internal notes and evidence): never to a party's webhook.
 INTERNAL_EVENTS = frozenset({"dispute.internal_note_added", "dispute.internal_evidence_added"})
 
@@ -162,6 +166,7 @@ def event_types() -> tuple[str, ...]:
     complete catalogue)."""
     names = {s.event for s in (*STEPS.values(), *STATE_STEPS.values())}
     names |= {s.pending_approval_event for s in STEPS.values() if s.pending_approval_event}
+    names.add(REFUND_DUE_EVENT)
     return tuple(sorted(names))
 
 
