@@ -67,6 +67,8 @@ from mediation.money import format_money
 from notifications.preferences import ALWAYS, REMINDERS, skip_reason
 from workflows import events, steps, transitions
 from workflows.base import deadline_for
+from workflows.review import awaiting_approval_by
+from workflows.rules import tier_ok
 
 logger = logging.getLogger(__name__)
 
@@ -276,6 +278,10 @@ SUBJECTS: dict[str, dict[str, str]] = {
     "conduct_reported": {
         MEDIATORS: "Reported conduct on dispute #{dispute_id} (order {order})",
     },
+    "queue_case": {MEDIATORS: "A case for your queue: dispute #{dispute_id} (order {order})"},
+    "approval_needed": {
+        MEDIATORS: "A ruling waits for your approval: dispute #{dispute_id} (order {order})"
+    },
     "reminder": {
         BUYER: "A reminder: your reply on order {order} is due {deadline}",
         SELLER: "A reminder: your reply on order {order} is due {deadline}",
@@ -371,6 +377,22 @@ def context_for(
         ctx["appeal"] = entry.action == "appeal"
     if kind == "info_requested":
         ctx["question"] = str(payload.get("question", ""))
+    if kind in {"queue_case", "approval_needed"}:
+        reason = dispute.escalation_reason
+        ctx["why"] = ESCALATION_WHY.get(reason, "the case needs a mediator's view")  # type: ignore[call-overload]
+        ctx["tier"] = dispute.required_tier
+        ctx["requested"] = describe_remedy(
+            dispute.requested_outcome, dispute.requested_amount, currency
+        )
+        ruling = (
+            dispute.rulings.filter(pk=int(payload.get("ruling") or 0)).first()
+            if kind == "approval_needed"
+            else None
+        )
+        if ruling is not None:
+            ctx["ruling"] = describe_remedy(ruling.kind, ruling.amount, currency)
+            ctx["rationale"] = ruling.rationale
+            ctx["proposer"] = _one_line(entry.actor_display, 80)
     if kind == "conduct_reported":
         ctx["report_reason"] = _one_line(str(payload.get("reason", "")), 500)
         message = Message.objects.filter(
@@ -453,18 +475,60 @@ def _tidy(text: str) -> str:
 # --- The consumer ----------------------------------------------------------------------------
 
 
+# Mediators' work, by the event that brings it: a case entering the queue of their tier,
+# a ruling waiting for a second mediator. (A report of conduct is the step's own email.)
+MEDIATOR_WORK = {
+    "dispute.escalated": "queue_case",
+    "dispute.ruling_proposed": "approval_needed",
+}
+
+
+def mediators_for_work(kind: str, dispute: Dispute) -> list[Any]:
+    """Who among the mediators the work is for: the active mediators of the case's tier
+    (for an appeal, the tier above) while no one holds it, or those who may approve the
+    waiting ruling (another mediator whose authority covers it); never a party to it."""
+    profiles = MediatorProfile.objects.filter(active=True, user__is_active=True).select_related(
+        "user"
+    )
+    parties = {
+        dispute.buyer_id,
+        *ShopMember.objects.filter(shop_id=dispute.shop_id).values_list("user_id", flat=True),
+    }
+    found = []
+    for profile in profiles.order_by("user_id"):
+        if profile.user_id in parties:
+            continue
+        if kind == "queue_case":
+            if dispute.assigned_to_id is None and tier_ok(profile, dispute):
+                found.append(profile.user)
+        elif kind == "approval_needed":
+            condition = awaiting_approval_by(profile.user)
+            if condition is not None and Dispute.objects.filter(condition, pk=dispute.pk).exists():
+                found.append(profile.user)
+    return found
+
+
 def consume(event: Any) -> None:
     """Send the emails of one outbox event (idempotent by event and recipient)."""
-    if event.internal or event.type not in KINDS:
+    if event.internal or (event.type not in KINDS and event.type not in MEDIATOR_WORK):
         return
     entry = AuditEntry.objects.filter(dispute_id=event.dispute_id, seq=event.audit_seq).first()
     if entry is None:
         return
-    plan = plan_for(entry)
-    if plan is None or plan.carrier != event.type:
-        return
     dispute = Dispute.objects.select_related("order", "shop", "buyer").get(pk=event.dispute_id)
-    people = recipients(plan, entry, dispute)
+    sends: list[tuple[str, Recipient]] = []
+    plan = plan_for(entry)
+    if plan is not None and plan.carrier == event.type:
+        sends += [(plan.kind, person) for person in recipients(plan, entry, dispute)]
+    work = MEDIATOR_WORK.get(event.type)
+    if work is not None:
+        told = {person.user.pk for _, person in sends} | {entry.actor_id}
+        sends += [
+            (work, Recipient(user, MEDIATORS))
+            for user in mediators_for_work(work, dispute)
+            if user.pk not in told
+        ]
+    people = [person for _, person in sends]
     if not people:
         return
     rows = {n.user_id: n for n in Notification.objects.filter(event_id=event.pk)}
@@ -473,20 +537,20 @@ def consume(event: Any) -> None:
         for p in NotificationPreference.objects.filter(user_id__in=[r.user.pk for r in people])
     }
     outgoing: list[tuple[Notification, EmailMultiAlternatives]] = []
-    for person in people:
+    for kind, person in sends:
         row = rows.get(person.user.pk) or Notification(
-            event_id=event.pk, user=person.user, kind=plan.kind, party=person.party
+            event_id=event.pk, user=person.user, kind=kind, party=person.party
         )
         if row.status in {NotificationStatus.SENT, NotificationStatus.SKIPPED}:
             continue
         row.email = person.user.email or ""
-        why = skip_reason(plan.kind, person.user, preferences.get(person.user.pk))
+        why = skip_reason(kind, person.user, preferences.get(person.user.pk))
         if why:
             row.status, row.error = NotificationStatus.SKIPPED, why
             row.save()
             continue
         # Render everything before sending anything: a template error sends nothing.
-        message = build_message(plan.kind, person, entry, dispute, event.pk)
+        message = build_message(kind, person, entry, dispute, event.pk)
         row.subject = message.subject[:300]
         outgoing.append((row, message))
     if not outgoing:

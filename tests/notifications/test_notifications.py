@@ -119,9 +119,32 @@ def test_an_escalation_is_one_email_to_everyone_but_who_asked() -> None:
     sc = settled("awaiting_buyer", answer="contest")
     t.escalate(dispute_id=sc.id, actor=sc["buyer"], reason="buyer_request")
     relay_all()
-    # Two events (escalation_requested, escalated), one email per person.
-    assert recipients() == to(sc["owner"], sc["agent"])
-    assert "the customer asked us to take a look" in mail.outbox[0].body
+    # Two events (escalation_requested, escalated), one email per person: the shop, and
+    # the mediators whose queue it enters.
+    mediators = (sc["mediator_agent"], sc["mediator_senior"], sc["mediator_lead"])
+    assert recipients() == to(sc["owner"], sc["agent"], *mediators)
+    shop_email = next(m for m in mail.outbox if sc["owner"].email in m.to)
+    assert "the customer asked us to take a look" in shop_email.body
+    queue = next(m for m in mail.outbox if sc["mediator_agent"].email in m.to)
+    assert f"A case for your queue: dispute #{sc.id}" in queue.subject
+    assert "No one holds it yet" in queue.body
+
+
+def test_mediators_hear_of_queue_cases_of_their_tier_and_may_opt_out() -> None:
+    # An agent ruled; the appeal is heard by a senior or above: the agent is not told.
+    sc = settled("awaiting_fulfilment", via="ruling", remedy="partial_refund", amount=5000)
+    t.appeal(dispute_id=sc.id, actor=sc["buyer"], reason="The photos were ignored.")
+    relay_all()
+    queue = {a for m in mail.outbox for a in m.to if "for your queue" in m.subject}
+    assert queue == {sc["mediator_senior"].email, sc["mediator_lead"].email}
+    # Routine updates can be turned off, as for the parties.
+    other = settled("awaiting_buyer", answer="contest")
+    opt_out(other["mediator_senior"], updates=False)
+    t.escalate(dispute_id=other.id, actor=other["buyer"], reason="buyer_request")
+    relay_all()
+    told = recipients()
+    assert other["mediator_senior"].email not in told, "opted out of routine updates"
+    assert other["mediator_agent"].email in told
 
 
 def test_a_question_goes_to_the_party_asked() -> None:
@@ -158,8 +181,15 @@ def test_a_proposed_ruling_reaches_no_party_until_it_is_approved() -> None:
     )
     assert result.waiting_for_approval
     relay_all()
-    assert mail.outbox == []
-    assert not Notification.objects.exists()
+    # No party hears of it; the mediators who may approve it do (the senior's 1,000.00 and
+    # the lead cover 250.00; the agent proposed it).
+    assert recipients() == to(sc["mediator_senior"], sc["mediator_lead"])
+    assert kinds() == {"approval_needed"}
+    email = mail.outbox[0]
+    assert f"A ruling waits for your approval: dispute #{sc.id}" in email.subject
+    assert "a full refund of 250.00 USD" in email.body and "Photos show the damage." in email.body
+    assert f"/admin/mediation/dispute/{sc.id}/change/" in email.body
+    mail.outbox.clear()
     t.approve_ruling(dispute_id=sc.id, actor=sc["mediator_senior"])
     relay_all()
     assert recipients() == to(sc["buyer"], sc["owner"], sc["agent"])
