@@ -439,6 +439,10 @@ MEDIATION_DEADLINES = {
 MEDIATION_REMINDERS = {
     "awaiting_seller": timedelta(hours=env_int("REMINDER_SELLER_HOURS", 4)),
     "awaiting_buyer": timedelta(hours=env_int("REMINDER_BUYER_HOURS", 24)),
+    # The mediators, before a case of the platform's breaches its service level (0: never).
+    "escalated": timedelta(hours=env_int("REMINDER_MEDIATOR_HOURS", 8)),
+    "under_review": timedelta(hours=env_int("REMINDER_MEDIATOR_HOURS", 8)),
+    "pending_approval": timedelta(hours=env_int("REMINDER_MEDIATOR_HOURS", 8)),
 }
 # SWEEP_BATCH_SIZE: disputes the deadline sweeper locks and handles per transaction.
 MEDIATION_SWEEP_BATCH_SIZE = env_int("SWEEP_BATCH_SIZE", 200)

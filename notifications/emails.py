@@ -132,6 +132,8 @@ def _parties(kind: str, entry: AuditEntry, dispute: Dispute, actor_party: str) -
         return {"owners"}
     if kind in {"info_requested", "reminder"}:
         party = str(payload.get("party", ""))
+        if kind == "reminder" and party == "platform":
+            return {MEDIATORS}  # a case of the platform's nears its service level
         return {party} if party in (BUYER, SELLER) else set()
     if kind == "conduct_reported":
         return {MEDIATORS}
@@ -160,7 +162,12 @@ def recipients(plan: Plan, entry: AuditEntry, dispute: Dispute) -> list[Recipien
         if wanted and m.user_id not in found:
             found[m.user_id] = Recipient(m.user, SELLER)
     if MEDIATORS in parties:
-        for user in mediators_on_duty(dispute):
+        on_duty = (
+            mediators_for_work("approval_needed", dispute)
+            if dispute.state == State.PENDING_APPROVAL and "reminder" in plan.kinds
+            else mediators_on_duty(dispute)
+        )
+        for user in on_duty:
             found.setdefault(user.pk, Recipient(user, MEDIATORS))
     found.pop(actor_id, None)  # type: ignore[arg-type]
     return list(found.values())
@@ -283,6 +290,7 @@ SUBJECTS: dict[str, dict[str, str]] = {
         MEDIATORS: "A ruling waits for your approval: dispute #{dispute_id} (order {order})"
     },
     "reminder": {
+        MEDIATORS: "Due {deadline}: the platform's answer on dispute #{dispute_id} (order {order})",
         BUYER: "A reminder: your reply on order {order} is due {deadline}",
         SELLER: "A reminder: your reply on order {order} is due {deadline}",
     },

@@ -18,6 +18,7 @@ from django.utils import timezone
 from mediation.models import (
     AuditEntry,
     Dispute,
+    MediatorProfile,
     Notification,
     NotificationPreference,
     NotificationStatus,
@@ -275,6 +276,26 @@ def test_a_reminder_goes_to_the_party_whose_deadline_it_is() -> None:
     assert recipients() == to(sc["buyer"])
     assert mail.outbox[0].subject.startswith("A reminder: your reply on order")
     assert "UTC" in mail.outbox[0].subject
+
+
+def test_the_mediators_hear_before_a_case_breaches_its_service_level() -> None:
+    held = settled("under_review", mediator="mediator_senior")
+    _remind(held)
+    assert recipients() == to(held["mediator_senior"])
+    email = mail.outbox[0]
+    assert email.subject.startswith("Due ") and f"dispute #{held.id}" in email.subject
+    assert "nears the platform's service level" in email.body
+    assert f"/admin/mediation/dispute/{held.id}/change/" in email.body
+    # Unassigned: every mediator of the queue; waiting for approval: who may approve.
+    queued = settled("escalated")
+    _remind(queued)
+    active = MediatorProfile.objects.filter(active=True).values_list("user__email", flat=True)
+    assert recipients() == sorted(active)
+    waiting = settled("pending_approval", proposer="mediator_agent")
+    _remind(waiting)
+    told = set(recipients())
+    assert {waiting["mediator_senior"].email, waiting["mediator_lead"].email} <= told
+    assert waiting["mediator_agent"].email not in told, "the proposer does not approve"
 
 
 def test_reminders_respect_an_opt_out() -> None:

@@ -329,7 +329,10 @@ def test_defaults_come_from_design_and_settings() -> None:
     assert policy.duration(S.CLOSED) is None
     assert policy.remind_before(S.AWAITING_SELLER) == timedelta(hours=4)
     assert policy.remind_before(S.AWAITING_BUYER) == timedelta(hours=24)
-    assert policy.remind_before(S.ESCALATED) is None
+    # The mediators hear 8 h before a case of the platform breaches its service level.
+    assert policy.remind_before(S.ESCALATED) == policy.remind_before(S.UNDER_REVIEW)
+    assert policy.remind_before(S.PENDING_APPROVAL) == timedelta(hours=8)
+    assert policy.remind_before(S.AWAITING_INFO) is None
 
 
 def test_settings_still_set_the_defaults(settings: Any) -> None:
