@@ -342,7 +342,12 @@ def make_offer(
     return Result(ctx.dispute, waiting_for_approval=needs_owner, created=offer)
 
 
-def _pending(d: Dispute, offer_id: int) -> Offer:
+def _pending(ctx: Context, offer_id: int, *, verb: str) -> Offer:
+    """The agent's offer waiting for the owner, for the owner to approve or reject."""
+    require(
+        ctx.roles.owner, Forbidden(f"Only the shop owner {verb} offers above an agent's limit.")
+    )
+    d = ctx.dispute
     offer = Offer.objects.filter(dispute=d, pk=object_id(offer_id)).first()
     if offer is None:
         raise NotFound("No such offer on this dispute.")
@@ -390,11 +395,7 @@ def approve_offer(
     """The shop owner approves an agent's offer above the agent's limit; it goes to the buyer."""
     with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
         d = ctx.dispute
-        require(
-            ctx.roles.owner,
-            Forbidden("Only the shop owner approves offers above an agent's limit."),
-        )
-        offer = _pending(d, offer_id)
+        offer = _pending(ctx, offer_id, verb="approves")
         check_amount(d, offer.kind, offer.amount)
         offer.approved_by = human(actor)
         payload = {"offer": offer.pk, "kind": offer.kind, "amount": offer.amount, "note": note}
@@ -440,11 +441,7 @@ def reject_offer(
 ) -> Result:
     with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
         d = ctx.dispute
-        require(
-            ctx.roles.owner,
-            Forbidden("Only the shop owner rejects offers above an agent's limit."),
-        )
-        offer = _pending(d, offer_id)
+        offer = _pending(ctx, offer_id, verb="rejects")
         offer.status = OfferStatus.REJECTED
         offer.approved_by = human(actor)
         offer.decided_at = ctx.now
