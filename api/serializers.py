@@ -18,6 +18,7 @@ from mediation.models import (
     Evidence,
     EvidenceKind,
     Feedback,
+    FeedbackReason,
     FulfilmentKind,
     Funder,
     Message,
@@ -433,7 +434,7 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Feedback
-        fields = ["id", "party", "author", "rating", "comment", "created_at"]
+        fields = ["id", "party", "author", "rating", "comment", "reason", "created_at"]
         read_only_fields = fields
 
 
@@ -660,6 +661,13 @@ class ReportSerializer(serializers.Serializer):
 class FeedbackInputSerializer(serializers.Serializer):
     rating = serializers.IntegerField(min_value=1, max_value=5)
     comment = _text()
+    reason = serializers.ChoiceField(
+        choices=FeedbackReason.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="With a rating of 1 or 2 only: why, for the platform's follow-up",
+    )
 
 
 # --- Evidence -------------------------------------------------------------------------------

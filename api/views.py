@@ -460,6 +460,7 @@ class FeedbackView(APIView):
             actor=request.user,
             rating=body["rating"],
             comment=body["comment"],
+            reason=body["reason"],
         )
         return Response(s.FeedbackSerializer(feedback).data, status=status.HTTP_201_CREATED)
 

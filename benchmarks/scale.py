@@ -213,6 +213,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "created_at",
         "author_id",
         "dispute_id",
+        "reason",
     ),
 }
 # Tables with an ``id`` sequence to move past the copied rows.
@@ -1358,7 +1359,7 @@ class Generator:
                 ids["mediation_feedback"] += 1
                 rating = 1 + (did * 7) % 5
                 w["mediation_feedback"].row(
-                    ids["mediation_feedback"], "buyer", rating, "", _ts(last + gap), buyer, did
+                    ids["mediation_feedback"], "buyer", rating, "", _ts(last + gap), buyer, did, ""
                 )
                 entries.append(
                     (

@@ -421,6 +421,7 @@ SPECTACULAR_SETTINGS = {
         "OutcomeEnum": "mediation.models.Outcome",
         "EvidenceKindEnum": "mediation.models.EvidenceKind",
         "ReturnResultEnum": "mediation.models.ReturnResult",
+        "FeedbackReasonEnum": "mediation.models.FeedbackReason",
     },
 }
 

@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from console.sites import may_use_console
 from mediation.errors import InvalidInput
 from reports.diagram import render_svg
-from reports.stats import dispute_stats, parse_window
+from reports.stats import dispute_stats, low_ratings, parse_window
 
 
 def _refused(request: HttpRequest) -> HttpResponse | None:
@@ -43,6 +43,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         **admin.site.each_context(request),
         "title": "Dashboard",
         "stats": stats,
+        "low_ratings": low_ratings(),
         "since": since.isoformat() if since else "",
         "until": until.isoformat() if until else "",
         "error": error,

@@ -861,6 +861,19 @@ class DeadlinePolicy(models.Model):
         return f"{self.state} ({self.reason or 'every reason'})"
 
 
+class FeedbackReason(models.TextChoices):
+    """Why a party rated the handling low (1 or 2), for the follow-up."""
+
+    TOO_SLOW = "too_slow", "It took too long"
+    UNFAIR_OUTCOME = "unfair_outcome", "The outcome was unfair"
+    POOR_COMMUNICATION = "poor_communication", "Poor communication"
+    NOT_RESOLVED = "not_resolved", "The problem is not resolved"
+    OTHER = "other", "Something else"
+
+
+LOW_RATING = 2  # ratings at or below this are followed up (a reason may be given)
+
+
 class Feedback(models.Model):
     """Each party rates how a closed dispute was handled, once."""
 
@@ -871,9 +884,17 @@ class Feedback(models.Model):
         validators=[MinValueValidator(1), MaxValueValidator(5)]
     )
     comment = models.TextField(blank=True)
+    # With a low rating only: why (FeedbackReason), for the follow-up.
+    reason = models.CharField(max_length=30, choices=FeedbackReason.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
+        indexes = [
+            # The dashboard's low ratings to follow up, newest first: a few rows.
+            models.Index(
+                fields=["-created_at"], condition=Q(rating__lte=2), name="feedback_low_recent"
+            )
+        ]
         constraints = [
             models.UniqueConstraint(fields=["dispute", "party"], name="feedback_once_per_party"),
             models.CheckConstraint(

@@ -55,11 +55,13 @@ from django.utils import timezone
 
 from mediation.errors import InvalidInput
 from mediation.models import (
+    LOW_RATING,
     SLA_STATES,
     AuditEntry,
     Dispute,
     DisputeDayCount,
     EscalationReason,
+    Feedback,
     FeedbackDayCount,
     Order,
     Outcome,
@@ -503,3 +505,28 @@ def _ids_or_all(per_shop: dict[int, Any]) -> Any:
     if len(per_shop) <= 2000:
         return sorted(per_shop)
     return Shop.objects.values("pk")
+
+
+def low_ratings(limit: int = 20) -> list[dict[str, Any]]:
+    """The latest low ratings (``LOW_RATING`` or less), newest first, for the mediators'
+    follow-up: the case, who rated it, the score, the reason and the comment. Read on the
+    partial index of low ratings, whatever the number of ratings."""
+    rows = (
+        Feedback.objects.filter(rating__lte=LOW_RATING)
+        .select_related("dispute__shop", "dispute__order")
+        .order_by("-created_at")[:limit]
+    )
+    return [
+        {
+            "dispute_id": f.dispute_id,
+            "order": f.dispute.order.external_id,
+            "shop": f.dispute.shop.name,
+            "party": f.party,
+            "rating": f.rating,
+            "reason": f.get_reason_display() if f.reason else "",
+            "comment": f.comment,
+            "at": f.created_at,
+            "outcome": f.dispute.get_outcome_display(),
+        }
+        for f in rows
+    ]

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from mediation import rollups
 from mediation.actors import Actor, human
 from mediation.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
-from mediation.models import Feedback, Message, State
+from mediation.models import LOW_RATING, Feedback, FeedbackReason, Message, State
 from workflows.base import locked_dispute
 
 MAX_BODY = 20_000
@@ -88,10 +88,19 @@ def report_message(*, dispute_id: int, message_id: int, actor: Actor, reason: st
     return message
 
 
-def leave_feedback(*, dispute_id: int, actor: Actor, rating: int, comment: str = "") -> Feedback:
-    """Each party rates how a closed dispute was handled, once."""
+def leave_feedback(
+    *, dispute_id: int, actor: Actor, rating: int, comment: str = "", reason: str = ""
+) -> Feedback:
+    """Each party rates how a closed dispute was handled, once; with a low rating (1 or 2)
+    they may say why (``reason``), and the case is listed on the dashboard for follow-up."""
     if not isinstance(rating, int) or not 1 <= rating <= 5:
         raise InvalidInput("Rate from 1 to 5.", field="rating")
+    if reason and reason not in FeedbackReason.values:
+        raise InvalidInput(f"Unknown reason {reason!r}.", field="reason")
+    if reason and rating > LOW_RATING:
+        raise InvalidInput(
+            f"A reason goes with a low rating ({LOW_RATING} or less).", field="reason"
+        )
     with locked_dispute(dispute_id, actor) as ctx:
         party = ctx.roles.party
         if party is None:
@@ -106,6 +115,7 @@ def leave_feedback(*, dispute_id: int, actor: Actor, rating: int, comment: str =
                     author=human(actor),
                     rating=rating,
                     comment=comment,
+                    reason=reason,
                 )
         except IntegrityError:
             raise Conflict(
@@ -113,7 +123,10 @@ def leave_feedback(*, dispute_id: int, actor: Actor, rating: int, comment: str =
                 code="feedback_already_given",
             ) from None
         rollups.feedback_given(ctx.dispute, party, rating)
-        ctx.record("feedback", {"party": party, "rating": rating, "comment": comment})
+        ctx.record(
+            "feedback",
+            {"party": party, "rating": rating, "comment": comment, "reason": reason},
+        )
     return feedback
 
 
