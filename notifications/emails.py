@@ -67,8 +67,7 @@ from mediation.money import format_money
 from notifications.preferences import ALWAYS, REMINDERS, skip_reason
 from workflows import events, steps, transitions
 from workflows.base import deadline_for
-from workflows.review import awaiting_approval_by
-from workflows.rules import tier_ok
+from workflows.rules import pending_ruling, tier_ok
 
 logger = logging.getLogger(__name__)
 
@@ -162,32 +161,56 @@ def recipients(plan: Plan, entry: AuditEntry, dispute: Dispute) -> list[Recipien
         if wanted and m.user_id not in found:
             found[m.user_id] = Recipient(m.user, SELLER)
     if MEDIATORS in parties:
-        on_duty = (
-            mediators_for_work("approval_needed", dispute)
-            if dispute.state == State.PENDING_APPROVAL and "reminder" in plan.kinds
-            else mediators_on_duty(dispute)
-        )
-        for user in on_duty:
+        work = "reminder" if "reminder" in plan.kinds else "on_duty"
+        for user in mediators_for(work, dispute):
             found.setdefault(user.pk, Recipient(user, MEDIATORS))
     found.pop(actor_id, None)  # type: ignore[arg-type]
     return list(found.values())
 
 
-def mediators_on_duty(dispute: Dispute) -> list[Any]:
-    """Who hears about a case that needs the platform's eye: the mediator holding it, or,
-    while no one does, every active mediator (never one who is a party to it)."""
-    profiles = MediatorProfile.objects.filter(active=True, user__is_active=True).select_related(
-        "user"
+def mediators_for(work: str, dispute: Dispute) -> list[Any]:
+    """The active mediators an email about ``dispute`` is for, never a party to it:
+
+    - ``on_duty`` (a report of conduct): the mediator holding the case, or every active
+      mediator while no one does;
+    - ``reminder`` (the service level nears): as ``on_duty``, or while a ruling waits for
+      approval, as ``approval_needed`` (its holder proposed it: the approvers must act);
+    - ``queue_case``: while no one holds it, the mediators of the case's tier (for an
+      appeal, the tier above);
+    - ``approval_needed``: those who may approve the
+      pending ruling, by the rule of ``check_decide_ruling``: not its proposer, and their
+      authority covers what the ruling is worth."""
+    profiles = list(
+        MediatorProfile.objects.filter(active=True, user__is_active=True)
+        .select_related("user")
+        .order_by("user_id")
     )
-    if dispute.assigned_to_id is not None:
-        held = [p.user for p in profiles.filter(user_id=dispute.assigned_to_id)]
+    if work == "reminder":
+        work = "approval_needed" if dispute.state == State.PENDING_APPROVAL else "on_duty"
+    if work == "on_duty" and dispute.assigned_to_id is not None:
+        held = [p.user for p in profiles if p.user_id == dispute.assigned_to_id]
         if held:
             return held
     parties = {
         dispute.buyer_id,
         *ShopMember.objects.filter(shop_id=dispute.shop_id).values_list("user_id", flat=True),
     }
-    return [p.user for p in profiles.order_by("user_id") if p.user_id not in parties]
+    impartial = [p for p in profiles if p.user_id not in parties]
+    if work == "queue_case":
+        if dispute.assigned_to_id is not None:
+            return []
+        return [p.user for p in impartial if tier_ok(p, dispute)]
+    if work == "approval_needed":
+        ruling = pending_ruling(dispute)
+        if ruling is None:
+            return []
+        currency = dispute.order.currency
+        return [
+            p.user
+            for p in impartial
+            if p.user_id != ruling.proposer_id and p.covers(ruling.value, currency)
+        ]
+    return [p.user for p in impartial]
 
 
 # --- The message -----------------------------------------------------------------------------
@@ -491,31 +514,6 @@ MEDIATOR_WORK = {
 }
 
 
-def mediators_for_work(kind: str, dispute: Dispute) -> list[Any]:
-    """Who among the mediators the work is for: the active mediators of the case's tier
-    (for an appeal, the tier above) while no one holds it, or those who may approve the
-    waiting ruling (another mediator whose authority covers it); never a party to it."""
-    profiles = MediatorProfile.objects.filter(active=True, user__is_active=True).select_related(
-        "user"
-    )
-    parties = {
-        dispute.buyer_id,
-        *ShopMember.objects.filter(shop_id=dispute.shop_id).values_list("user_id", flat=True),
-    }
-    found = []
-    for profile in profiles.order_by("user_id"):
-        if profile.user_id in parties:
-            continue
-        if kind == "queue_case":
-            if dispute.assigned_to_id is None and tier_ok(profile, dispute):
-                found.append(profile.user)
-        elif kind == "approval_needed":
-            condition = awaiting_approval_by(profile.user)
-            if condition is not None and Dispute.objects.filter(condition, pk=dispute.pk).exists():
-                found.append(profile.user)
-    return found
-
-
 def consume(event: Any) -> None:
     """Send the emails of one outbox event (idempotent by event and recipient)."""
     if event.internal or (event.type not in KINDS and event.type not in MEDIATOR_WORK):
@@ -533,7 +531,7 @@ def consume(event: Any) -> None:
         told = {person.user.pk for _, person in sends} | {entry.actor_id}
         sends += [
             (work, Recipient(user, MEDIATORS))
-            for user in mediators_for_work(work, dispute)
+            for user in mediators_for(work, dispute)
             if user.pk not in told
         ]
     people = [person for _, person in sends]

@@ -40,6 +40,7 @@ from workflows.rules import (
     REFUND_REMEDIES,
     all_delivered,
     money,
+    refund_waits_for_the_return,
     require,
     require_buyer,
     require_seller,
@@ -49,11 +50,6 @@ from workflows.rules import (
 from workflows.steps import Step
 
 S = State
-
-
-def _refund_waits_for_the_return(dispute: Dispute) -> bool:
-    """A return and refund is refunded once the shop has acknowledged the returned item."""
-    return dispute.agreed_kind == Remedy.RETURN_AND_REFUND and not dispute.return_acknowledged
 
 
 def _return_not_acknowledged() -> RuleViolation:
@@ -81,7 +77,7 @@ def check_fulfil(dispute: Dispute, roles: Roles, now: datetime) -> None:
     )
     # A mediator records a refund the platform paid, as the platform's integration does.
     staff = roles.platform or roles.mediator is not None
-    if staff and refund_due and not _refund_waits_for_the_return(dispute):
+    if staff and refund_due and not refund_waits_for_the_return(dispute):
         return
     if (
         roles.buyer
@@ -89,7 +85,7 @@ def check_fulfil(dispute: Dispute, roles: Roles, now: datetime) -> None:
         and not dispute.return_shipped
     ):
         return
-    if (roles.seller or staff) and refund_due and _refund_waits_for_the_return(dispute):
+    if (roles.seller or staff) and refund_due and refund_waits_for_the_return(dispute):
         raise _return_not_acknowledged()
     if roles.seller or staff or roles.buyer:
         raise InvalidTransition(
@@ -174,7 +170,7 @@ def fulfil(
                     Forbidden("Refunds are recorded by the shop, the platform or a mediator."),
                 )
             # The guard let the shop through to send a return label; a refund still waits.
-            require(not _refund_waits_for_the_return(d), _return_not_acknowledged())
+            require(not refund_waits_for_the_return(d), _return_not_acknowledged())
             if amount <= 0:
                 raise InvalidInput("Record the amount delivered, above zero.", field="amount")
             if not reference.strip():

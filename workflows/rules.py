@@ -230,12 +230,17 @@ def agree(ctx: Context, *, kind: str, amount: int, funded_by: str, outcome: str)
     dispute.replacement_shipped = False
 
 
+def refund_waits_for_the_return(dispute: Dispute) -> bool:
+    """A return and refund is refunded once the shop has acknowledged the returned item."""
+    return dispute.agreed_kind == Remedy.RETURN_AND_REFUND and not dispute.return_acknowledged
+
+
 def refund_due(dispute: Dispute) -> int:
     """What is still to be refunded to the buyer now (0 while a return is on its way)."""
     d = dispute
     if d.state != S.AWAITING_FULFILMENT or d.agreed_kind not in REFUND_REMEDIES:
         return 0
-    if d.agreed_kind == Remedy.RETURN_AND_REFUND and not d.return_acknowledged:
+    if refund_waits_for_the_return(d):
         return 0
     return max(d.agreed_amount - d.delivered_amount, 0)
 
