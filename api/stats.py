@@ -17,6 +17,7 @@ from rest_framework.views import APIView
 from api.rest import ERRORS
 from mediation.actors import mediator_profile
 from mediation.errors import Forbidden
+from mediation.models import FeedbackReason, Outcome
 from reports.stats import dispute_stats, parse_window
 
 # --- The typed answer -------------------------------------------------------------------------
@@ -111,6 +112,48 @@ class FeedbackScoreSerializer(serializers.Serializer):
     )
 
 
+class RatedSerializer(serializers.Serializer):
+    count = serializers.IntegerField(help_text="Ratings given.")
+    average = serializers.FloatField(allow_null=True, help_text="Their average, 1 to 5.")
+    low = serializers.IntegerField(help_text="Ratings of 1 or 2 (followed up).")
+
+
+class MediatorRatingSerializer(RatedSerializer):
+    mediator_id = serializers.IntegerField(
+        allow_null=True, help_text="Who held the case when it was rated; null: no mediator."
+    )
+    name = serializers.CharField()
+
+
+class OutcomeRatingSerializer(RatedSerializer):
+    outcome = serializers.ChoiceField(choices=Outcome.choices)
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+class ReasonRatingSerializer(serializers.Serializer):
+    reason = serializers.ChoiceField(
+        choices=[*FeedbackReason.choices, ("", "No reason given")],
+        help_text="Why a low rating was given; blank: no reason given.",
+    )
+    label = serializers.CharField()  # type: ignore[assignment]
+    count = serializers.IntegerField(help_text="Low ratings giving this reason.")
+
+
+class ShopRatingSerializer(RatedSerializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    name = serializers.CharField()
+
+
+class FeedbackBreakdownSerializer(serializers.Serializer):
+    by_mediator = MediatorRatingSerializer(many=True)
+    by_outcome = OutcomeRatingSerializer(many=True)
+    by_reason = ReasonRatingSerializer(many=True)
+    by_shop = ShopRatingSerializer(
+        many=True, help_text="The shops with the most low ratings, then the lowest average."
+    )
+
+
 class StatsSerializer(serializers.Serializer):
     window = WindowSerializer()
     generated_at = serializers.DateTimeField()
@@ -126,6 +169,7 @@ class StatsSerializer(serializers.Serializer):
     refunds = RefundSerializer(many=True)
     shops = ShopRateSerializer(many=True)
     feedback = FeedbackScoreSerializer(many=True)
+    feedback_breakdown = FeedbackBreakdownSerializer()
 
 
 class StatsView(APIView):
@@ -144,7 +188,8 @@ class StatsView(APIView):
         tags=["stats"],
         description="Disputes opened per week, by reason, state and outcome; median time to "
         "resolution; SLA breaches; the share resolved without the platform; refunds by "
-        "funder; per-shop rates; feedback scores. Mediators only.",
+        "funder; per-shop rates; feedback scores, by party, mediator, outcome, reason and "
+        "shop. Mediators only.",
     )
     def get(self, request: Request) -> Response:
         if mediator_profile(request.user) is None:

@@ -214,6 +214,8 @@ TABLES: dict[str, tuple[str, ...]] = {
         "author_id",
         "dispute_id",
         "reason",
+        "outcome",
+        "mediator_id",
     ),
 }
 # Tables with an ``id`` sequence to move past the copied rows.
@@ -1359,7 +1361,16 @@ class Generator:
                 ids["mediation_feedback"] += 1
                 rating = 1 + (did * 7) % 5
                 w["mediation_feedback"].row(
-                    ids["mediation_feedback"], "buyer", rating, "", _ts(last + gap), buyer, did, ""
+                    ids["mediation_feedback"],
+                    "buyer",
+                    rating,
+                    "",
+                    _ts(last + gap),
+                    buyer,
+                    did,
+                    "",
+                    outcome,
+                    assigned,
                 )
                 entries.append(
                     (

@@ -445,6 +445,9 @@ MEDIATION_REMINDERS = {
     "under_review": timedelta(hours=env_int("REMINDER_MEDIATOR_HOURS", 8)),
     "pending_approval": timedelta(hours=env_int("REMINDER_MEDIATOR_HOURS", 8)),
 }
+# FEEDBACK_REMINDER_HOURS: how long after a dispute closes each party who has not rated its
+# handling is asked to, once (0: never).
+MEDIATION_FEEDBACK_REMINDER_AFTER = timedelta(hours=env_int("FEEDBACK_REMINDER_HOURS", 48))
 # SWEEP_BATCH_SIZE: disputes the deadline sweeper locks and handles per transaction.
 MEDIATION_SWEEP_BATCH_SIZE = env_int("SWEEP_BATCH_SIZE", 200)
 # How long a replacement may take to arrive before the dispute closes on its own.

@@ -404,6 +404,10 @@ class Dispute(fsm.FSMModelMixin, models.Model):
     conduct_reported_at = models.DateTimeField(null=True, blank=True)
     reminded_for = models.DateTimeField(null=True, blank=True)
     overdue_flagged_for = models.DateTimeField(null=True, blank=True)
+    # The reminder to rate the handling: due at this time after the dispute closed (NULL
+    # when none is due), and when it went out (once per dispute, even if it is reopened).
+    feedback_due_at = models.DateTimeField(null=True, blank=True)
+    feedback_reminded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -428,6 +432,12 @@ class Dispute(fsm.FSMModelMixin, models.Model):
                 fields=["id"],
                 condition=Q(conduct_reported_at__isnull=False),
                 name="dispute_conduct_reported_id",
+            ),
+            # The feedback reminders due: the disputes closed in the last days only.
+            models.Index(
+                fields=["feedback_due_at", "id"],
+                condition=Q(feedback_due_at__isnull=False),
+                name="dispute_feedback_due",
             ),
         ]
 
@@ -886,6 +896,18 @@ class Feedback(models.Model):
     comment = models.TextField(blank=True)
     # With a low rating only: why (FeedbackReason), for the follow-up.
     reason = models.CharField(max_length=30, choices=FeedbackReason.choices, blank=True)
+    # What was rated, as it stood when the rating was given (an appeal may change the
+    # dispute later): its outcome and the mediator who held the case (none when the
+    # parties settled it alone). The ratings' breakdowns count these.
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    mediator = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -1090,17 +1112,22 @@ class RefundDayTotal(models.Model):
 
 
 class FeedbackDayCount(models.Model):
-    """Ratings given on disputes created on ``day``, per party and rating."""
+    """Ratings given on disputes created on ``day``, per party, rating, reason, the outcome
+    rated and the mediator who held the case (``mediator_id`` 0: none)."""
 
     day = models.DateField()
     party = models.CharField(max_length=10)
     rating = models.PositiveSmallIntegerField()
+    reason = models.CharField(max_length=30, default="")
+    outcome = models.CharField(max_length=20, default="")
+    mediator_id = models.BigIntegerField(default=0)
     n = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "party", "rating"], name="feedback_day_count_key"
+                fields=["day", "party", "rating", "reason", "outcome", "mediator_id"],
+                name="feedback_day_count_key",
             )
         ]
 
@@ -1110,7 +1137,8 @@ class FeedbackDayCount(models.Model):
 
 class ShopCount(models.Model):
     """A shop's disputes, disputed orders, rulings, rulings against it, decided and won
-    (by the buyer) disputes, and orders, ever (the per-shop table, the party history)."""
+    (by the buyer) disputes, orders, and the ratings of its cases (how many, their sum,
+    how many low), ever (the per-shop tables, the party history)."""
 
     shop = models.OneToOneField(Shop, on_delete=models.CASCADE, primary_key=True)
     disputes = models.BigIntegerField(default=0)
@@ -1120,6 +1148,9 @@ class ShopCount(models.Model):
     decided = models.BigIntegerField(default=0)
     won = models.BigIntegerField(default=0)
     orders = models.BigIntegerField(default=0)
+    ratings = models.BigIntegerField(default=0)
+    rating_sum = models.BigIntegerField(default=0)
+    low_ratings = models.BigIntegerField(default=0)
 
     def __str__(self) -> str:
         return f"shop {self.shop_id}: {self.disputes} disputes, {self.orders} orders"

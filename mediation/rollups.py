@@ -20,9 +20,10 @@ What is kept (the tables in ``mediation.models``):
   ``reports.stats.EXACT_MEDIAN_LIMIT`` closed disputes).
 * :class:`~mediation.models.RefundDayTotal`: refunds recorded, per day, currency and the
   funder when recorded.
-* :class:`~mediation.models.FeedbackDayCount`: ratings per day, party and rating.
-* :class:`~mediation.models.ShopCount`: each shop's disputes, rulings, rulings against it
-  and orders, ever (the per-shop table without a window).
+* :class:`~mediation.models.FeedbackDayCount`: ratings per day, party, rating, reason,
+  outcome rated and mediator (the ratings' breakdowns).
+* :class:`~mediation.models.ShopCount`: each shop's disputes, rulings, rulings against it,
+  orders and ratings, ever (the per-shop tables without a window).
 
 Data written around the services (``bulk_create``, ``COPY``, ``.update()``, a restore) is
 not counted: run ``manage.py rebuild_rollups`` afterwards (:func:`rebuild`).
@@ -38,11 +39,12 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Count, ExpressionWrapper, F, Model, Q, Sum
-from django.db.models.functions import TruncDate
+from django.db.models.functions import Coalesce, TruncDate
 from django.db.models.signals import post_save
 from django.utils import timezone
 
 from mediation.models import (
+    LOW_RATING,
     Dispute,
     DisputeDayCount,
     Feedback,
@@ -91,7 +93,19 @@ def bucket_value(bucket: int) -> float:
 
 # --- What one dispute contributes -------------------------------------------------------
 
-SHOP_COUNTS = ("disputes", "disputed_orders", "ruled", "ruled_against", "decided", "won", "orders")
+SHOP_COUNTS = (
+    "disputes",
+    "disputed_orders",
+    "ruled",
+    "ruled_against",
+    "decided",
+    "won",
+    "orders",
+    "ratings",
+    "rating_sum",
+    "low_ratings",
+)
+FEEDBACK_KEY = ("day", "party", "rating", "reason", "outcome", "mediator_id")
 
 
 def _shop_amounts(**counts: int | bool) -> tuple[int, ...]:
@@ -160,7 +174,7 @@ _TABLES: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...]]] = {
     "day": (DisputeDayCount, DAY_KEY, ("n",)),
     "resolution": (ResolutionDayCount, ("day", "bucket"), ("n",)),
     "refund": (RefundDayTotal, ("day", "currency", "funded_by"), ("amount", "n")),
-    "feedback": (FeedbackDayCount, ("day", "party", "rating"), ("n",)),
+    "feedback": (FeedbackDayCount, FEEDBACK_KEY, ("n",)),
     "shop": (ShopCount, ("shop_id",), SHOP_COUNTS),
 }
 
@@ -216,10 +230,23 @@ def refund_recorded(dispute: Dispute, amount: int) -> None:
     _write(deltas)
 
 
-def feedback_given(dispute: Dispute, party: str, rating: int) -> None:
-    """Count a rating given by ``party`` on ``dispute``."""
+def feedback_given(dispute: Dispute, feedback: Feedback) -> None:
+    """Count a rating given on ``dispute``: by day, party, rating, reason, outcome and
+    mediator, and in its shop's row."""
     deltas = _Deltas()
-    deltas.add("feedback", (day_of(dispute.created_at), party, rating), (1,), +1)
+    key = (
+        day_of(dispute.created_at),
+        feedback.party,
+        feedback.rating,
+        feedback.reason,
+        feedback.outcome,
+        feedback.mediator_id or 0,
+    )
+    deltas.add("feedback", key, (1,), +1)
+    shop = _shop_amounts(
+        ratings=1, rating_sum=feedback.rating, low_ratings=feedback.rating <= LOW_RATING
+    )
+    deltas.add("shop", (dispute.shop_id,), shop, +1)
     _write(deltas)
 
 
@@ -278,7 +305,14 @@ def computed() -> dict[str, list[Model]]:
 
     feedback = (
         Feedback.objects.order_by()
-        .values("party", "rating", day=TruncDate("dispute__created_at", tzinfo=tz))
+        .values(
+            "party",
+            "rating",
+            "reason",
+            "outcome",
+            day=TruncDate("dispute__created_at", tzinfo=tz),
+            mediator_key=Coalesce("mediator", 0),
+        )
         .annotate(n=Count("pk"))
     )
 
@@ -299,13 +333,34 @@ def computed() -> dict[str, list[Model]]:
         shops[row["shop_id"]] = ShopCount(**row)
     for shop_id, n in Order.objects.order_by().values_list("shop_id").annotate(Count("pk")):
         shops.setdefault(shop_id, ShopCount(shop_id=shop_id)).orders = n
+    rated = (
+        Feedback.objects.order_by()
+        .values_list("dispute__shop_id")
+        .annotate(
+            n=Count("pk"), total=Sum("rating"), low=Count("pk", filter=Q(rating__lte=LOW_RATING))
+        )
+    )
+    for shop_id, ratings, rating_sum, low in rated:
+        shop = shops.setdefault(shop_id, ShopCount(shop_id=shop_id))
+        shop.ratings, shop.rating_sum, shop.low_ratings = ratings, rating_sum, low
     return {
         "day": [DisputeDayCount(**row) for row in days.iterator()],
         "resolution": [
             ResolutionDayCount(day=d, bucket=b, n=n) for (d, b), n in resolution.items()
         ],
         "refund": [RefundDayTotal(**row) for row in refunds],
-        "feedback": [FeedbackDayCount(**row) for row in feedback],
+        "feedback": [
+            FeedbackDayCount(
+                day=row["day"],
+                party=row["party"],
+                rating=row["rating"],
+                reason=row["reason"],
+                outcome=row["outcome"],
+                mediator_id=row["mediator_key"],
+                n=row["n"],
+            )
+            for row in feedback
+        ],
         "shop": list(shops.values()),
     }
 

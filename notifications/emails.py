@@ -136,6 +136,9 @@ def _parties(kind: str, entry: AuditEntry, dispute: Dispute, actor_party: str) -
         return {party} if party in (BUYER, SELLER) else set()
     if kind == "conduct_reported":
         return {MEDIATORS}
+    if kind == "feedback_reminder":
+        # Those who had not rated when it was sent.
+        return {str(p) for p in payload.get("parties", [])} & {BUYER, SELLER}
     if kind == "fulfilment_recorded":
         # The other side of whoever recorded it; both when the platform did.
         return {BUYER, SELLER} - {actor_party}
@@ -312,6 +315,10 @@ SUBJECTS: dict[str, dict[str, str]] = {
     "approval_needed": {
         MEDIATORS: "A ruling waits for your approval: dispute #{dispute_id} (order {order})"
     },
+    "feedback_reminder": {
+        BUYER: "How did we do? Rate the handling of your dispute about order {order}",
+        SELLER: "How did we do? Rate the handling of the dispute about order {order}",
+    },
     "reminder": {
         MEDIATORS: "Due {deadline}: the platform's answer on dispute #{dispute_id} (order {order})",
         BUYER: "A reminder: your reply on order {order} is due {deadline}",
@@ -434,7 +441,10 @@ def context_for(
             _one_line(message.author_role.replace("_", " "), 40) if message is not None else ""
         )
         ctx["state"] = State(dispute.state).label.lower()
-    if kind == "closed":
+    if kind == "feedback_reminder" and dispute.closed_at is not None:
+        closed = dispute.closed_at.astimezone(UTC)
+        ctx["closed_on"] = f"{closed:%A} {closed.day} {closed:%B %Y}"
+    if kind in {"closed", "feedback_reminder"}:
         outcome = dispute.outcome if dispute.state == State.CLOSED else ""
         ctx["outcome"] = outcome
         ctx["why"] = CLOSED_WHY.get(outcome, "")  # type: ignore[call-overload]

@@ -15,7 +15,8 @@ from mediation.models import NotificationPreference
 ALWAYS = frozenset({"ruled", "agreed", "escalated", "closed", "info_requested"})
 # The mediators' emails (a report of conduct): sent whatever a person chose as a party.
 MEDIATOR_KINDS = frozenset({"conduct_reported"})
-REMINDERS = frozenset({"reminder"})
+# Reminders before a deadline, and the one request to rate a closed case.
+REMINDERS = frozenset({"reminder", "feedback_reminder"})
 # Names a client might use for the emails that cannot be turned off.
 REQUIRED_NAMES = frozenset(
     {

@@ -30,6 +30,11 @@ Definitions (the README's "Dashboard" section repeats them):
   ``ruled_partial``). The :data:`TOP_SHOPS` shops with the highest dispute rate are listed.
 * **feedback**: per party, the number of ratings, their average and the count of each
   rating from 1 to 5.
+* **feedback breakdown**: the same ratings (count, average, how many low: 1 or 2) per
+  mediator (who held the case when it was rated; "no mediator" when the parties settled
+  it alone), per outcome rated, and the low ratings per reason given; per shop, the
+  :data:`TOP_SHOPS` shops with the most low ratings (then the lowest average). A rating
+  counts under what the case was when it was given, even if an appeal changed it later.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Count,
     DurationField,
@@ -63,6 +69,7 @@ from mediation.models import (
     EscalationReason,
     Feedback,
     FeedbackDayCount,
+    FeedbackReason,
     Order,
     Outcome,
     Party,
@@ -354,6 +361,7 @@ def dispute_stats(
         "refunds": refunds,
         "shops": shops,
         "feedback": feedback,
+        "feedback_breakdown": _feedback_breakdown(since, until, in_window),
     }
 
 
@@ -505,6 +513,97 @@ def _ids_or_all(per_shop: dict[int, Any]) -> Any:
     if len(per_shop) <= 2000:
         return sorted(per_shop)
     return Shop.objects.values("pk")
+
+
+def _scores(count: int, total: int, low: int) -> dict[str, Any]:
+    return {
+        "count": count,
+        "average": round(total / count, 2) if count else None,
+        "low": low,
+    }
+
+
+def _feedback_breakdown(since: date | None, until: date | None, in_window: Q) -> dict[str, Any]:
+    """The ratings per mediator, outcome and reason (from the feedback rollup: a few rows
+    a day) and per shop (the shops' rollup ever; in a window, one GROUP BY shop over the
+    window's ratings)."""
+    by_mediator: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_outcome: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    by_reason: dict[str, int] = defaultdict(int)
+    rows = (
+        _days(FeedbackDayCount.objects.all(), since, until)
+        .values_list("mediator_id", "outcome", "reason", "rating")
+        .annotate(count=Sum("n"))
+        .order_by()
+    )
+    for mediator_id, outcome, reason, rating, n in rows:
+        low = n if rating <= LOW_RATING else 0
+        for acc in (by_mediator[mediator_id], by_outcome[outcome]):
+            acc[0] += n
+            acc[1] += rating * n
+            acc[2] += low
+        if low:
+            by_reason[reason] += low
+    names = {
+        u.pk: u.get_full_name() or u.get_username()
+        for u in get_user_model().objects.filter(pk__in=[k for k in by_mediator if k])
+    }
+    mediators = [
+        {
+            "mediator_id": pk or None,
+            "name": names.get(pk, f"user {pk}") if pk else "No mediator (settled by the parties)",
+            **_scores(*acc),
+        }
+        for pk, acc in by_mediator.items()
+    ]
+    mediators.sort(key=lambda row: (row["mediator_id"] is None, -row["count"], row["name"]))
+    outcomes = [
+        {"outcome": value, "label": str(label), **_scores(*by_outcome.get(value, [0, 0, 0]))}
+        for value, label in Outcome.choices
+    ]
+    reasons = [
+        {"reason": value, "label": str(label), "count": by_reason.get(value, 0)}
+        for value, label in [*FeedbackReason.choices, ("", "No reason given")]
+    ]
+    return {
+        "by_mediator": mediators,
+        "by_outcome": outcomes,
+        "by_reason": reasons,
+        "by_shop": _rated_shops(since is None and until is None, in_window),
+    }
+
+
+def _rated_shops(ever: bool, in_window: Q) -> list[dict[str, Any]]:
+    """The :data:`TOP_SHOPS` shops whose cases got the most low ratings, then the lowest
+    average, then the most ratings."""
+    low = Count("pk", filter=Q(rating__lte=LOW_RATING))
+    if ever:
+        rows = ShopCount.objects.filter(ratings__gt=0).values_list(
+            "shop_id", "ratings", "rating_sum", "low_ratings"
+        )
+        average = Cast("rating_sum", FloatField()) / Cast("ratings", FloatField())
+        ranked = rows.annotate(avg=average).order_by("-low_ratings", "avg", "-ratings", "shop_id")[
+            :TOP_SHOPS
+        ]
+        found = [(row[0], row[1], row[2], row[3]) for row in ranked]
+    else:
+        grouped = (
+            Feedback.objects.filter(_via("dispute", in_window))
+            .values_list("dispute__shop_id")
+            .annotate(n=Count("pk"), total=Sum("rating"), low=low)
+            .annotate(avg=Cast(F("total"), FloatField()) / Cast(F("n"), FloatField()))
+            .order_by("-low", "avg", "-n", "dispute__shop_id")[:TOP_SHOPS]
+        )
+        found = [(row[0], row[1], row[2], row[3]) for row in grouped]
+    shops = {
+        row["id"]: row
+        for row in Shop.objects.filter(pk__in=[r[0] for r in found]).values("id", "slug", "name")
+    }
+    return [
+        {**shops[shop_id], **_scores(n, total, lows)}
+        for shop_id, n, total, lows in found
+        if shop_id in shops
+    ]
 
 
 def low_ratings(limit: int = 20) -> list[dict[str, Any]]:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import (
     BooleanField,
@@ -454,4 +455,10 @@ def enter(ctx: Context, *, respond_by: datetime | None = None) -> None:
     )
     if dispute.state == State.CLOSED:
         dispute.closed_at = ctx.now
+        # The parties are asked to rate the handling a while after, once per dispute.
+        after = settings.MEDIATION_FEEDBACK_REMINDER_AFTER
+        if after and dispute.feedback_reminded_at is None:
+            dispute.feedback_due_at = ctx.now + after
+    elif dispute.feedback_due_at is not None:
+        dispute.feedback_due_at = None  # reopened (an appeal) before the reminder went out
     ctx.changed = True

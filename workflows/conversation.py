@@ -116,13 +116,15 @@ def leave_feedback(
                     rating=rating,
                     comment=comment,
                     reason=reason,
+                    outcome=ctx.dispute.outcome,
+                    mediator_id=ctx.dispute.assigned_to_id,
                 )
         except IntegrityError:
             raise Conflict(
                 f"The {party} has already given feedback on this dispute.",
                 code="feedback_already_given",
             ) from None
-        rollups.feedback_given(ctx.dispute, party, rating)
+        rollups.feedback_given(ctx.dispute, feedback)
         ctx.record(
             "feedback",
             {"party": party, "rating": rating, "comment": comment, "reason": reason},

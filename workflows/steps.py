@@ -54,6 +54,13 @@ class Step:
     pending_approval_event: str | None = None
 
 
+def _asked_to_rate(w: Words) -> str:
+    who = ["the shop" if p == "seller" else "the buyer" for p in w.payload.get("parties", [])]
+    subject = " and ".join(who) or "no one"
+    verb = "were" if len(who) > 1 else "was"
+    return f"{subject[0].upper()}{subject[1:]} {verb} asked to rate how the case was handled"
+
+
 # The steps that are no action of the registry's, declared here; each action declares its
 # own with it (``workflows.actions.action``), which adds them to this table.
 STEPS: dict[str, Step] = {
@@ -74,6 +81,9 @@ STEPS: dict[str, Step] = {
             f"{w.payload.get('respond_by')}"
         ),
         notification="reminder",
+    ),
+    "feedback_reminder": Step(
+        "dispute.feedback_requested", _asked_to_rate, notification="feedback_reminder"
     ),
     "sla_breached": Step(
         "dispute.overdue", lambda w: "The platform's deadline passed; the case is overdue"

@@ -13,7 +13,11 @@ LOCKED``, each batch one transaction:
   ``sla_breached`` (event ``dispute.overdue``) is written, once per deadline;
 - **reminders** before a party's deadline (policy ``remind_before``: seller 4 h, buyer
   24 h): an audit entry ``reminder`` (event ``dispute.reminder``), once per deadline
-  (``reminded_for``).
+  (``reminded_for``);
+- **feedback reminders**: ``MEDIATION_FEEDBACK_REMINDER_AFTER`` (48 h) after a dispute
+  closed (``feedback_due_at``), the parties who have not rated its handling are asked to:
+  an audit entry ``feedback_reminder`` (event ``dispute.feedback_requested``), once per
+  dispute (``feedback_reminded_at``), none when both have rated.
 
 Each batch is locked with one query, each service runs on the locked rows inside
 :func:`workflows.base.batch` (guards, fsm transition, audit entry, as for a person), and
@@ -42,7 +46,15 @@ from django.utils import timezone
 
 from mediation.actors import SYSTEM, Actor
 from mediation.errors import DomainError, Forbidden, RuleViolation
-from mediation.models import SLA_STATES, TRANSITION_STATES, Dispute, Party, Remedy, State
+from mediation.models import (
+    SLA_STATES,
+    TRANSITION_STATES,
+    Dispute,
+    Feedback,
+    Party,
+    Remedy,
+    State,
+)
 from workflows import base, policy
 from workflows.base import Result, locked_dispute
 from workflows.transitions import apply_deadline
@@ -84,6 +96,11 @@ def due_reminders(now: datetime) -> Q:
         if default:
             windows |= in_state & ~Q(reason__in=list(overrides)) & Q(respond_by__lte=now + default)
     return windows & Q(respond_by__gt=now) & _not_done_for("reminded_for")
+
+
+def due_feedback_reminders(now: datetime) -> Q:
+    """Closed disputes whose parties are to be asked for their rating now."""
+    return Q(feedback_due_at__lte=now)
 
 
 def reminded_party(dispute: Dispute) -> str:
@@ -142,6 +159,30 @@ def send_reminder(*, dispute_id: int, actor: Actor = SYSTEM) -> Result:
     return Result(ctx.dispute)
 
 
+def remind_to_rate(*, dispute_id: int, actor: Actor = SYSTEM) -> Result:
+    """Ask the parties who have not rated the handling of a closed dispute to rate it,
+    once per dispute (``feedback_due_at`` set on closing; a reopened dispute clears it)."""
+    with locked_dispute(dispute_id, actor) as ctx:
+        d = ctx.dispute
+        if not ctx.roles.system:
+            raise Forbidden("Feedback reminders are sent by the system.")
+        if not (
+            d.state == S.CLOSED
+            and d.feedback_due_at is not None
+            and d.feedback_due_at <= ctx.now
+            and d.feedback_reminded_at is None
+        ):
+            raise RuleViolation("No feedback reminder is due.", code="not_due")
+        rated = set(Feedback.objects.filter(dispute_id=d.pk).values_list("party", flat=True))
+        parties = [p for p in (Party.BUYER, Party.SELLER) if p not in rated]
+        d.feedback_due_at = None
+        d.feedback_reminded_at = ctx.now
+        ctx.changed = True
+        if parties:
+            ctx.record("feedback_reminder", {"parties": parties})
+    return Result(ctx.dispute)
+
+
 # --- The sweep ------------------------------------------------------------------------------
 
 
@@ -160,6 +201,7 @@ class SweepReport:
     transitions: PassReport = field(default_factory=PassReport)
     sla_flags: PassReport = field(default_factory=PassReport)
     reminders: PassReport = field(default_factory=PassReport)
+    feedback_reminders: PassReport = field(default_factory=PassReport)
     seconds: float = 0.0
     complete: bool = True  # False when the time budget ran out with work left
 
@@ -168,6 +210,7 @@ class SweepReport:
             "transitions": self.transitions.as_dict(),
             "sla_flags": self.sla_flags.as_dict(),
             "reminders": self.reminders.as_dict(),
+            "feedback_reminders": self.feedback_reminders.as_dict(),
             "seconds": round(self.seconds, 3),
             "complete": self.complete,
         }
@@ -178,22 +221,24 @@ class Due:
     transitions: list[Dispute]
     sla_flags: list[Dispute]
     reminders: list[Dispute]
+    feedback_reminders: list[Dispute]
 
 
-def _due_querysets(now: datetime) -> tuple[QuerySet[Dispute], QuerySet[Dispute], QuerySet[Dispute]]:
+def _due_querysets(now: datetime) -> tuple[QuerySet[Dispute], ...]:
     base = Dispute.objects.order_by("respond_by", "pk")
     return (
         base.filter(due_transitions(now)),
         base.filter(due_sla_flags(now)),
         base.filter(due_reminders(now)),
+        base.filter(due_feedback_reminders(now)).order_by("feedback_due_at", "pk"),
     )
 
 
 def due(now: datetime | None = None) -> Due:
     """What a sweep at ``now`` would do (the dry run)."""
     now = now or timezone.now()
-    transitions_qs, sla_qs, reminders_qs = _due_querysets(now)
-    return Due(list(transitions_qs), list(sla_qs), list(reminders_qs))
+    transitions_qs, sla_qs, reminders_qs, feedback_qs = _due_querysets(now)
+    return Due(list(transitions_qs), list(sla_qs), list(reminders_qs), list(feedback_qs))
 
 
 def count_due(now: datetime | None = None) -> int:
@@ -279,7 +324,8 @@ def sweep(
     max_seconds: float | None = None,
     progress: Progress | None = None,
 ) -> SweepReport:
-    """Apply every due deadline transition, flag SLA breaches and send due reminders.
+    """Apply every due deadline transition, flag SLA breaches, send due reminders and ask
+    for the ratings due.
 
     Safe to run twice and on several workers at once. ``now`` only selects what is due;
     each service decides under the row lock with the real clock. ``max_seconds`` stops
@@ -289,14 +335,15 @@ def sweep(
     deadline = started + max_seconds if max_seconds else None
     batch_size = batch_size or settings.MEDIATION_SWEEP_BATCH_SIZE
     report = SweepReport()
-    passes: list[tuple[Callable[[datetime], Q], Callable[..., Result], PassReport]] = [
-        (due_transitions, apply_deadline, report.transitions),
-        (due_sla_flags, flag_overdue, report.sla_flags),
-        (due_reminders, send_reminder, report.reminders),
+    passes: list[tuple[Callable[[datetime], Q], Callable[..., Result], PassReport, str]] = [
+        (due_transitions, apply_deadline, report.transitions, "respond_by"),
+        (due_sla_flags, flag_overdue, report.sla_flags, "respond_by"),
+        (due_reminders, send_reminder, report.reminders, "respond_by"),
+        (due_feedback_reminders, remind_to_rate, report.feedback_reminders, "feedback_due_at"),
     ]
-    for condition, service, pass_report in passes:
+    for condition, service, pass_report, order in passes:
         at = now or timezone.now()
-        qs = base.lockable_for_system().filter(condition(at)).order_by("respond_by", "pk")
+        qs = base.lockable_for_system().filter(condition(at)).order_by(order, "pk")
         done = _run_pass(
             qs,
             service,

@@ -115,3 +115,19 @@ def test_the_plan_reader_sees_a_sequential_scan(marketplace: dict[str, Any]) -> 
     sql = "SELECT id FROM mediation_dispute WHERE description LIKE %s"
     assert seq_scans(sql, ["%crushed%"], connection) == ["mediation_dispute"]
     assert seq_scans("SELECT id FROM mediation_dispute WHERE id = %s", [1], connection) == []
+
+
+def test_the_sweepers_feedback_pass_reads_its_partial_index(marketplace: dict[str, Any]) -> None:
+    """Closed disputes are most of the table; the feedback reminders due are the few
+    closed in the last two days (``dispute_feedback_due``)."""
+    from django.utils import timezone
+
+    from workflows import base, sweeper
+
+    qs = (
+        base.lockable_for_system()
+        .filter(sweeper.due_feedback_reminders(timezone.now()))
+        .order_by("feedback_due_at", "pk")[:200]
+    )
+    sql, params = qs.query.sql_with_params()
+    assert seq_scans(sql, params, connection) == []

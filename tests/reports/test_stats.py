@@ -242,4 +242,6 @@ def test_query_count_does_not_grow_with_the_number_of_disputes() -> None:
     seed_disputes(2000)
     assert Dispute.objects.count() == 2010
     large = _queries()
-    assert small == large <= 9
+    # 9 for the figures, and the feedback breakdown: its rollup, the shops' ranking (and,
+    # when there are ratings, the mediators' and the shops' names).
+    assert small == large <= 13

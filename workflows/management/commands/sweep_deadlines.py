@@ -89,14 +89,17 @@ class Command(BaseCommand):
             if bar is not None:
                 bar.close()
         t, f, r = report.transitions, report.sla_flags, report.reminders
-        for pk in [*t.failed, *f.failed, *r.failed]:
+        fb = report.feedback_reminders
+        passes = (t, f, r, fb)
+        for pk in [pk for p in passes for pk in p.failed]:
             self.stderr.write(f"Dispute {pk}: failed, see the log; left for the next sweep.")
         rate = t.applied / report.seconds if report.seconds and t.applied else 0
         self.stdout.write(
             f"Applied {t.applied} deadline transitions, flagged {f.applied} overdue disputes, "
-            f"sent {r.applied} reminders in {report.seconds:.1f} s ({rate:,.0f} transitions/s); "
-            f"{t.skipped + f.skipped + r.skipped} already handled elsewhere, "
-            f"{len(t.failed) + len(f.failed) + len(r.failed)} failed."
+            f"sent {r.applied} reminders and {fb.applied} requests for feedback in "
+            f"{report.seconds:.1f} s ({rate:,.0f} transitions/s); "
+            f"{sum(p.skipped for p in passes)} already handled elsewhere, "
+            f"{sum(len(p.failed) for p in passes)} failed."
         )
 
     def _dry_run(self, now: Any) -> None:
@@ -115,7 +118,12 @@ class Command(BaseCommand):
                 f"Would remind the {sweeper.reminded_party(d)} of dispute {d.pk} "
                 f"(due {d.respond_by:%Y-%m-%d %H:%M})"
             )
+        for d in due.feedback_reminders:
+            self.stdout.write(
+                f"Would ask for feedback on dispute {d.pk} (closed {d.closed_at:%Y-%m-%d %H:%M})"
+            )
         self.stdout.write(
             f"Due: {len(due.transitions)} deadline transitions, {len(due.sla_flags)} SLA "
-            f"breaches, {len(due.reminders)} reminders (dry run: nothing changed)."
+            f"breaches, {len(due.reminders)} reminders, {len(due.feedback_reminders)} requests "
+            "for feedback (dry run: nothing changed)."
         )
