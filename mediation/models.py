@@ -1038,10 +1038,24 @@ class NotificationPreference(models.Model):
 # was created, in TIME_ZONE.
 
 
+class Span(models.TextChoices):
+    """The period a dated rollup row covers: the day ``day``, or the calendar month that
+    starts on ``day`` (the sum of its days' rows, kept beside them, so a long window reads
+    a row a month rather than a row a day)."""
+
+    DAY = "d", "Day"
+    MONTH = "m", "Month"
+
+
+def _span_field() -> models.CharField[str, str]:
+    return models.CharField(max_length=1, choices=Span.choices, default=Span.DAY)
+
+
 class DisputeDayCount(models.Model):
     """How many disputes created on ``day`` are, right now, in this combination of the
     columns the dashboard's counts depend on."""
 
+    span = _span_field()
     day = models.DateField()
     state = models.CharField(max_length=30)
     reason = models.CharField(max_length=40)
@@ -1056,6 +1070,7 @@ class DisputeDayCount(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=[
+                    "span",
                     "day",
                     "state",
                     "reason",
@@ -1077,13 +1092,16 @@ class ResolutionDayCount(models.Model):
     """Closed disputes created on ``day`` whose time to resolution (``closed_at -
     created_at``) falls in ``bucket``: a histogram in steps of 1 % (mediation.rollups)."""
 
+    span = _span_field()
     day = models.DateField()
     bucket = models.IntegerField()
     n = models.BigIntegerField(default=0)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["day", "bucket"], name="resolution_day_count_key")
+            models.UniqueConstraint(
+                fields=["span", "day", "bucket"], name="resolution_day_count_key"
+            )
         ]
 
     def __str__(self) -> str:
@@ -1094,6 +1112,7 @@ class RefundDayTotal(models.Model):
     """Refunds recorded for disputes created on ``day``, per currency and the dispute's
     funder when the refund was recorded."""
 
+    span = _span_field()
     day = models.DateField()
     currency = models.CharField(max_length=3)
     funded_by = models.CharField(max_length=10, blank=True)
@@ -1103,7 +1122,7 @@ class RefundDayTotal(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "currency", "funded_by"], name="refund_day_total_key"
+                fields=["span", "day", "currency", "funded_by"], name="refund_day_total_key"
             )
         ]
 
@@ -1115,6 +1134,7 @@ class FeedbackDayCount(models.Model):
     """Ratings given on disputes created on ``day``, per party, rating, reason, the outcome
     rated and the mediator who held the case (``mediator_id`` 0: none)."""
 
+    span = _span_field()
     day = models.DateField()
     party = models.CharField(max_length=10)
     rating = models.PositiveSmallIntegerField()
@@ -1126,7 +1146,7 @@ class FeedbackDayCount(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "party", "rating", "reason", "outcome", "mediator_id"],
+                fields=["span", "day", "party", "rating", "reason", "outcome", "mediator_id"],
                 name="feedback_day_count_key",
             )
         ]

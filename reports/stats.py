@@ -78,6 +78,7 @@ from mediation.models import (
     ResolutionDayCount,
     Shop,
     ShopCount,
+    Span,
     State,
 )
 from mediation.rollups import RULED, RULED_AGAINST_SHOP, bucket_value
@@ -166,7 +167,6 @@ EXACT_MEDIAN_LIMIT = 2_000
 
 def _median_seconds(
     disputes: QuerySet[Dispute],
-    days: QuerySet[ResolutionDayCount] | Any,
     n: int,
     since: date | None,
     until: date | None,
@@ -187,7 +187,7 @@ def _median_seconds(
         seconds = [d.total_seconds() for d in values]
     else:
         buckets = (
-            _days(ResolutionDayCount.objects.all(), since, until)
+            _window(ResolutionDayCount.objects.all(), since, until)
             .values_list("bucket")
             .annotate(count=Sum("n"))
             .order_by("bucket")
@@ -205,12 +205,42 @@ def _median_seconds(
 
 
 def _days(rows: QuerySet[Any], since: date | None, until: date | None) -> QuerySet[Any]:
-    """Rollup rows of the days in the window (both inclusive)."""
+    """Day rows of a dated rollup for the days in the window (both inclusive)."""
+    rows = rows.filter(span=Span.DAY)
     if since is not None:
         rows = rows.filter(day__gte=since)
     if until is not None:
         rows = rows.filter(day__lte=until)
     return rows.order_by()
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _window(rows: QuerySet[Any], since: date | None, until: date | None) -> QuerySet[Any]:
+    """Rows of a dated rollup that count each day of the window (both inclusive) once:
+    the month rows of the months wholly inside it, and the day rows of the days it takes
+    from the months at its ends. Without a window, the month rows alone."""
+    # Whole months: from ``first`` (a month's first day) up to ``end`` (excluded).
+    first = None if since is None else since if since.day == 1 else _next_month(since)
+    end: date | None = None
+    if until is not None:
+        after = until + timedelta(days=1)
+        end = after if after.day == 1 else until.replace(day=1)
+    if first is not None and end is not None and first >= end:
+        return _days(rows, since, until)
+    months = Q(span=Span.MONTH)
+    if first is not None:
+        months &= Q(day__gte=first)
+    if end is not None:
+        months &= Q(day__lt=end)
+    edges = Q(pk__in=[])
+    if since is not None and first is not None and since < first:
+        edges |= Q(span=Span.DAY, day__gte=since, day__lt=first)
+    if until is not None and end is not None and end <= until:
+        edges |= Q(span=Span.DAY, day__gte=end, day__lte=until)
+    return rows.filter(months | edges).order_by()
 
 
 def _choices(counts: dict[str, int], key: str, choices: Any) -> list[dict[str, Any]]:
@@ -231,9 +261,9 @@ def dispute_stats(
 
     # 1. Every count over the disputes, from the day rollup (mediation.rollups): a few
     # hundred rows a day, whatever the number of disputes.
-    days = _days(DisputeDayCount.objects.all(), since, until)
     groups = list(
-        days.values("state", "reason", "outcome", "escalation_reason", "ruled", "breached", "timed")
+        _window(DisputeDayCount.objects.all(), since, until)
+        .values("state", "reason", "outcome", "escalation_reason", "ruled", "breached", "timed")
         .annotate(count=Sum("n"))
         .order_by()
     )
@@ -255,11 +285,13 @@ def dispute_stats(
     # 2. Opened per week (weeks start on Monday, as TruncWeek's).
     opened = _weeks(
         {"week": day - timedelta(days=day.weekday()), "count": count}
-        for day, count in days.values_list("day").annotate(count=Sum("n")).order_by()
+        for day, count in _days(DisputeDayCount.objects.all(), since, until)
+        .values_list("day")
+        .annotate(count=Sum("n"))
     )
 
     # 3. Median time to resolution.
-    median = _median_seconds(disputes, days, totals["closed_timed"], since, until)
+    median = _median_seconds(disputes, totals["closed_timed"], since, until)
 
     # 4. SLA breaches flagged by the sweeper, per week.
     breaches = _weeks(
@@ -278,7 +310,7 @@ def dispute_stats(
             "amount": row["amount"],
             "count": row["count"],
         }
-        for row in _days(RefundDayTotal.objects.all(), since, until)
+        for row in _window(RefundDayTotal.objects.all(), since, until)
         .values("currency", "funded_by")
         .annotate(amount=Sum("amount"), count=Sum("n"))
         .order_by("currency", "funded_by")
@@ -291,14 +323,15 @@ def dispute_stats(
     else:
         shops = _shops(in_window, _range("placed_at", start, end))
 
-    # 7. Feedback per party, from the rollup (ratings per day, party and rating).
-    feedback_rows: dict[str, dict[str, Any]] = {}
-    for party, rating, count in (
-        _days(FeedbackDayCount.objects.all(), since, until)
-        .values_list("party", "rating")
+    # 7. Feedback per party, and broken down (8), from one read of the rollup.
+    rated = list(
+        _window(FeedbackDayCount.objects.all(), since, until)
+        .values_list("party", "mediator_id", "outcome", "reason", "rating")
         .annotate(count=Sum("n"))
         .order_by()
-    ):
+    )
+    feedback_rows: dict[str, dict[str, Any]] = {}
+    for party, _, _, _, rating, count in rated:
         row = feedback_rows.setdefault(party, {"count": 0, "total": 0})
         row["count"] += count
         row["total"] += rating * count
@@ -361,7 +394,9 @@ def dispute_stats(
         "refunds": refunds,
         "shops": shops,
         "feedback": feedback,
-        "feedback_breakdown": _feedback_breakdown(since, until, in_window),
+        "feedback_breakdown": _feedback_breakdown(
+            rated, since is None and until is None, in_window
+        ),
     }
 
 
@@ -408,24 +443,23 @@ def _shops_ever() -> list[dict[str, Any]]:
     """The shops with the highest dispute rate ever, from the shops' rollup (one row a
     shop), ranked by the database."""
     rate = Cast("disputes", FloatField()) / NullIf(Cast("orders", FloatField()), 0.0)
-    rows = (
+    # Ranked on the rollup alone (the names of the few listed are read after: joining
+    # every shop before the sort costs more than the sort).
+    rows = list(
         ShopCount.objects.filter(disputes__gt=0)
         .annotate(rate=rate)
         .order_by(F("rate").desc(nulls_last=True), "-disputes", "shop_id")
-        .values(
-            "shop_id",
-            "shop__slug",
-            "shop__name",
-            "disputes",
-            "ruled",
-            "ruled_against",
-            "orders",
-            "rate",
-        )[:TOP_SHOPS]
+        .values("shop_id", "disputes", "ruled", "ruled_against", "orders", "rate")[:TOP_SHOPS]
     )
+    names = {
+        shop["id"]: shop
+        for shop in Shop.objects.filter(pk__in=[row["shop_id"] for row in rows]).values(
+            "id", "slug", "name"
+        )
+    }
     return [
         _shop_row(
-            {"id": row["shop_id"], "slug": row["shop__slug"], "name": row["shop__name"]},
+            names[row["shop_id"]],
             orders=row["orders"],
             disputes=row["disputes"],
             ruled=row["ruled"],
@@ -523,20 +557,15 @@ def _scores(count: int, total: int, low: int) -> dict[str, Any]:
     }
 
 
-def _feedback_breakdown(since: date | None, until: date | None, in_window: Q) -> dict[str, Any]:
-    """The ratings per mediator, outcome and reason (from the feedback rollup: a few rows
-    a day) and per shop (the shops' rollup ever; in a window, one GROUP BY shop over the
-    window's ratings)."""
+def _feedback_breakdown(rated: Iterable[Any], ever: bool, in_window: Q) -> dict[str, Any]:
+    """The ratings per mediator, outcome and reason (``rated``: the feedback rollup's rows
+    of the window, per party, mediator, outcome, reason and rating, with their count) and
+    per shop (the shops' rollup ever; in a window, one GROUP BY shop over the window's
+    ratings)."""
     by_mediator: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_outcome: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     by_reason: dict[str, int] = defaultdict(int)
-    rows = (
-        _days(FeedbackDayCount.objects.all(), since, until)
-        .values_list("mediator_id", "outcome", "reason", "rating")
-        .annotate(count=Sum("n"))
-        .order_by()
-    )
-    for mediator_id, outcome, reason, rating, n in rows:
+    for _, mediator_id, outcome, reason, rating, n in rated:
         low = n if rating <= LOW_RATING else 0
         for acc in (by_mediator[mediator_id], by_outcome[outcome]):
             acc[0] += n
@@ -569,7 +598,7 @@ def _feedback_breakdown(since: date | None, until: date | None, in_window: Q) ->
         "by_mediator": mediators,
         "by_outcome": outcomes,
         "by_reason": reasons,
-        "by_shop": _rated_shops(since is None and until is None, in_window),
+        "by_shop": _rated_shops(ever, in_window),
     }
 
 
