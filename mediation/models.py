@@ -17,7 +17,8 @@ import django_fsm as fsm
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from mediation.money import CURRENCY_CHOICES, MINOR_UNITS
@@ -1088,6 +1089,17 @@ class DisputeDayCount(models.Model):
         return f"{self.day} {self.state} {self.reason}: {self.n}"
 
 
+class OpenedDayCount(models.Model):
+    """Disputes created on ``day``: the weekly series of disputes opened, a row a day
+    (``DisputeDayCount`` has a row per day and combination)."""
+
+    day = models.DateField(unique=True)
+    n = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.n} opened"
+
+
 class ResolutionDayCount(models.Model):
     """Closed disputes created on ``day`` whose time to resolution (``closed_at -
     created_at``) falls in ``bucket``: a histogram in steps of 1 % (mediation.rollups)."""
@@ -1171,6 +1183,45 @@ class ShopCount(models.Model):
     ratings = models.BigIntegerField(default=0)
     rating_sum = models.BigIntegerField(default=0)
     low_ratings = models.BigIntegerField(default=0)
+    # Computed by the database from the counts, so the two rankings read their first rows
+    # from an index rather than sort every shop: disputes per order (-1 without orders,
+    # ranked last on every database) and the average rating (NULL without ratings).
+    dispute_rate = models.GeneratedField(
+        expression=Coalesce(
+            Cast("disputes", models.FloatField())
+            / NullIf(Cast("orders", models.FloatField()), Value(0.0)),
+            Value(-1.0),
+        ),
+        output_field=models.FloatField(),
+        db_persist=True,
+    )
+    average_rating = models.GeneratedField(
+        expression=Cast("rating_sum", models.FloatField())
+        / NullIf(Cast("ratings", models.FloatField()), Value(0.0)),
+        output_field=models.FloatField(null=True),
+        db_persist=True,
+    )
+
+    class Meta:
+        indexes = [
+            # The per-shop table: the highest dispute rate first.
+            models.Index(
+                F("dispute_rate").desc(),
+                F("disputes").desc(),
+                F("shop_id"),
+                condition=Q(disputes__gt=0),
+                name="shop_count_rate_rank",
+            ),
+            # The shops whose cases were rated lowest: most low ratings, lowest average.
+            models.Index(
+                F("low_ratings").desc(),
+                F("average_rating"),
+                F("ratings").desc(),
+                F("shop_id"),
+                condition=Q(ratings__gt=0),
+                name="shop_count_rating_rank",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"shop {self.shop_id}: {self.disputes} disputes, {self.orders} orders"

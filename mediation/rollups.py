@@ -15,6 +15,8 @@ What is kept (the tables in ``mediation.models``):
   combination of state, reason, outcome, escalation reason, and whether a ruling, an SLA
   breach and a close time were recorded: every count of the dashboard, for any window of
   days, from a few hundred rows a day.
+* :class:`~mediation.models.OpenedDayCount`: disputes per day of creation (the weekly
+  series).
 * :class:`~mediation.models.ResolutionDayCount`: the times to resolution of closed
   disputes per day, in buckets 1 % wide (the median, within 1 %, past
   ``reports.stats.EXACT_MEDIAN_LIMIT`` closed disputes).
@@ -56,6 +58,7 @@ from mediation.models import (
     FeedbackDayCount,
     Fulfilment,
     FulfilmentKind,
+    OpenedDayCount,
     Order,
     Outcome,
     RefundDayTotal,
@@ -141,6 +144,8 @@ def _contributions(values: Mapping[str, Any]) -> dict[str, tuple[tuple[Any, ...]
             ),
             (1,),
         ),
+        # Nets to nothing when a dispute changes: counts its creation only.
+        "opened": ((day,), (1,)),
         # Disputed orders are counted when a dispute is raised (``first_on_order``).
         "shop": (
             (values["shop_id"],),
@@ -192,6 +197,7 @@ class _Deltas:
 
 _TABLES: dict[str, tuple[type[Model], tuple[str, ...], tuple[str, ...]]] = {
     "day": (DisputeDayCount, ("span", *DAY_KEY), ("n",)),
+    "opened": (OpenedDayCount, ("day",), ("n",)),
     "resolution": (ResolutionDayCount, ("span", "day", "bucket"), ("n",)),
     "refund": (RefundDayTotal, ("span", "day", "currency", "funded_by"), ("amount", "n")),
     "feedback": (FeedbackDayCount, ("span", *FEEDBACK_KEY), ("n",)),
@@ -384,6 +390,10 @@ def computed() -> dict[str, list[Model]]:
     }
     rows = {table: [*objs, *_months(table, objs)] for table, objs in dated.items()}
     rows["shop"] = list(shops.values())
+    opened: dict[date, int] = defaultdict(int)
+    for obj in dated["day"]:
+        opened[obj.__dict__["day"]] += obj.__dict__["n"]
+    rows["opened"] = [OpenedDayCount(day=day, n=n) for day, n in opened.items()]
     return rows
 
 

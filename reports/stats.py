@@ -56,7 +56,7 @@ from django.db.models import (
     QuerySet,
     Sum,
 )
-from django.db.models.functions import Cast, NullIf, TruncWeek
+from django.db.models.functions import Cast, TruncWeek
 from django.utils import timezone
 
 from mediation.errors import InvalidInput
@@ -70,6 +70,7 @@ from mediation.models import (
     Feedback,
     FeedbackDayCount,
     FeedbackReason,
+    OpenedDayCount,
     Order,
     Outcome,
     Party,
@@ -214,6 +215,16 @@ def _days(rows: QuerySet[Any], since: date | None, until: date | None) -> QueryS
     return rows.order_by()
 
 
+def _opened(since: date | None, until: date | None) -> QuerySet[Any]:
+    """(day, disputes created) of the window's days, from the opened rollup."""
+    rows = OpenedDayCount.objects.all()
+    if since is not None:
+        rows = rows.filter(day__gte=since)
+    if until is not None:
+        rows = rows.filter(day__lte=until)
+    return rows.order_by().values_list("day", "n")
+
+
 def _next_month(day: date) -> date:
     return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
 
@@ -285,9 +296,7 @@ def dispute_stats(
     # 2. Opened per week (weeks start on Monday, as TruncWeek's).
     opened = _weeks(
         {"week": day - timedelta(days=day.weekday()), "count": count}
-        for day, count in _days(DisputeDayCount.objects.all(), since, until)
-        .values_list("day")
-        .annotate(count=Sum("n"))
+        for day, count in _opened(since, until)
     )
 
     # 3. Median time to resolution.
@@ -442,14 +451,14 @@ def _totals(groups: Iterable[Mapping[str, Any]]) -> dict[str, int]:
 def _shops_ever() -> list[dict[str, Any]]:
     """The shops with the highest dispute rate ever, from the shops' rollup (one row a
     shop), ranked by the database."""
-    rate = Cast("disputes", FloatField()) / NullIf(Cast("orders", FloatField()), 0.0)
-    # Ranked on the rollup alone (the names of the few listed are read after: joining
-    # every shop before the sort costs more than the sort).
+    # The first rows of the ranking's index (shop_count_rate_rank), then the names of the
+    # few listed.
     rows = list(
         ShopCount.objects.filter(disputes__gt=0)
-        .annotate(rate=rate)
-        .order_by(F("rate").desc(nulls_last=True), "-disputes", "shop_id")
-        .values("shop_id", "disputes", "ruled", "ruled_against", "orders", "rate")[:TOP_SHOPS]
+        .order_by("-dispute_rate", "-disputes", "shop_id")
+        .values("shop_id", "disputes", "ruled", "ruled_against", "orders", "dispute_rate")[
+            :TOP_SHOPS
+        ]
     )
     names = {
         shop["id"]: shop
@@ -464,7 +473,7 @@ def _shops_ever() -> list[dict[str, Any]]:
             disputes=row["disputes"],
             ruled=row["ruled"],
             ruled_against=row["ruled_against"],
-            rate=row["rate"],
+            rate=row["dispute_rate"] if row["dispute_rate"] >= 0 else None,
         )
         for row in rows
     ]
@@ -607,13 +616,12 @@ def _rated_shops(ever: bool, in_window: Q) -> list[dict[str, Any]]:
     average, then the most ratings."""
     low = Count("pk", filter=Q(rating__lte=LOW_RATING))
     if ever:
-        rows = ShopCount.objects.filter(ratings__gt=0).values_list(
-            "shop_id", "ratings", "rating_sum", "low_ratings"
+        # The first rows of the ranking's index (shop_count_rating_rank).
+        ranked = (
+            ShopCount.objects.filter(ratings__gt=0)
+            .order_by("-low_ratings", "average_rating", "-ratings", "shop_id")
+            .values_list("shop_id", "ratings", "rating_sum", "low_ratings")[:TOP_SHOPS]
         )
-        average = Cast("rating_sum", FloatField()) / Cast("ratings", FloatField())
-        ranked = rows.annotate(avg=average).order_by("-low_ratings", "avg", "-ratings", "shop_id")[
-            :TOP_SHOPS
-        ]
         found = [(row[0], row[1], row[2], row[3]) for row in ranked]
     else:
         grouped = (

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 def build(apps, schema_editor):
     # The rollups are built from the data by the latest migration that changes a rollup
-    # table (0019), with the current code (mediation.rollups.rebuild), once every table exists.
+    # table (0020), with the current code (mediation.rollups.rebuild), once every table exists.
     pass
 
 

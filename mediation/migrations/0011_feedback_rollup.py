@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 def build(apps, schema_editor):
     # The rollups are built from the data already there by the latest migration that
-    # changes a rollup table (0019), with the current code, once every column exists.
+    # changes a rollup table (0020), with the current code, once every column exists.
     pass
 
 

@@ -17,7 +17,7 @@ def backfill(apps, schema_editor):
         mediator_id=Subquery(disputes.values("assigned_to_id")[:1]),
     )
     # The rollups are rebuilt from the data by the latest migration that changes a rollup
-    # table (0019), with the current code, once every column exists.
+    # table (0020), with the current code, once every column exists.
 
 
 class Migration(migrations.Migration):

@@ -4,12 +4,9 @@ from django.db import migrations, models
 
 
 def build(apps, schema_editor):
-    # Every rollup built from the data already there (the day rows and, beside them, the
-    # month rows), with the current code: keep this call in the latest migration that
-    # changes a rollup table (and make the earlier ones no-ops).
-    from mediation.rollups import rebuild
-
-    rebuild()
+    # The rollups (the day rows and, beside them, the month rows) are rebuilt from the data
+    # by the latest migration that changes a rollup table (0020), with the current code.
+    pass
 
 
 class Migration(migrations.Migration):

@@ -114,10 +114,10 @@ def test_without_a_window_only_month_rows_are_summed(spread: list[Dispute]) -> N
         if "SUM(" in q["sql"] and ("daycount" in q["sql"] or "daytotal" in q["sql"])
     ]
     # The counts, the refunds and the feedback read month rows (and the median's
-    # histogram, past EXACT_MEDIAN_LIMIT closed disputes); the weekly series alone reads
-    # days.
+    # histogram, past EXACT_MEDIAN_LIMIT closed disputes); the weekly series reads the
+    # disputes opened per day (a row a day), not the day rows.
     months = [sql for sql in summed if "\"span\" = 'm'" in sql]
-    days = [sql for sql in summed if "\"span\" = 'd'" in sql]
-    assert len(days) == 1 and '"day"' in days[0]
-    assert len(months) == len(summed) - 1 >= 3
+    assert len(months) == len(summed) >= 3
+    assert not [sql for sql in summed if "\"span\" = 'd'" in sql]
+    assert [q for q in queries.captured_queries if "openeddaycount" in q["sql"]]
     assert DisputeDayCount.objects.filter(span=Span.MONTH).count() < len(DAYS)
