@@ -32,6 +32,7 @@ from mediation.models import (
     Ruling,
     Shop,
     ShopPolicy,
+    ShopRole,
 )
 from mediation.money import CURRENCY_CHOICES
 from mediation.party_history import Rates, party_history, thresholds
@@ -439,7 +440,36 @@ class FeedbackSerializer(serializers.ModelSerializer):
 
 
 class TokenSerializer(serializers.Serializer):
-    token = serializers.CharField()
+    token = serializers.CharField(help_text="Send it as `Authorization: Token <token>`.")
+    expires_at = serializers.DateTimeField(
+        help_text="When the token stops working unless used: each use moves it on "
+        "(API_TOKEN_TTL_HOURS), up to API_TOKEN_MAX_TTL_DAYS after the login."
+    )
+
+
+class LogoutAllSerializer(serializers.Serializer):
+    tokens_revoked = serializers.IntegerField()
+
+
+class ApiKeySerializer(serializers.Serializer):
+    """A shop's API key as its owners see it: never the key itself."""
+
+    prefix = serializers.CharField(help_text="The key's first 8 characters, its id.")
+    name = serializers.CharField()
+    role = serializers.ChoiceField(choices=ShopRole.choices)
+    offer_limit = serializers.IntegerField(help_text=AMOUNT_HELP)
+    offer_limit_currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    created_by = serializers.CharField(allow_null=True)
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked = serializers.BooleanField()
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.CharField(
+        help_text="Shown this once: send it as `Authorization: Bearer <key>`."
+    )
 
 
 # --- Input ----------------------------------------------------------------------------------
@@ -450,6 +480,18 @@ class TokenRequestSerializer(serializers.Serializer):
     password = serializers.CharField(
         max_length=128, style={"input_type": "password"}, trim_whitespace=False
     )
+
+
+class ApiKeyInputSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=50, help_text="Who uses the key, e.g. 'Helpdesk'.")
+    role = serializers.ChoiceField(choices=ShopRole.choices, default=ShopRole.AGENT)
+    offer_limit = serializers.IntegerField(
+        min_value=0,
+        default=0,
+        help_text="For an agent's key: the largest offer it makes alone (minor units); "
+        "above it the offer waits for an owner.",
+    )
+    offer_limit_currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, default="USD")
 
 
 class OrderItemInputSerializer(serializers.Serializer):

@@ -6,6 +6,8 @@ app_name = "api"
 
 urlpatterns = [
     path("auth/token/", views.TokenView.as_view(), name="token"),
+    path("auth/logout/", views.LogoutView.as_view(), name="logout"),
+    path("auth/logout-all/", views.LogoutAllView.as_view(), name="logout-all"),
     path("orders/", views.OrderListView.as_view(), name="orders"),
     path("disputes/", views.DisputeListView.as_view(), name="disputes"),
     path("disputes/<int:dispute_id>/", views.DisputeDetailView.as_view(), name="dispute"),
@@ -42,6 +44,12 @@ urlpatterns = [
     path("disputes/<int:dispute_id>/feedback/", views.FeedbackView.as_view(), name="feedback"),
     path("stats/", stats.StatsView.as_view(), name="stats"),
     path("shops/<slug:slug>/policies/", views.ShopPolicyListView.as_view(), name="shop-policies"),
+    path("shops/<slug:slug>/api-keys/", views.ShopApiKeyListView.as_view(), name="shop-api-keys"),
+    path(
+        "shops/<slug:slug>/api-keys/<str:prefix>/revoke/",
+        views.ShopApiKeyRevokeView.as_view(),
+        name="shop-api-key-revoke",
+    ),
     path(
         "me/notifications/",
         preferences.NotificationPreferenceView.as_view(),

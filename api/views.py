@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, cast
 
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, user_logged_in
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.db import connection
@@ -12,13 +13,13 @@ from django.http import FileResponse, HttpRequest, JsonResponse
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
+from knox.models import AuthToken
 from rest_framework import generics, status
-from rest_framework.authtoken.models import Token
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.throttling import AnonRateThrottle
+from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 from rest_framework.views import APIView
 
 from api import serializers as s
@@ -28,9 +29,9 @@ from api.idempotency import idempotent
 from api.rest import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, PROBLEM_RESPONSE, valid
 from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
 from mediation import audit
-from mediation.actors import NOT_LOADED, loaded_membership
-from mediation.errors import NotAuthenticated, NotFound, VersionConflict
-from mediation.models import Dispute, Evidence, Feedback
+from mediation.actors import NOT_LOADED, is_integration, loaded_membership
+from mediation.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VersionConflict
+from mediation.models import ApiKey, Dispute, Evidence, Feedback
 from mediation.selectors import (
     audit_entries,
     dispute_detail_queryset,
@@ -40,7 +41,7 @@ from mediation.selectors import (
 )
 from mediation.services import ItemData, OrderData, check_may_sync_orders, upsert_order
 from reports.timeline import timeline
-from workflows import conversation, evidence, shop_policies, transitions, visibility
+from workflows import conversation, credentials, evidence, shop_policies, transitions, visibility
 from workflows.actions import Action
 from workflows.transitions import ACTIONS as REGISTRY
 from workflows.transitions import OFFERED
@@ -97,8 +98,17 @@ class TokenThrottle(AnonRateThrottle):
     scope = "anon"
 
 
+def client_address(request: Request) -> str | None:
+    """The caller's address as the request rates count it (``TRUSTED_PROXY_COUNT``)."""
+    address = BaseThrottle().get_ident(request).strip()
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return None
+
+
 class TokenView(APIView):
-    """Exchange a username and password for an API token."""
+    """Exchange a username and password for a new personal API token."""
 
     permission_classes = [AllowAny]
     authentication_classes: list[Any] = []
@@ -108,16 +118,138 @@ class TokenView(APIView):
         request=s.TokenRequestSerializer,
         responses={200: s.TokenSerializer, **ERRORS},
         tags=["auth"],
+        description=(
+            "A new token on each login (stored as a digest: keep it, it is not shown again). "
+            "After LOGIN_FAILURE_LIMIT failed logins for one account or from one address, "
+            "logins are refused for LOGIN_LOCKOUT_MINUTES with 429 `too_many_attempts`. "
+            "The platform's integration authenticates with an API key instead "
+            "(403 `api_key_required`)."
+        ),
     )
     def post(self, request: Request) -> Response:
         data = valid(s.TokenRequestSerializer, request)
+        # A locked-out account or address gets None here too; the lockout middleware then
+        # answers 429 too_many_attempts (config.lockout) instead of the 401.
         user = authenticate(request._request, username=data["username"], password=data["password"])
         if user is None or not user.is_active:
             raise NotAuthenticated(
                 "Unknown username or wrong password.", code="invalid_credentials"
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        if is_integration(user):
+            raise Forbidden(
+                "The platform's integration authenticates with an API key "
+                "(Authorization: Bearer <key>), not a password.",
+                code="api_key_required",
+            )
+        # Clears the lockout's count of failures and records the login time.
+        user_logged_in.send(sender=type(user), request=request._request, user=user)
+        token, key = credentials.issue_token(user)
+        return Response({"token": key, "expires_at": token.expiry})
+
+
+class LogoutView(APIView):
+    @extend_schema(
+        request=None,
+        responses={204: None, **ERRORS},
+        tags=["auth"],
+        description="Revoke the personal token this request carries.",
+    )
+    def post(self, request: Request) -> Response:
+        if not isinstance(request.auth, AuthToken):
+            raise InvalidInput(
+                "Only a personal token logs out; an API key is revoked by the shop's owner.",
+                code="not_a_token",
+            )
+        credentials.log_out(request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: s.LogoutAllSerializer, **ERRORS},
+        tags=["auth"],
+        description="Revoke every personal token of the caller (every device logged in).",
+    )
+    def post(self, request: Request) -> Response:
+        if isinstance(request.auth, ApiKey):
+            raise Forbidden(
+                "An API key cannot log a person out: log in as that person.",
+                code="personal_login_required",
+            )
+        revoked = credentials.log_out_everywhere(
+            request.user, client_address=client_address(request)
+        )
+        return Response({"tokens_revoked": revoked})
+
+
+def _key_data(api_key: ApiKey, members: dict[int, Any]) -> dict[str, Any]:
+    member = members.get(api_key.user_id)
+    return {
+        "prefix": api_key.prefix,
+        "name": api_key.name,
+        "role": member.role if member else "",
+        "offer_limit": member.offer_limit if member else 0,
+        "offer_limit_currency": member.offer_limit_currency if member else "",
+        "created_at": api_key.created,
+        "created_by": api_key.created_by.get_username() if api_key.created_by else None,
+        "last_used_at": api_key.last_used_at,
+        "revoked": api_key.revoked,
+        "revoked_at": api_key.revoked_at,
+    }
+
+
+class ShopApiKeyListView(APIView):
+    @extend_schema(
+        responses={200: s.ApiKeySerializer(many=True), **ERRORS},
+        tags=["shops"],
+        description="The shop's API keys, newest first (its owners only; never the keys).",
+    )
+    def get(self, request: Request, slug: str) -> Response:
+        keys = list(
+            credentials.shop_keys(actor=request.user, shop_slug=slug).select_related("created_by")
+        )
+        members = credentials.key_membership(keys)
+        return Response([_key_data(k, members) for k in keys])
+
+    @extend_schema(
+        request=s.ApiKeyInputSerializer,
+        responses={201: s.ApiKeyCreatedSerializer, **ERRORS},
+        tags=["shops"],
+        description=(
+            "An owner creates a named key for the shop's integration, acting as an agent "
+            "(within `offer_limit`) or an owner. The key is in this answer only: it is "
+            "stored as a digest. Not idempotent (a replay would have to store the key): a "
+            "retry creates another key, and the unused one is revoked."
+        ),
+    )
+    def post(self, request: Request, slug: str) -> Response:
+        data = valid(s.ApiKeyInputSerializer, request)
+        api_key, key = credentials.create_shop_key(
+            actor=request.user,
+            shop_slug=slug,
+            data=credentials.KeyData(**data),
+            client_address=client_address(request),
+        )
+        body = _key_data(api_key, credentials.key_membership([api_key]))
+        return Response({**body, "key": key}, status=status.HTTP_201_CREATED)
+
+
+class ShopApiKeyRevokeView(APIView):
+    @extend_schema(
+        request=None,
+        responses={200: s.ApiKeySerializer, **ERRORS},
+        tags=["shops"],
+        description="Revoke one of the shop's keys for good; it is refused from then on.",
+    )
+    def post(self, request: Request, slug: str, prefix: str) -> Response:
+        api_key = credentials.revoke_shop_key(
+            actor=request.user,
+            shop_slug=slug,
+            prefix=prefix,
+            client_address=client_address(request),
+        )
+        return Response(_key_data(api_key, credentials.key_membership([api_key])))
 
 
 # --- Shops ------------------------------------------------------------------------------------

@@ -31,9 +31,9 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test import Client
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 
 from mediation.models import Order, OrderItem, Shop, ShopMember, ShopPolicy, ShopRole
+from workflows.credentials import issue_token
 from workflows.transitions import raise_dispute
 
 ORDER_TOTAL = 4800
@@ -74,8 +74,8 @@ def make_cast(tag: str) -> Cast:
         shop=shop,
         owner=owner,
         buyer=buyer,
-        owner_token=Token.objects.create(user=owner).key,
-        buyer_token=Token.objects.create(user=buyer).key,
+        owner_token=issue_token(owner)[1],
+        buyer_token=issue_token(buyer)[1],
     )
 
 

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import psycopg
+from knox.crypto import hash_token
 from psycopg import sql
 
 from mediation.audit import canonical_values
@@ -64,7 +65,7 @@ TABLES: dict[str, tuple[str, ...]] = {
         "is_active",
         "date_joined",
     ),
-    "authtoken_token": ("key", "created", "user_id"),
+    "knox_authtoken": ("digest", "token_key", "created", "user_id", "expiry"),
     "mediation_integrationaccount": ("id", "name", "user_id"),
     "mediation_mediatorprofile": ("id", "tier", "authority", "active", "user_id"),
     "mediation_shop": ("id", "slug", "name", "created_at"),
@@ -1664,11 +1665,16 @@ def fill(
         # Tokens for the users the benchmark speaks as (looked up by name).
         cur.execute("SELECT id, username FROM auth_user WHERE username = ANY(%s)", [token_users])
         found = dict((name, uid) for uid, name in cur.fetchall())
-        with cur.copy("COPY authtoken_token (key, created, user_id) FROM STDIN") as copy:
+        # Personal tokens as the product keeps them (knox: the digest, never the token),
+        # without an expiry so that a reused database keeps working.
+        with cur.copy(
+            "COPY knox_authtoken (digest, token_key, created, user_id, expiry) FROM STDIN"
+        ) as copy:
             for name in token_users:
-                copy.write_row((token_key(name), now, found[name]))
+                token = token_key(name)
+                copy.write_row((hash_token(token), token[:15], now, found[name], None))
     counts = {t: w.rows for t, w in writers.items()}
-    counts["authtoken_token"] = len(token_users)
+    counts["knox_authtoken"] = len(token_users)
     with _phase(phases, "recreate keys, indexes, foreign keys", log):
         restore_keys(conn, saved, log)
     with _phase(phases, "reset sequences", log):

@@ -98,7 +98,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    # Personal API tokens (hashed, expiring) and integrations' API keys.
+    "knox",
+    "rest_framework_api_key",
+    # Lockout after repeated failed logins, on the API's token endpoint and the console.
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -123,6 +127,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last: turns a login refused for a locked-out account or address into its answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -146,6 +152,12 @@ TEMPLATES = [
 # DATABASE_URL: sqlite:///var/db.sqlite3 (default) or postgres://user:pass@host:5432/name.
 DATABASES = {"default": database_from_url(env("DATABASE_URL", f"sqlite:///{DATA_DIR}/db.sqlite3"))}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Axes first: it refuses a locked-out account or address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -251,12 +263,19 @@ EVIDENCE_MAX_TOTAL_MB = env_int("EVIDENCE_MAX_TOTAL_MB", 50)
 
 # --- Cache (throttling, idempotency locks) ------------------------------------------------
 
-# REDIS_URL: redis://host:6379/0 to share the cache between web processes; local memory if unset.
+# REDIS_URL: redis://host:6379/0, the cache every web process shares (request rates,
+# idempotency locks). Unset (the embedded default): files under DATA_DIR/cache, shared by the
+# processes of one machine, so that two workers never let through twice the rate.
 REDIS_URL = env("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(DATA_DIR / "cache"),
+        }
+    }
 
 # --- Email ------------------------------------------------------------------------------
 
@@ -333,6 +352,12 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
         "options": {"expires": 3000},
     },
+    # Expired personal API tokens (they are refused at once; this removes their rows).
+    "clear-expired-tokens": {
+        "task": "workflows.clear_expired_tokens",
+        "schedule": 3600.0,
+        "options": {"expires": 3000},
+    },
     # Webhook deliveries whose retry time has come (exponential backoff over about 24 h).
     "retry-webhooks": {
         "task": "webhooks.retry_due_webhooks",
@@ -369,11 +394,20 @@ def throttle_rate(name: str, default: str) -> str | None:
     return None if value.lower() in ("off", "none", "0") else value
 
 
+# TRUSTED_PROXY_COUNT: how many reverse proxies (load balancer, ingress) stand in front of the
+# service and append to X-Forwarded-For. 0 (default): the client address is the connection's
+# own, and X-Forwarded-For, which any client can write, is ignored. With N, the address N
+# entries from the right of X-Forwarded-For is the client's: the request rates and the login
+# lockout count per client by it.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "api.authentication.TokenAuthentication",
+        "api.authentication.ApiKeyAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
@@ -393,6 +427,45 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+
+# --- Logins and credentials -----------------------------------------------------------------
+
+# Personal API tokens (POST /api/v1/auth/token/): a new one on each login, stored as a SHA-512
+# digest, revoked by /auth/logout/ (this one) or /auth/logout-all/ (every one of the user's).
+# API_TOKEN_TTL_HOURS: a token expires this long after its last use (24); a used token's
+# expiry moves on, at most once a minute. API_TOKEN_MAX_TTL_DAYS: never later than this after
+# the login (30). API_TOKENS_PER_USER: live tokens a person may hold; a new login beyond it
+# revokes their oldest (10).
+API_TOKENS_PER_USER = env_int("API_TOKENS_PER_USER", 10)
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env_int("API_TOKEN_TTL_HOURS", 24)),
+    "AUTO_REFRESH": True,
+    "AUTO_REFRESH_MAX_TTL": timedelta(days=env_int("API_TOKEN_MAX_TTL_DAYS", 30)),
+    "MIN_REFRESH_INTERVAL": 60,
+    "AUTH_HEADER_PREFIX": "Token",
+}
+
+# Login lockout (django-axes), for the token endpoint and the console's login alike, kept in
+# the database (shared by every process). LOGIN_FAILURE_LIMIT: failed logins in a row, for
+# one account or from one client address, before further attempts are refused (5);
+# LOGIN_LOCKOUT_MINUTES: how long the refusal lasts after the last failure (15). A success
+# clears the account's count. The client address follows TRUSTED_PROXY_COUNT.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("LOGIN_LOCKOUT_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "config.lockout.lockout_response"
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+)
+AXES_VERBOSE = False
+
+# Integrations' API keys (Authorization: Bearer <key>): shown once, stored as a SHA-512 digest.
+# A key's last-used time is written at most this often (seconds).
+API_KEY_LAST_USED_PRECISION = env_int("API_KEY_LAST_USED_PRECISION_SECONDS", 60)
+# API_KEYS_PER_SHOP: live keys a shop may hold at once (20; 422 too_many_api_keys beyond).
+API_KEYS_PER_SHOP = env_int("API_KEYS_PER_SHOP", 20)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Marketplace dispute mediation API",
@@ -422,6 +495,8 @@ SPECTACULAR_SETTINGS = {
         "EvidenceKindEnum": "mediation.models.EvidenceKind",
         "ReturnResultEnum": "mediation.models.ReturnResult",
         "FeedbackReasonEnum": "mediation.models.FeedbackReason",
+        "CurrencyEnum": "mediation.money.CURRENCY_CHOICES",
+        "ShopRoleEnum": "mediation.models.ShopRole",
     },
 }
 

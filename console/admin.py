@@ -24,12 +24,15 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from rest_framework_api_key.models import APIKey
 
 from console import case as console
 from console.sites import may_use_console
 from mediation.errors import DomainError
 from mediation.models import (
+    ApiKey,
     AuditEntry,
+    CredentialEvent,
     DeadlinePolicy,
     Dispute,
     Feedback,
@@ -47,7 +50,7 @@ from mediation.models import (
 from mediation.money import format_money
 from mediation.party_history import flagged_buyer_ids, flagged_shop_ids
 from mediation.selectors import overdue_filter, search_condition
-from workflows import policy
+from workflows import credentials, policy
 from workflows.review import awaiting_approval_by
 from workflows.shop_policies import publish_policy
 from workflows.transitions import allowed_actions
@@ -534,6 +537,70 @@ class MediatorProfileAdmin(admin.ModelAdmin):
 @admin.register(IntegrationAccount)
 class IntegrationAccountAdmin(admin.ModelAdmin):
     list_display = ["name", "user"]
+
+
+@admin.register(ApiKey)
+class ApiKeyAdmin(admin.ModelAdmin):
+    """Integrations' API keys (superusers): who holds which, when each was last used, and
+    the revocation. New keys: ``manage.py create_api_key`` (the platform's) or the shop
+    owners' ``/shops/{slug}/api-keys/`` (a shop's); the key is shown once, at creation."""
+
+    list_display = ["name", "prefix", "shop", "user", "created", "last_used_at", "revoked"]
+    list_filter = ["revoked", ("shop", admin.EmptyFieldListFilter)]
+    search_fields = ["name", "prefix", "shop__name", "user__username"]
+    list_select_related = ["shop", "user"]
+    readonly_fields = [
+        "name",
+        "prefix",
+        "shop",
+        "user",
+        "created",
+        "created_by",
+        "last_used_at",
+        "revoked",
+        "revoked_at",
+        "revoked_by",
+        "expiry_date",
+    ]
+    exclude = ["hashed_key"]
+    actions = ["revoke"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Revoke the selected keys")
+    def revoke(self, request: HttpRequest, queryset: Any) -> None:
+        keys = list(queryset.filter(revoked=False))
+        for api_key in keys:
+            credentials.revoke_key(api_key, actor=request.user)
+        self.message_user(request, f"{len(keys)} key(s) revoked.", messages.SUCCESS)
+
+
+@admin.register(CredentialEvent)
+class CredentialEventAdmin(admin.ModelAdmin):
+    """Who created or revoked which key, and who logged out everywhere (superusers)."""
+
+    list_display = ["at", "action", "actor_display", "shop", "key_name", "key_prefix"]
+    list_filter = ["action"]
+    search_fields = ["actor_display", "key_name", "key_prefix"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+# The library's own key model is not used (``ApiKey`` is the service's).
+if admin.site.is_registered(APIKey):
+    admin.site.unregister(APIKey)
 
 
 @admin.register(Feedback)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from mediation.models import (
+    ApiKey,
     Dispute,
     IntegrationAccount,
     MediatorProfile,
@@ -26,6 +27,8 @@ from workflows import conversation
 from workflows import transitions as t
 
 PASSWORD = "demo-pass-123"
+# The demo storefront's API key (Authorization: Bearer ...): demo data only, never a secret.
+DEMO_PLATFORM_KEY = "demo0key.storefront-demo-key-not-secret"
 
 USERS = {
     "alice": ("Alice", "Archer"),
@@ -163,6 +166,25 @@ def _user(username: str, **extra: Any) -> Any:
     return user
 
 
+def _demo_platform_key(account: IntegrationAccount) -> None:
+    """The storefront's API key, with a value the README's walkthrough can print (a real
+    platform's key comes from ``manage.py create_api_key`` and is random). The integration
+    has no password: it authenticates with its key only."""
+    prefix = DEMO_PLATFORM_KEY.partition(".")[0]
+    if not ApiKey.objects.filter(prefix=prefix).exists():
+        hashed = ApiKey.objects.key_generator.hash(DEMO_PLATFORM_KEY)
+        ApiKey.objects.create(
+            id=f"{prefix}.{hashed}",
+            prefix=prefix,
+            hashed_key=hashed,
+            name="Demo order sync",
+            user=account.user,
+        )
+    if account.user.has_usable_password():
+        account.user.set_unusable_password()
+        account.user.save(update_fields=["password"])
+
+
 @transaction.atomic
 def seed() -> dict[str, int]:
     """Create what is missing; running it again changes nothing."""
@@ -210,9 +232,10 @@ def seed() -> dict[str, int]:
             user=users[name],
             defaults={"tier": tier, "authority": {} if limit is None else {"USD": limit}},
         )
-    IntegrationAccount.objects.get_or_create(
+    storefront, _ = IntegrationAccount.objects.get_or_create(
         user=users["storefront"], defaults={"name": "Storefront"}
     )
+    _demo_platform_key(storefront)
 
     shops = {"paper-petals": petals, "inkwell-studio": inkwell}
     orders = {}

@@ -20,6 +20,7 @@ from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
+from rest_framework_api_key.models import AbstractAPIKey
 
 from mediation.money import CURRENCY_CHOICES, MINOR_UNITS
 
@@ -261,6 +262,84 @@ class ShopMember(models.Model):
         if self.role == ShopRole.OWNER:
             return None
         return self.offer_limit if currency == self.offer_limit_currency else 0
+
+
+class ApiKey(AbstractAPIKey):
+    """An integration's key (``Authorization: Bearer <key>``): the library keeps its prefix
+    and a SHA-512 digest, never the key. A key acts as its own user: for a shop's key, a
+    member of the shop made for it with the key's role (an agent within ``offer_limit``, or an
+    owner), so every rule of a member holds for it and the audit log names the key; for the
+    platform's, the integration account's user."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_keys"
+    )
+    # None for a key of the platform's integration.
+    shop = models.ForeignKey(
+        Shop, on_delete=models.CASCADE, related_name="api_keys", null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        null=True,
+        blank=True,
+    )
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+
+
+class CredentialAction(models.TextChoices):
+    API_KEY_CREATED = "api_key_created", "API key created"
+    API_KEY_REVOKED = "api_key_revoked", "API key revoked"
+    LOGGED_OUT_EVERYWHERE = "logged_out_everywhere", "Logged out everywhere"
+
+
+class CredentialEvent(models.Model):
+    """Who created or revoked which credential, when and from where: an append-only log
+    (never updated; the console shows it read-only)."""
+
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    action = models.CharField(max_length=30, choices=CredentialAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # Copied so the entry stays readable after the user is renamed or deleted.
+    actor_display = models.CharField(max_length=200)
+    shop = models.ForeignKey(
+        Shop,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    key_prefix = models.CharField(max_length=8, blank=True)
+    key_name = models.CharField(max_length=50, blank=True)
+    detail = models.JSONField(default=dict)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} by {self.actor_display}"
 
 
 class Order(models.Model):

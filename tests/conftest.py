@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from typing import Any
 
@@ -8,10 +11,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from demo.seed import seed
+from workflows.credentials import issue_token
 
 
 @pytest.fixture(autouse=True)
@@ -28,12 +31,16 @@ WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 _CACHE = django_settings.CACHES["default"]
 if WORKER and _CACHE["BACKEND"].endswith("RedisCache"):
     _CACHE["KEY_PREFIX"] = f"test-{WORKER}"
+if _CACHE["BACKEND"].endswith("FileBasedCache"):
+    # The embedded default's cache of files: a folder of this run (and worker) alone.
+    _CACHE["LOCATION"] = tempfile.mkdtemp(prefix=f"mediation-cache-{WORKER or 'main'}-")
+    atexit.register(shutil.rmtree, _CACHE["LOCATION"], ignore_errors=True)
 
 
 def _clear_this_workers_cache() -> None:
     prefix = _CACHE.get("KEY_PREFIX", "")
     if not prefix or not _CACHE["BACKEND"].endswith("RedisCache"):
-        cache.clear()  # the local-memory cache belongs to this process alone
+        cache.clear()  # the cache's folder belongs to this process alone
         return
     client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
@@ -79,8 +86,7 @@ class Api:
     def as_user(self, user: Any) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _ = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)[1]}")
         return client
 
 

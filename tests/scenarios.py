@@ -37,7 +37,6 @@ from typing import Any, cast
 from unittest import mock
 
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from mediation.actors import SYSTEM
@@ -52,6 +51,7 @@ from tests.factories import (
     UserFactory,
 )
 from workflows import transitions as t
+from workflows.credentials import issue_token
 
 __all__ = [
     "ACTORS",
@@ -194,8 +194,7 @@ def as_user(user: Any) -> APIClient:
     if user is None:
         _CLIENT.credentials()
     else:
-        token, _ = Token.objects.get_or_create(user=user)
-        _CLIENT.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _CLIENT.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)[1]}")
     return _CLIENT
 
 

@@ -45,6 +45,12 @@ def _shop_for(actor: Actor, slug: str, *, publish: bool) -> Shop:
     return shop
 
 
+def shop_owned_by(actor: Actor, slug: str) -> Shop:
+    """The shop when ``actor`` is one of its owners (or the system, or a superuser); 403 for
+    its agents, 404 for anyone else."""
+    return _shop_for(actor, slug, publish=True)
+
+
 def policies_for(actor: Actor, slug: str) -> QuerySet[ShopPolicy]:
     """A shop's policy versions, newest first, for its members and the mediators."""
     return _shop_for(actor, slug, publish=False).policies.order_by("-version")

@@ -10,7 +10,7 @@ from typing import Any
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from workflows import storage_sweep, sweeper
+from workflows import credentials, storage_sweep, sweeper
 from workflows.relay import relay_outbox
 
 log = logging.getLogger(__name__)
@@ -61,3 +61,17 @@ def sweep_evidence_files() -> dict[str, int]:
 
 
 __all__ = ["relay_outbox", "sweep_deadlines", "sweep_evidence_files"]
+
+
+@shared_task(
+    name="workflows.clear_expired_tokens",
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=30,
+    max_retries=3,
+    ignore_result=True,
+)
+def clear_expired_tokens() -> int:
+    """Hourly (CELERY_BEAT_SCHEDULE): delete the rows of expired personal tokens (they are
+    refused already)."""
+    return credentials.clear_expired_tokens()

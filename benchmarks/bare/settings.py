@@ -2,7 +2,7 @@
 product's database needs, and nothing else.
 
 The same database (``DATABASE_URL``, PostgreSQL, with the product's ``CONN_MAX_AGE``), the
-same users and tokens (``rest_framework.authtoken``, ``Authorization: Token <key>``), JSON
+same users and tokens (django-rest-knox, ``Authorization: Token <token>``), JSON
 in and out; no middleware, no throttles, no sessions, DEBUG off. The tables are the
 product's (its migrations made them); this app only reads and writes them.
 """
@@ -44,7 +44,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.auth",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "benchmarks.bare",
 ]
 MIDDLEWARE: list[str] = []
@@ -58,7 +58,7 @@ TIME_ZONE = "UTC"
 USE_I18N = False
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.TokenAuthentication"],
+    "DEFAULT_AUTHENTICATION_CLASSES": ["knox.auth.TokenAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],

@@ -17,8 +17,8 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from knox.auth import TokenAuthentication
 from rest_framework import serializers, status
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -45,8 +45,8 @@ class MessageSerializer(serializers.Serializer):
 
 
 class BareView(APIView):
-    """DRF's own token auth, authenticated users only, no throttles (whatever the settings
-    it runs under say)."""
+    """knox's token auth (the product's), authenticated users only, no throttles (whatever
+    the settings it runs under say)."""
 
     authentication_classes = [TokenAuthentication]
     permission_classes = [IsAuthenticated]

@@ -47,7 +47,7 @@ from django.utils import timezone
 
 from mediation.models import Dispute, Message, Offer
 from tests.scenarios import Cast, Scenario, as_user, dispute_in
-from workflows import conversation, evidence
+from workflows import conversation, credentials, evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -71,7 +71,9 @@ PASSWORD = "x-test-pass-1"
 # Columns:                    buyer other owner agent other  med.  med.  med. platf  anon
 #                                   buyer             member agent senior lead
 POLICY: dict[str, tuple[int, ...]] = {
-    "POST auth/token":          ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
+    "POST auth/token":          ( 200,  200,  200,  200,  200,  200,  200,  200,  403,  401),
+    "POST auth/logout":         ( 204,  204,  204,  204,  204,  204,  204,  204,  204,  401),
+    "POST auth/logout-all":     ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
     "GET orders":               ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
     "POST orders":              ( 403,  403,  403,  403,  403,  403,  403,  403,  201,  401),
     "GET disputes":             ( 200,  200,  200,  200,  200,  200,  200,  200,  200,  401),
@@ -122,6 +124,9 @@ POLICY: dict[str, tuple[int, ...]] = {
     "GET stats":                ( 403,  403,  403,  403,  403,  200,  200,  200,  403,  401),
     "GET shop policies":        ( 404,  404,  200,  200,  404,  200,  200,  200,  404,  401),
     "POST shop policy":         ( 404,  404,  201,  403,  404,  404,  404,  404,  404,  401),
+    "GET shop api-keys":        ( 404,  404,  200,  403,  404,  404,  404,  404,  404,  401),
+    "POST shop api-keys":       ( 404,  404,  201,  403,  404,  404,  404,  404,  404,  401),
+    "POST shop api-key revoke": ( 404,  404,  200,  403,  404,  404,  404,  404,  404,  401),
 }
 # fmt: on
 
@@ -144,6 +149,7 @@ SEES_DISPUTE = {role: "order" in seen for role, seen in SEES_ORDER.items()}
 CODES = {401: "not_authenticated", 403: "forbidden", 404: "not_found"}
 CODE_OF_CELL = {
     ("POST auth/token", "anonymous"): "invalid_credentials",
+    ("POST auth/token", "platform"): "api_key_required",
     ("POST approve-ruling", "mediator_agent"): "four_eyes",  # the proposer
     ("POST reject-ruling", "mediator_agent"): "four_eyes",
     ("POST fulfil", "buyer"): "nothing_to_fulfil",
@@ -244,6 +250,15 @@ class Endpoint:
     context: Callable[[], Ctx]
     body: Callable[[Ctx, str], dict[str, Any]] = lambda ctx, role: {}
     multipart: bool = False
+
+
+def _shop_key() -> Ctx:
+    """A shop with one API key its owner made."""
+    sc = dispute_in("awaiting_seller")
+    api_key, _ = credentials.create_shop_key(
+        actor=sc["owner"], shop_slug=sc.cast.shop.slug, data=credentials.KeyData(name="Sync")
+    )
+    return Ctx(sc, {"prefix": api_key.prefix})
 
 
 def _token_body(ctx: Ctx, role: str) -> dict[str, Any]:
@@ -407,6 +422,15 @@ ENDPOINTS: dict[str, Endpoint] = {
     ),
     "GET stats": Endpoint("GET", "stats/", _closed),
     "GET shop policies": Endpoint("GET", "shops/{shop}/policies/", _state("awaiting_seller")),
+    "POST auth/logout": Endpoint("POST", "auth/logout/", _state("awaiting_seller")),
+    "POST auth/logout-all": Endpoint("POST", "auth/logout-all/", _state("awaiting_seller")),
+    "GET shop api-keys": Endpoint("GET", "shops/{shop}/api-keys/", _shop_key),
+    "POST shop api-keys": Endpoint(
+        "POST", "shops/{shop}/api-keys/", _state("awaiting_seller"), _const({"name": "Helpdesk"})
+    ),
+    "POST shop api-key revoke": Endpoint(
+        "POST", "shops/{shop}/api-keys/{prefix}/revoke/", _shop_key
+    ),
     "POST shop policy": Endpoint(
         "POST",
         "shops/{shop}/policies/",
@@ -426,6 +450,7 @@ def call(endpoint: str, role: str, ctx: Ctx) -> Any:
         endpoint=ctx.extra.get("endpoint", 0),
         delivery=ctx.extra.get("delivery", 0),
         shop=ctx.cast.shop.slug,
+        prefix=ctx.extra.get("prefix", "none"),
     )
     client = as_user(ctx.user(role))
     if ep.method == "GET":
@@ -480,6 +505,7 @@ def test_policy_table_covers_every_route() -> None:
         .replace("{endpoint}", "<int:endpoint_id>")
         .replace("{delivery}", "<int:delivery_id>")
         .replace("{shop}", "<slug:slug>")
+        .replace("{prefix}", "<str:prefix>")
         for e in POLICY
     }
     assert routes == covered
@@ -560,6 +586,13 @@ def check_content(endpoint: str, role: str, ctx: Ctx, body: Any) -> None:
     elif endpoint == "POST internal note":
         assert body["internal"] is True
         assert Message.objects.filter(dispute_id=ctx.sc.id, internal=True).count() == 2
+    elif endpoint == "GET shop api-keys":
+        assert [k["prefix"] for k in body] == [ctx.extra["prefix"]]
+        assert all("key" not in k for k in body)
+    elif endpoint == "POST shop api-keys":
+        assert body["key"].startswith(body["prefix"] + ".") and body["role"] == "agent"
+    elif endpoint == "POST shop api-key revoke":
+        assert body["prefix"] == ctx.extra["prefix"] and body["revoked"] is True
 
 
 def test_party_cannot_post_an_internal_note() -> None:

@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from mediation import audit
 from mediation.models import AuditEntry, Dispute, MediatorProfile, Message, Order, Tier
 from tests.threads import run_together
 from workflows import transitions as t
+from workflows.credentials import issue_token
 
 pytestmark = [
     pytest.mark.postgres,
@@ -41,7 +41,7 @@ Call = Callable[[], Any]
 
 def _client(user: Any) -> Callable[[], APIClient]:
     """A factory of clients for ``user``: each thread builds its own."""
-    key = Token.objects.get_or_create(user=user)[0].key
+    key = issue_token(user)[1]
 
     def make() -> APIClient:
         client = APIClient()

@@ -20,7 +20,6 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from mediation.models import (
@@ -36,6 +35,7 @@ from mediation.models import (
 )
 from workflows import conversation
 from workflows import transitions as t
+from workflows.credentials import issue_token
 
 DETAIL_BUDGET = 5
 # A mediator's detail carries the party history: the rollup's sums and the shop's row (one
@@ -64,9 +64,8 @@ class Cast:
     storefront: Any  # the platform integration
 
     def client(self, user: Any) -> APIClient:
-        token, _ = Token.objects.get_or_create(user=user)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {issue_token(user)[1]}")
         return client
 
     def order(self, total: int = 24000, shipping: int = 0) -> Order:

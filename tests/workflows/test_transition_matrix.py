@@ -31,7 +31,6 @@ from typing import Any
 
 import pytest
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from mediation.errors import DomainError
 from mediation.models import AuditEntry, Dispute, State
@@ -532,9 +531,6 @@ def built(django_db_setup: Any, django_db_blocker: Any) -> Iterator[dict[str, Sc
         atomic.__enter__()
         try:
             scenarios = {spec.key: dispute_in(spec.state, **spec.options) for spec in SPECS}
-            for sc in scenarios.values():
-                for user in sc.cast.actors().values():
-                    Token.objects.get_or_create(user=user)
             yield scenarios
         finally:
             transaction.set_rollback(True)
