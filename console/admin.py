@@ -60,6 +60,20 @@ def _is_mediator(request: HttpRequest) -> bool:
     return may_use_console(request.user)
 
 
+class NoEdits:
+    """Nobody adds, changes or deletes these rows in the console: they change only through
+    the services of ``workflows``."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 class MediatorReadable(admin.ModelAdmin):
     """Mediators may look; only superusers manage the reference data."""
 
@@ -296,7 +310,7 @@ class BoundedCountPaginator(Paginator):
 
 
 @admin.register(Dispute)
-class DisputeAdmin(MediatorReadable):
+class DisputeAdmin(NoEdits, MediatorReadable):
     """The work queue (changelist) and the case view (change view), read-only: every
     change is a button that calls a lifecycle service (``console.ACTIONS``)."""
 
@@ -334,15 +348,6 @@ class DisputeAdmin(MediatorReadable):
     ordering = [F("respond_by").asc(nulls_last=True), "id"]
     actions = None
     list_per_page = 50
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_search_results(
         self, request: HttpRequest, queryset: Any, search_term: str
@@ -462,7 +467,7 @@ def _pk(value: Any) -> int | None:
 
 
 @admin.register(AuditEntry)
-class AuditEntryAdmin(MediatorReadable):
+class AuditEntryAdmin(NoEdits, MediatorReadable):
     list_display = [
         "dispute",
         "seq",
@@ -474,15 +479,6 @@ class AuditEntryAdmin(MediatorReadable):
     ]
     list_filter = ["action"]
     search_fields = ["dispute__id", "actor_display"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 def _duration(value: Any) -> str:
@@ -580,22 +576,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(CredentialEvent)
-class CredentialEventAdmin(admin.ModelAdmin):
+class CredentialEventAdmin(NoEdits, admin.ModelAdmin):
     """Who created or revoked which key, and who logged out everywhere (superusers)."""
 
     list_display = ["at", "action", "actor_display", "shop", "key_name", "key_prefix"]
     list_filter = ["action"]
     search_fields = ["actor_display", "key_name", "key_prefix"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 # The library's own key model is not used (``ApiKey`` is the service's).
@@ -615,17 +602,8 @@ class FeedbackAdmin(MediatorReadable):
         return False
 
 
-class ReadOnlyLog(MediatorReadable):
+class ReadOnlyLog(NoEdits, MediatorReadable):
     """Written by the system only: mediators read it, nobody edits it."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(OutboxEvent)
