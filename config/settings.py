@@ -238,8 +238,11 @@ WHITENOISE_USE_FINDERS = True
 
 # Uploads stream to temporary files above this size instead of being held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
-# The non-file fields of a request (JSON bodies, multipart text fields) stay under 2.5 MB.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# REQUEST_BODY_MAX_BYTES: the largest request body apart from uploaded files (a JSON body,
+# the text fields of a multipart form, a console form): 2.5 MB; beyond it 413 request_too_large.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 2_621_440)
+# API_JSON_MAX_DEPTH: how deep arrays and objects may nest in a JSON body (400 invalid beyond).
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
 
 # --- Evidence (DESIGN §7): policy limits ------------------------------------------------------
 # EVIDENCE_MAX_FILE_MB: largest single upload (413 file_too_large), enforced while streaming.
@@ -350,6 +353,25 @@ OUTBOX_RELAY_ON_COMMIT = env_bool("OUTBOX_RELAY_ON_COMMIT", True)
 # WEBHOOKS_ALLOW_PRIVATE_URLS: accept endpoint URLs on private, loopback or link-local
 # addresses (and plain http). On with DJANGO_DEBUG (development) and in the tests only.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", DEBUG)
+
+
+def port_list(name: str, items: list[str]) -> frozenset[int]:
+    """TCP ports (1-65535) from the items of a comma-separated variable."""
+    try:
+        ports = frozenset(int(item) for item in items)
+    except ValueError:
+        ports = frozenset({0})
+    if not ports or not all(0 < port < 65536 for port in ports):
+        raise ImproperlyConfigured(f"{name} must list TCP ports, such as 443,8443.")
+    return ports
+
+
+# WEBHOOKS_ALLOWED_PORTS: the ports endpoint URLs may name (443 when the URL names none);
+# others are refused at registration and before every attempt (422 webhook_port_not_allowed).
+# WEBHOOKS_ALLOW_PRIVATE_URLS lifts this rule too (local receivers listen on any port).
+WEBHOOKS_ALLOWED_PORTS = port_list(
+    "WEBHOOKS_ALLOWED_PORTS", env_list("WEBHOOKS_ALLOWED_PORTS", "443")
+)
 # WEBHOOKS_TIMEOUT_SECONDS: connect and read timeout of one delivery attempt.
 WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
 # WEBHOOKS_DELIVERY_LEASE_SECONDS: a worker claims an attempt for this long (keep it well above
@@ -376,7 +398,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # api.parsers: DRF's JSON parser within the size and depth limits above.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
