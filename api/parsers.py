@@ -3,8 +3,9 @@
 Whatever a client sends, parsing ends in a value or in a 400 ``invalid`` (413
 ``request_too_large`` for a body over the size limit), never in a 500:
 
-* the body is read up to ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes and no further (DRF's own
-  parser reads the whole stream, past Django's limit);
+* the body is at most ``DATA_UPLOAD_MAX_MEMORY_SIZE`` bytes (413): DRF hands JSON parsers
+  ``request.body``, which Django bounds by that limit, and this parser reads no further than
+  it from whatever stream it is given;
 * nesting deeper than ``API_JSON_MAX_DEPTH`` is refused *before* the body is parsed, by
   counting brackets outside strings with regular expressions and C-level iteration, so
   that no input can drive the (recursive) JSON decoder into a ``RecursionError``;

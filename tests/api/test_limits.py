@@ -3,15 +3,17 @@ JSON reader could choke on (or two readers could take differently) is a 400 ``in
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 import pytest
+from django.core.exceptions import RequestDataTooBig
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 
-from api.parsers import loads, nesting_depth
+from api.parsers import LimitedJSONParser, loads, nesting_depth, read_body
 from mediation.models import AuditEntry, Dispute, Message, Order
 from tests.scenarios import as_user, dispute_in
 from webhooks.models import WebhookEndpoint
@@ -248,3 +250,13 @@ def test_order_amounts_beyond_the_databases_integers_are_a_400(sc: Any, field: s
     r = as_user(sc["platform"]).post("/api/v1/orders/", body, format="json")
     assert (r.status_code, r.json()["code"]) == (400, "invalid"), r.content[:300]
     assert not Order.objects.filter(external_id="HUGE-1").exists()
+
+
+def test_the_parser_reads_no_further_than_the_limit(settings: Any) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10
+    assert read_body(io.BytesIO(b"0123456789"), 10) == b"0123456789"
+    stream = io.BytesIO(b"[" + b" " * 1_000_000 + b"]")
+    with pytest.raises(RequestDataTooBig, match="10 bytes"):
+        LimitedJSONParser().parse(stream, "application/json", {})
+    assert stream.tell() == 11  # the limit and one byte more, not the megabyte
+    assert LimitedJSONParser().parse(io.BytesIO(b"[1, 2]"), "application/json", {}) == [1, 2]
