@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import (  # Django's request limits, raised while parsing
     RequestDataTooBig,
@@ -74,13 +75,16 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         # and other hostile input found while parsing: the client's fault, never a 500.
         security_logger.warning("%s on %s: %s", type(exc).__name__, instance, exc)
         if isinstance(exc, RequestDataTooBig):
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             return problem_response(
                 problem(
                     413,
                     "request_too_large",
                     "The request is too large",
-                    "The request's fields are larger than allowed.",
+                    f"The request body (apart from uploaded files) is larger than the {limit} "
+                    "bytes allowed.",
                     instance,
+                    limit=limit,
                 )
             )
         detail = "The request is not valid."

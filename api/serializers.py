@@ -494,11 +494,22 @@ class ApiKeyInputSerializer(serializers.Serializer):
     offer_limit_currency = serializers.ChoiceField(choices=CURRENCY_CHOICES, default="USD")
 
 
+MAX_TEXT = 10_000
+# Amounts in minor units stay far inside the database's 64-bit integers.
+MAX_AMOUNT = 10**15
+
+
+def _amount(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(
+        min_value=0, max_value=MAX_AMOUNT, help_text=AMOUNT_HELP, **kwargs
+    )
+
+
 class OrderItemInputSerializer(serializers.Serializer):
     sku = serializers.CharField(max_length=100)
     title = serializers.CharField(max_length=300)
     quantity = serializers.IntegerField(min_value=1, max_value=1_000_000)
-    unit_price = serializers.IntegerField(min_value=0, help_text=AMOUNT_HELP)
+    unit_price = _amount()
 
 
 class OrderUpsertSerializer(serializers.Serializer):
@@ -509,8 +520,8 @@ class OrderUpsertSerializer(serializers.Serializer):
     buyer_email = serializers.EmailField(required=False, allow_blank=True, default="")
     shop = serializers.SlugField(help_text="The shop's slug")
     currency = serializers.ChoiceField(choices=CURRENCY_CHOICES)
-    total = serializers.IntegerField(min_value=0, help_text=AMOUNT_HELP)
-    shipping = serializers.IntegerField(min_value=0, default=0, help_text=AMOUNT_HELP)
+    total = _amount()
+    shipping = _amount(default=0)
     placed_at = serializers.DateTimeField()
     items = OrderItemInputSerializer(many=True, required=False, default=list)
     shipped_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
@@ -519,16 +530,6 @@ class OrderUpsertSerializer(serializers.Serializer):
         max_length=100, required=False, allow_blank=True, default=""
     )
     delivered_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
-
-
-MAX_TEXT = 10_000
-MAX_AMOUNT = 10**15
-
-
-def _amount(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(
-        min_value=0, max_value=MAX_AMOUNT, help_text=AMOUNT_HELP, **kwargs
-    )
 
 
 def _text(**kwargs: Any) -> serializers.CharField:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
+from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -106,6 +107,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "django_celery_beat",
     "mediation",
     "workflows",
@@ -120,6 +122,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.middleware.PermissionsPolicyMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -130,6 +134,86 @@ MIDDLEWARE = [
     # Last: turns a login refused for a locked-out account or address into its answer.
     "axes.middleware.AxesMiddleware",
 ]
+
+# --- HTTPS and security headers (README "Production security settings") --------------------
+
+# DJANGO_HTTPS: clients reach the service over HTTPS (directly or through a TLS-terminating
+# proxy). On unless DJANGO_DEBUG; `manage.py serve` (make run) sets it to 0 for its plain
+# http://127.0.0.1 server. On: http is redirected to https (the health probes excepted),
+# session and CSRF cookies are Secure, and HSTS is sent.
+HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+# DJANGO_HSTS_SECONDS: Strict-Transport-Security max-age with DJANGO_HTTPS (one year).
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31_536_000) if HTTPS else 0
+# DJANGO_HSTS_INCLUDE_SUBDOMAINS / DJANGO_HSTS_PRELOAD: the HSTS flags (on / off).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_HSTS_PRELOAD", False)
+# DJANGO_SECURE_PROXY_SSL_HEADER: "X-Forwarded-Proto: https" when a proxy in front terminates
+# TLS and sets that header (and strips it from clients); unset: no proxy header is trusted.
+_proxy_header = env("DJANGO_SECURE_PROXY_SSL_HEADER").strip()
+if _proxy_header:
+    _name, _sep, _value = _proxy_header.partition(":")
+    if not (_sep and _name.strip() and _value.strip()):
+        raise ImproperlyConfigured(
+            "DJANGO_SECURE_PROXY_SSL_HEADER must look like 'X-Forwarded-Proto: https'."
+        )
+    SECURE_PROXY_SSL_HEADER = (
+        "HTTP_" + _name.strip().upper().replace("-", "_"),
+        _value.strip(),
+    )
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Sent on every response by config.middleware.PermissionsPolicyMiddleware: no page of the
+# service uses any of these browser features.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+# Content-Security-Policy (django-csp) on every response: scripts from the service's own
+# static files only (an inline script needs the request's nonce), nothing from a CDN. The
+# console's templates and the API docs (Swagger UI, Redoc) set inline styles, hence
+# 'unsafe-inline' for styles; Redoc runs its search in a blob: worker. The evidence download
+# sends its own, stricter policy (default-src 'none'; sandbox), which is kept.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'", NONCE],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'", "blob:"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+# Preloading HSTS binds the whole domain and its subdomains to HTTPS in browsers for months;
+# it is the operator's decision (DJANGO_HSTS_PRELOAD=1), so check --deploy does not nag.
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"
@@ -250,8 +334,11 @@ WHITENOISE_USE_FINDERS = True
 
 # Uploads stream to temporary files above this size instead of being held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 64 * 1024
-# The non-file fields of a request (JSON bodies, multipart text fields) stay under 2.5 MB.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
+# REQUEST_BODY_MAX_BYTES: the largest request body apart from uploaded files (a JSON body,
+# the text fields of a multipart form, a console form): 2.5 MB; beyond it 413 request_too_large.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("REQUEST_BODY_MAX_BYTES", 2_621_440)
+# API_JSON_MAX_DEPTH: how deep arrays and objects may nest in a JSON body (400 invalid beyond).
+API_JSON_MAX_DEPTH = env_int("API_JSON_MAX_DEPTH", 32)
 
 # --- Evidence (DESIGN §7): policy limits ------------------------------------------------------
 # EVIDENCE_MAX_FILE_MB: largest single upload (413 file_too_large), enforced while streaming.
@@ -375,6 +462,25 @@ OUTBOX_RELAY_ON_COMMIT = env_bool("OUTBOX_RELAY_ON_COMMIT", True)
 # WEBHOOKS_ALLOW_PRIVATE_URLS: accept endpoint URLs on private, loopback or link-local
 # addresses (and plain http). On with DJANGO_DEBUG (development) and in the tests only.
 WEBHOOKS_ALLOW_PRIVATE_URLS = env_bool("WEBHOOKS_ALLOW_PRIVATE_URLS", DEBUG)
+
+
+def port_list(name: str, items: list[str]) -> frozenset[int]:
+    """TCP ports (1-65535) from the items of a comma-separated variable."""
+    try:
+        ports = frozenset(int(item) for item in items)
+    except ValueError:
+        ports = frozenset({0})
+    if not ports or not all(0 < port < 65536 for port in ports):
+        raise ImproperlyConfigured(f"{name} must list TCP ports, such as 443,8443.")
+    return ports
+
+
+# WEBHOOKS_ALLOWED_PORTS: the ports endpoint URLs may name (443 when the URL names none);
+# others are refused at registration and before every attempt (422 webhook_port_not_allowed).
+# WEBHOOKS_ALLOW_PRIVATE_URLS lifts this rule too (local receivers listen on any port).
+WEBHOOKS_ALLOWED_PORTS = port_list(
+    "WEBHOOKS_ALLOWED_PORTS", env_list("WEBHOOKS_ALLOWED_PORTS", "443")
+)
 # WEBHOOKS_TIMEOUT_SECONDS: connect and read timeout of one delivery attempt.
 WEBHOOKS_TIMEOUT_SECONDS = env_int("WEBHOOKS_TIMEOUT_SECONDS", 10)
 # WEBHOOKS_DELIVERY_LEASE_SECONDS: a worker claims an attempt for this long (keep it well above
@@ -410,7 +516,8 @@ REST_FRAMEWORK = {
     "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # api.parsers: DRF's JSON parser within the size and depth limits above.
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",

@@ -11,6 +11,7 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.db import connection
+from django.test import override_settings
 from rest_framework.test import APIClient
 
 from demo.seed import seed
@@ -46,6 +47,21 @@ def _clear_this_workers_cache() -> None:
     keys = list(client.scan_iter(match=f"{prefix}:*", count=1000))
     if keys:
         client.delete(*keys)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _plain_http() -> Iterator[None]:
+    """The suite's clients and live servers speak plain http, as `make run` serves
+    (DJANGO_HTTPS=0). Session-wide, so that it holds before the live server's handler is
+    built; the tests of the production settings (tests/config/test_security.py) turn the
+    HTTPS settings back on."""
+    with override_settings(
+        SECURE_SSL_REDIRECT=False,
+        SESSION_COOKIE_SECURE=False,
+        CSRF_COOKIE_SECURE=False,
+        SECURE_HSTS_SECONDS=0,
+    ):
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -1,6 +1,7 @@
 """The URL guard: endpoint URLs that resolve to private, loopback, link-local, multicast,
-reserved or unspecified addresses are refused (unless WEBHOOKS_ALLOW_PRIVATE_URLS), at
-registration and again before every attempt; the connection then goes to the address just
+reserved or unspecified addresses, or name a port outside WEBHOOKS_ALLOWED_PORTS (443), are
+refused (unless WEBHOOKS_ALLOW_PRIVATE_URLS, which lifts both), at registration and again
+before every attempt (no redirect is ever followed); the connection then goes to the address just
 checked (:class:`Target`), so a DNS answer that changes in between cannot redirect it."""
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def check_url(url: str, *, resolve: bool = True) -> Target:
     """Parse and check an endpoint URL; raises :class:`UrlNotAllowed` (422).
 
     Only http and https, no credentials in the URL, and (unless private URLs are allowed)
-    https only, to a host whose every address is public.
+    https only, on a port of WEBHOOKS_ALLOWED_PORTS (code ``webhook_port_not_allowed``), to
+    a host whose every address is public.
     """
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE_URLS
     try:
@@ -75,6 +77,14 @@ def check_url(url: str, *, resolve: bool = True) -> Target:
     if not host:
         raise UrlNotAllowed("The URL has no host.")
     port = port or (443 if scheme == "https" else 80)
+    if not allow_private and port not in settings.WEBHOOKS_ALLOWED_PORTS:
+        allowed = ", ".join(str(p) for p in sorted(settings.WEBHOOKS_ALLOWED_PORTS))
+        raise UrlNotAllowed(
+            f"Endpoint URLs may use port {allowed} only, not {port}.",
+            code="webhook_port_not_allowed",
+            port=port,
+            allowed_ports=sorted(settings.WEBHOOKS_ALLOWED_PORTS),
+        )
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     address = None
     if resolve:

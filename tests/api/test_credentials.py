@@ -277,6 +277,7 @@ def test_the_request_rate_is_shared_by_processes(tmp_path: Path) -> None:
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATA_DIR": str(tmp_path),
         "API_THROTTLE_ANON": "5/minute",
+        "DJANGO_HTTPS": "0",
     }
     codes: list[str] = []
     for _ in range(2):

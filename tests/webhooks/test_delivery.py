@@ -266,6 +266,21 @@ def test_a_refused_address_at_delivery_time_is_a_failed_attempt(hook: Any, setti
     assert "https" in delivery.last_error or "address" in delivery.last_error
 
 
+def test_a_url_on_a_port_no_longer_allowed_fails_at_delivery_time(hook: Any, settings: Any) -> None:
+    # Stored before the operator narrowed WEBHOOKS_ALLOWED_PORTS (or before the rule existed).
+    sc = dispute_in("awaiting_buyer")
+    relay.relay_pending()
+    make_endpoint(sc.cast.shop, "https://93.184.215.14:8443/hooks", ["dispute.escalated"])
+    t.escalate(dispute_id=sc.id, actor=sc["buyer"], reason="buyer_request", note="Help")
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+    (delivery,) = run_all()
+    assert delivery.status == DeliveryStatus.RETRYING
+    assert delivery.last_response_code is None
+    assert "port 443 only, not 8443" in delivery.last_error
+    (attempt,) = WebhookAttempt.objects.filter(delivery=delivery)
+    assert attempt.duration_ms == 0  # refused before any connection was made
+
+
 def test_a_delivery_is_attempted_only_when_due_and_once_at_a_time(hook: Any) -> None:
     escalated_scenario(hook, events=["dispute.escalated"])
     relay.relay_pending()

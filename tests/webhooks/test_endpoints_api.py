@@ -6,6 +6,7 @@ import ipaddress
 import socket
 from typing import Any
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -128,6 +129,60 @@ def test_loopback_is_allowed_when_the_setting_is_on(sc: Any, settings: Any) -> N
     settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
     r = register(sc["owner"], url="http://127.0.0.1:9999/hooks")
     assert (r.status_code, r.json()["code"]) == (422, "webhook_url_not_allowed")
+
+
+@pytest.mark.parametrize(
+    "url", [f"https://{PUBLIC}:8443/hooks", f"https://{PUBLIC}:22/hooks", f"https://{PUBLIC}:80/"]
+)
+def test_ports_outside_the_allow_list_are_refused(sc: Any, settings: Any, url: str) -> None:
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+    r = register(sc["owner"], url=url)
+    assert r.status_code == 422, r.json()
+    body = r.json()
+    assert body["code"] == "webhook_port_not_allowed"
+    assert body["allowed_ports"] == [443] and body["port"] == urlsplit(url).port
+    assert "443" in body["detail"]
+    assert r["Content-Type"].startswith("application/problem+json")
+    assert not WebhookEndpoint.objects.exists()
+
+
+def test_the_default_https_port_and_listed_ports_are_accepted(sc: Any, settings: Any) -> None:
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+    for url in (f"https://{PUBLIC}/a", f"https://{PUBLIC}:443/b"):
+        assert register(sc["owner"], url=url).status_code == 201
+    settings.WEBHOOKS_ALLOWED_PORTS = frozenset({443, 8443})
+    r = register(sc["owner"], url=f"https://{PUBLIC}:8443/c")
+    assert r.status_code == 201, r.json()
+    assert url_guard.check_url(f"https://{PUBLIC}:8443/c").port == 8443
+
+
+def test_changing_the_url_to_another_port_is_refused(sc: Any, settings: Any) -> None:
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = False
+    endpoint = make_endpoint(sc.cast.shop, f"https://{PUBLIC}/hooks")
+    r = as_user(sc["owner"]).patch(
+        f"{URL}{endpoint.pk}/", {"url": f"https://{PUBLIC}:9000/hooks"}, format="json"
+    )
+    assert (r.status_code, r.json()["code"]) == (422, "webhook_port_not_allowed")
+    endpoint.refresh_from_db()
+    assert endpoint.url == f"https://{PUBLIC}/hooks"
+
+
+def test_development_mode_lifts_the_port_rule(sc: Any, settings: Any) -> None:
+    # Local receivers (and the tests' own) listen on whatever port the system gave them.
+    settings.WEBHOOKS_ALLOW_PRIVATE_URLS = True
+    assert register(sc["owner"], url="http://127.0.0.1:49152/hooks").status_code == 201
+    assert url_guard.check_url("http://127.0.0.1:49152/hooks").port == 49152
+
+
+def test_the_allowed_ports_setting_is_checked() -> None:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.settings import port_list
+
+    assert port_list("WEBHOOKS_ALLOWED_PORTS", ["443", "8443"]) == frozenset({443, 8443})
+    for bad in (["https"], ["0"], ["70000"], []):
+        with pytest.raises(ImproperlyConfigured, match="WEBHOOKS_ALLOWED_PORTS"):
+            port_list("WEBHOOKS_ALLOWED_PORTS", bad)
 
 
 def test_check_url_real_resolver_refuses_localhost(settings: Any) -> None:

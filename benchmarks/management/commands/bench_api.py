@@ -469,6 +469,8 @@ class Command(BaseCommand):
             **os.environ,
             "DATABASE_URL": db_url,
             "DJANGO_DEBUG": "0",
+            # Plain http on loopback, as `make run` serves: no redirect to https.
+            "DJANGO_HTTPS": "0",
             "API_THROTTLE_USER": THROTTLE,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "REDIS_URL": opts["redis_url"],

@@ -66,6 +66,8 @@ class Server:
             "DATA_DIR": str(data_dir),
             "STATIC_ROOT": str(data_dir / "static"),
             "DJANGO_DEBUG": "0",
+            # Plain http on loopback, as `make run` serves: no redirect to https.
+            "DJANGO_HTTPS": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "LOG_LEVEL": "WARNING",
             **env,

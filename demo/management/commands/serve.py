@@ -8,6 +8,7 @@ a web server up whose deadlines silently never fire.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -47,6 +48,13 @@ def commands(*, port: int, web_workers: int, concurrency: int) -> dict[str, list
     }
 
 
+def child_environment(environ: dict[str, str]) -> dict[str, str]:
+    """The environment of the three processes: the web server speaks plain http on
+    127.0.0.1, so DJANGO_HTTPS=0 (no redirect to https, no Secure cookies a browser would
+    drop, no HSTS) unless the caller set DJANGO_HTTPS."""
+    return {**environ, "DJANGO_HTTPS": environ.get("DJANGO_HTTPS", "0")}
+
+
 class Command(BaseCommand):
     help = "Run the web server, a Celery worker and Celery beat together (the embedded default)."
 
@@ -68,6 +76,7 @@ class Command(BaseCommand):
             web_workers=options["web_workers"],
             concurrency=options["concurrency"],
         )
+        env = child_environment(dict(os.environ))
         children: dict[str, subprocess.Popen[bytes]] = {}
         stopping = False
 
@@ -78,7 +87,7 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             for name in wanted:
-                children[name] = subprocess.Popen(table[name], cwd=settings.BASE_DIR)
+                children[name] = subprocess.Popen(table[name], cwd=settings.BASE_DIR, env=env)
                 self.stdout.write(f"started {name} (pid {children[name].pid})")
             failed = ""
             while not stopping and not failed:
