@@ -168,9 +168,18 @@ def _macs(keys: tuple[tuple[str, bytes], ...]) -> dict[str, _Mac]:
     return {key_id: _Mac.of(key) for key_id, key in keys}
 
 
+# The AUDIT_HMAC_KEYS dict last seen and its MACs: the scan asks once per dispute, and a
+# changed setting (a test's override) is a new dict.
+_seen: tuple[object, dict[str, _Mac]] = (None, {})
+
+
 def macs() -> dict[str, _Mac]:
     """The configured keys (AUDIT_HMAC_KEYS), ready to hash with, by id."""
-    return _macs(tuple(sorted(settings.AUDIT_HMAC_KEYS.items())))
+    global _seen
+    keys = settings.AUDIT_HMAC_KEYS
+    if _seen[0] is not keys:
+        _seen = (keys, _macs(tuple(sorted(keys.items()))))
+    return _seen[1]
 
 
 def current_key_id() -> str:
@@ -273,7 +282,7 @@ def verify_entries(
     dispute: Dispute,
     entries: list[AuditEntry],
     *,
-    anchor: Anchor | None = None,
+    anchored: Sequence[Anchor] = (),
     unkeyed_upto: int = ANY_SEQ,
 ) -> Verification:
     """Recompute the chain over ``entries`` (in ``seq`` order) and name the first broken one.
@@ -285,7 +294,7 @@ def verify_entries(
         dispute.audit_seq,
         dispute.audit_head,
         [entry_row(e) for e in entries],
-        anchor=anchor,
+        anchored=anchored,
         unkeyed_upto=unkeyed_upto,
     )
 
@@ -296,7 +305,7 @@ def verify_rows(
     audit_head: str,
     rows: Sequence[EntryRow],
     *,
-    anchor: Anchor | None = None,
+    anchored: Sequence[Anchor] = (),
     unkeyed_upto: int = ANY_SEQ,
 ) -> Verification:
     """Recompute the chain of a dispute whose row records the head ``audit_seq`` and
@@ -306,12 +315,12 @@ def verify_rows(
     reordered entry (a gap in the sequence, or a ``prev_hash`` that is not its predecessor's
     hash), and a deleted tail (the dispute's recorded head does not match the last entry).
     An entry under a key that is not configured is reported, as is an unkeyed (legacy)
-    entry after a keyed one or past ``unkeyed_upto``. With the dispute's ``anchor`` (its
-    head in the latest checkpoint outside the database), a chain shorter than the anchored
-    entry, or another hash at it, is a rewrite even when every hash is consistent.
+    entry after a keyed one or past ``unkeyed_upto``. Against the dispute's heads in the
+    checkpoints outside the database (``anchored``), a chain shorter than an anchored entry,
+    or another hash at it, is a rewrite even when every hash is consistent.
     """
     return find_break(
-        dispute_id, audit_seq, audit_head, rows, anchor=anchor, unkeyed_upto=unkeyed_upto
+        dispute_id, audit_seq, audit_head, rows, anchored=anchored, unkeyed_upto=unkeyed_upto
     ) or Verification(dispute_id, True, len(rows))
 
 
@@ -321,7 +330,7 @@ def find_break(
     audit_head: str,
     rows: Sequence[EntryRow],
     *,
-    anchor: Anchor | None = None,
+    anchored: Sequence[Anchor] = (),
     unkeyed_upto: int = ANY_SEQ,
 ) -> Verification | None:
     """The check of :func:`verify_rows`: None for an intact chain (made for scanning many,
@@ -331,17 +340,18 @@ def find_break(
     expected_seq = 1
     keyed = False
     keys = macs()
+    # (Literal indices in this loop: _PREV, _HASH, _KEY, looked up once per entry else.)
     for row in rows:
         if row[1] != expected_seq:
             return Verification(
                 dispute_id, False, count, expected_seq, f"entry {expected_seq} is missing"
             )
-        if row[_PREV] != previous_hash:
+        if row[11] != previous_hash:
             return Verification(
                 dispute_id, False, count, expected_seq, "does not follow the entry before it"
             )
-        previous_hash = row[_HASH]
-        key_id = row[_KEY]
+        previous_hash = row[12]
+        key_id = row[13]
         if key_id:
             mac = keys.get(key_id)
             if mac is None:
@@ -352,22 +362,22 @@ def find_break(
                     expected_seq,
                     f"is keyed with {key_id!r}, a key that is not configured",
                 )
-            digest = mac.hexdigest(canonical_values(*row[:_HASH]))
+            digest = mac.hexdigest(canonical_values(*row[:12]))
             keyed = True
         elif keyed or expected_seq > unkeyed_upto:
             return Verification(
                 dispute_id, False, count, expected_seq, "is not keyed where the chain must be"
             )
         else:
-            digest = sha256(canonical_values(*row[:_HASH])).hexdigest()
+            digest = sha256(canonical_values(*row[:12])).hexdigest()
         if digest != previous_hash:
             return Verification(
                 dispute_id, False, count, expected_seq, "content does not match its hash"
             )
         expected_seq += 1
-    if anchor is not None:
-        # The head outside the database: a chain rewritten by someone holding the key (or
-        # one cut short) is consistent in itself, but no longer reaches this head.
+    # The heads outside the database: a chain rewritten by someone holding the key (or one
+    # cut short) is consistent in itself, but no longer reaches them.
+    for anchor in sorted(anchored):
         if count < anchor.seq:
             return Verification(
                 dispute_id,
@@ -404,7 +414,7 @@ def find_break(
 
 
 def verify(
-    dispute: Dispute, *, anchor: Anchor | None = None, unkeyed_upto: int = ANY_SEQ
+    dispute: Dispute, *, anchored: Sequence[Anchor] = (), unkeyed_upto: int = ANY_SEQ
 ) -> Verification:
     entries = list(AuditEntry.objects.filter(dispute_id=dispute.pk).order_by("seq"))
-    return verify_entries(dispute, entries, anchor=anchor, unkeyed_upto=unkeyed_upto)
+    return verify_entries(dispute, entries, anchored=anchored, unkeyed_upto=unkeyed_upto)

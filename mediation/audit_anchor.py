@@ -13,6 +13,11 @@ tree heads:
   ``created_at``, ``legacy_until`` (the highest dispute id whose chain may start with
   unkeyed entries, fixed by the first checkpoint), the ``heads``, and an HMAC-SHA256
   ``signature`` under the audit key ``key_id`` over the rest;
+- a head is ``[dispute id, seq, hash, anchored seq, hash at it]``: the last two are the seq
+  the previous checkpoint of that dispute anchored and the hash the database held at it
+  when this one was written, so a later checkpoint shows whether the chain it anchors still
+  ran through the earlier head (a consistency proof, in CT's terms). Where it did not, or
+  the link is unknown, the earlier head stays one that the chain must reproduce;
 - a run is incremental: the disputes whose ``audit_seq`` is past their
   ``audit_anchored_seq`` are read through a partial index of just those rows, in batches of
   ``AUDIT_ANCHOR_BATCH_SIZE`` (a checkpoint and a transaction each), and a run that finds
@@ -21,8 +26,9 @@ tree heads:
   commit is taken up by the next one (its heads are anchored again, which is harmless).
 
 ``verify_audit`` reads every checkpoint (:func:`load_anchors`), checks the signatures and
-the chaining, and checks each dispute's chain against its latest anchored head: the entries
-up to the anchored ``seq`` must reproduce the anchored hash.
+the chaining, and checks each dispute's chain against its latest anchored head (and any
+earlier one a later checkpoint did not link to): the entries up to the anchored ``seq`` must
+reproduce the anchored hash.
 """
 
 from __future__ import annotations
@@ -38,11 +44,11 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import Storage, storages
 from django.db import connection, transaction
-from django.db.models import F, Max
+from django.db.models import F, Max, OuterRef, Subquery
 from django.utils import timezone
 
 from mediation.audit import ANY_SEQ, Anchor, UnknownKey, current_key_id, mac_hex
-from mediation.models import AuditCheckpoint, Dispute
+from mediation.models import AuditCheckpoint, AuditEntry, Dispute
 
 FORMAT = "mediation-audit-checkpoint/1"
 STORAGE = "audit_anchors"
@@ -119,10 +125,15 @@ def _anchor_batch(size: int) -> tuple[int, int] | None:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
     # (SQLite's transactions here are IMMEDIATE: they already run one at a time.)
     latest = _catch_up(AuditCheckpoint.objects.order_by("-number").first())
+    # With the hash at the seq anchored last, through the (dispute, seq) unique index.
+    anchored_hash = AuditEntry.objects.filter(
+        dispute_id=OuterRef("pk"), seq=OuterRef("audit_anchored_seq")
+    ).values("hash")[:1]
     rows = list(
         Dispute.objects.filter(audit_seq__gt=F("audit_anchored_seq"))
         .order_by("pk")
-        .values_list("pk", "audit_seq", "audit_head")[:size]
+        .annotate(anchored_hash=Subquery(anchored_hash))
+        .values_list("pk", "audit_seq", "audit_head", "audit_anchored_seq", "anchored_hash")[:size]
     )
     if not rows:
         return None
@@ -140,7 +151,9 @@ def _anchor_batch(size: int) -> tuple[int, int] | None:
             "previous": latest.digest if latest else "",
             "created_at": now.isoformat(timespec="microseconds"),
             "legacy_until": legacy_until,
-            "heads": [[pk, seq, head] for pk, seq, head in rows],
+            "heads": [
+                [pk, seq, head, then, then_hash or ""] for pk, seq, head, then, then_hash in rows
+            ],
         }
     )
     name = checkpoint_name(number)
@@ -157,7 +170,7 @@ def _anchor_batch(size: int) -> tuple[int, int] | None:
         created_at=now,
     )
     Dispute.objects.bulk_update(
-        [Dispute(pk=pk, audit_anchored_seq=seq) for pk, seq, _ in rows],
+        [Dispute(pk=pk, audit_anchored_seq=seq) for pk, seq, *_ in rows],
         ["audit_anchored_seq"],
         batch_size=1000,
     )
@@ -208,19 +221,39 @@ class Anchors:
     with the checkpoints themselves."""
 
     heads: dict[int, Anchor] = field(default_factory=dict)
+    # Earlier heads of a dispute that no later checkpoint showed its chain still ran through.
+    earlier: dict[int, list[Anchor]] = field(default_factory=dict)
     checkpoints: int = 0
     # None while there is no checkpoint: unkeyed entries may then begin any chain.
     legacy_until: int | None = None
     problems: list[str] = field(default_factory=list)
 
-    def unkeyed_upto(self, dispute_id: int, anchor: Anchor | None) -> int:
+    def of(self, dispute_id: int) -> tuple[Anchor, ...]:
+        """The heads the dispute's chain must reproduce."""
+        latest = self.heads.get(dispute_id)
+        if latest is None:
+            return ()
+        return (latest, *self.earlier.get(dispute_id, ()))
+
+    def unkeyed_upto(self, dispute_id: int) -> int:
         """The last ``seq`` of the dispute's chain that may be unkeyed: all its entries the
         first checkpoint found, none for a dispute created after it."""
         if self.legacy_until is None:
             return ANY_SEQ
-        if anchor is not None:
-            return anchor.seq
+        latest = self.heads.get(dispute_id)
+        if latest is not None:
+            return latest.seq
         return ANY_SEQ if dispute_id <= self.legacy_until else 0
+
+    def add(self, dispute_id: int, anchor: Anchor, then: int, then_hash: str) -> None:
+        """Fold in a head of a later checkpoint, written when the database held
+        ``then_hash`` at the ``then`` seq anchored before."""
+        before = self.heads.get(dispute_id)
+        self.heads[dispute_id] = anchor
+        if before is None or (before.seq, before.head) == (then, then_hash):
+            return  # the first, or it ran through the head before: that one is implied
+        if before.seq != anchor.seq or before.head != anchor.head:
+            self.earlier.setdefault(dispute_id, []).append(before)
 
 
 def load_anchors() -> Anchors:
@@ -273,7 +306,8 @@ def _check(anchors: Anchors, number: int, data: bytes, previous: str) -> str:
             return f"its content says it is checkpoint {document.get('number')}"
         legacy_until = int(document["legacy_until"])
         heads = [
-            (int(pk), Anchor(int(seq), str(head), number)) for pk, seq, head in document["heads"]
+            (int(pk), Anchor(int(seq), str(head), number), int(then), str(then_hash))
+            for pk, seq, head, then, then_hash in document["heads"]
         ]
     except (ValueError, KeyError, TypeError):
         return "is not a checkpoint document"
@@ -285,7 +319,7 @@ def _check(anchors: Anchors, number: int, data: bytes, previous: str) -> str:
     elif legacy_until != anchors.legacy_until:
         problem = "its legacy_until differs from the first checkpoint's"
     # A signed document's heads count even where the chaining is broken: they are ours.
-    for pk, anchor in heads:
+    for pk, anchor, then, then_hash in heads:
         if anchor.seq >= 1:
-            anchors.heads[pk] = anchor
+            anchors.add(pk, anchor, then, then_hash)
     return problem

@@ -72,9 +72,10 @@ def locked_verify(dispute_id: int, anchors: Anchors = NO_ANCHORS) -> Verificatio
         if dispute is None:
             result = None
         else:
-            anchor = anchors.heads.get(dispute_id)
             result = verify(
-                dispute, anchor=anchor, unkeyed_upto=anchors.unkeyed_upto(dispute_id, anchor)
+                dispute,
+                anchored=anchors.of(dispute_id),
+                unkeyed_upto=anchors.unkeyed_upto(dispute_id),
             )
         transaction.set_rollback(True)
     return result
@@ -142,14 +143,13 @@ def _merge(
             pending = next(chains, None)
         else:
             chain = []
-        anchor = anchors.heads.get(dispute_id)
         broken = find_break(
             dispute_id,
             audit_seq,
             audit_head,
             chain,
-            anchor=anchor,
-            unkeyed_upto=anchors.unkeyed_upto(dispute_id, anchor),
+            anchored=anchors.of(dispute_id),
+            unkeyed_upto=anchors.unkeyed_upto(dispute_id),
         )
         if broken is None:
             yield dispute_id, len(chain), None

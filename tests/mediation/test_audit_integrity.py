@@ -292,6 +292,43 @@ def test_a_rewrite_with_the_key_after_anchoring_is_caught_by_the_anchor(
     assert error is not None and "does not match the head anchored in checkpoint 1" in out
 
 
+def test_a_rewrite_anchored_again_by_a_later_checkpoint_is_still_caught(
+    demo: dict[str, Any], tamper: None
+) -> None:
+    """The attacker rewrites the anchored chain with the key and appends to it, and the next
+    run anchors the new head: that checkpoint records the hash the database then held at
+    the seq anchored before, which is not the anchored one, so the earlier head still counts."""
+    dispute = busy_dispute(demo)
+    audit_anchor.anchor_heads()
+    rewrite(dispute, at=2, payload={"amount": 1}, hasher=audit.compute_hash)
+    conversation.post_message(dispute_id=dispute.pk, actor=demo["alice"], body="Covering up.")
+    assert audit_anchor.anchor_heads().checkpoints == [2]
+    assert check(dispute).verified
+
+    anchors = audit_anchor.load_anchors()
+    assert anchors.problems == []
+    assert [(a.seq, a.checkpoint) for a in anchors.of(dispute.pk)] == [(7, 2), (6, 1)]
+    out, error = run_verify()
+    assert error is not None
+    assert (
+        f"dispute {dispute.pk}: broken at entry 6: does not match the head anchored in checkpoint 1"
+    ) in out
+
+
+def test_a_head_anchored_again_after_honest_appends_supersedes_the_earlier(
+    demo: dict[str, Any],
+) -> None:
+    dispute = busy_dispute(demo)
+    audit_anchor.anchor_heads()
+    for body in ("One.", "Two."):
+        conversation.post_message(dispute_id=dispute.pk, actor=demo["alice"], body=body)
+        audit_anchor.anchor_heads()
+    anchors = audit_anchor.load_anchors()
+    assert [(a.seq, a.checkpoint) for a in anchors.of(dispute.pk)] == [(8, 3)]
+    assert anchors.earlier == {}
+    assert run_verify()[1] is None
+
+
 def test_a_chain_cut_short_and_rekeyed_after_anchoring_is_caught(
     demo: dict[str, Any], tamper: None
 ) -> None:
@@ -353,7 +390,7 @@ def test_anchoring_is_incremental_and_idempotent(demo: dict[str, Any]) -> None:
     files = stored()
     assert list(files) == [audit_anchor.checkpoint_name(n) for n in first.checkpoints]
     anchored = [tuple(h) for n in first.checkpoints for h in document(n)["heads"]]
-    assert anchored == heads
+    assert anchored == [(*head, 0, "") for head in heads]  # nothing anchored before
     # Each is signed and chained to the one before; the first fixes the legacy bound.
     previous = ""
     for n in first.checkpoints:
@@ -376,7 +413,8 @@ def test_anchoring_is_incremental_and_idempotent(demo: dict[str, Any]) -> None:
     dispute.refresh_from_db()
     again = audit_anchor.anchor_heads(batch_size=3)
     assert (again.checkpoints, again.heads) == ([count + 1], 1)
-    assert document(count + 1)["heads"] == [[dispute.pk, 7, dispute.audit_head]]
+    sixth = AuditEntry.objects.get(dispute=dispute, seq=6).hash
+    assert document(count + 1)["heads"] == [[dispute.pk, 7, dispute.audit_head, 6, sixth]]
     assert audit_anchor.anchor_heads().checkpoints == []
 
     out, error = run_verify()
@@ -459,6 +497,23 @@ def test_tampered_checkpoints_are_reported(demo: dict[str, Any]) -> None:
     ) in out
     assert "0 broken." in out  # the chains themselves are intact
     assert str(error) == "The audit checkpoints are broken."
+
+
+def test_an_unreadable_anchor_storage_is_an_error_not_a_crash(
+    demo: dict[str, Any], settings: Any, tmp_path: Path
+) -> None:
+    not_a_folder = tmp_path / "anchors"
+    not_a_folder.write_text("a file where the folder should be")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "audit_anchors": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(not_a_folder)},
+        },
+    }
+    _, error = run_verify()
+    assert error is not None and error.returncode == 1
+    assert str(error).startswith("The anchor storage cannot be read: ")
 
 
 def test_the_command_and_the_task(demo: dict[str, Any]) -> None:

@@ -70,7 +70,10 @@ class Command(BaseCommand):
         stream = getattr(self.stderr, "_out", sys.stderr)
         show = bool(options["progress"]) or stream.isatty()
 
-        anchors = load_anchors()
+        try:
+            anchors = load_anchors()
+        except Exception as exc:  # the storage's own errors: OSError, botocore's ...
+            raise CommandError(f"The anchor storage cannot be read: {exc}") from exc
         if options["dispute"] is not None:
             result = locked_verify(options["dispute"], anchors)
             if result is None:
