@@ -529,6 +529,9 @@ def test_the_command_and_the_task(demo: dict[str, Any]) -> None:
         call_command("anchor_audit", "--batch-size", "0")
     Dispute.objects.filter(pk=Dispute.objects.first().pk).update(audit_anchored_seq=0)  # type: ignore[union-attr]
     assert anchor_audit_heads() == {"checkpoints": [2], "heads": 1}
+    Dispute.objects.update(audit_anchored_seq=0)
+    assert audit_anchor.anchor_heads(batch_size=1, max_batches=2).checkpoints == [3, 4]
+    assert audit_anchor.anchor_heads(batch_size=1, max_seconds=0).checkpoints == []
     beat = django_settings.CELERY_BEAT_SCHEDULE["anchor-audit-heads"]
     assert beat["task"] == anchor_audit_heads.name == "mediation.anchor_audit_heads"
 

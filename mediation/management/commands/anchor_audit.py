@@ -33,6 +33,8 @@ class Command(BaseCommand):
             report = anchor_heads(batch_size=options["batch_size"])
         except AnchorError as exc:
             raise CommandError(str(exc)) from exc
+        except OSError as exc:  # a local folder that cannot be written
+            raise CommandError(f"The anchor storage cannot be written: {exc}") from exc
         if not report.checkpoints:
             self.stdout.write("No audit head changed since the last checkpoint.")
             return
