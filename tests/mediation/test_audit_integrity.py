@@ -14,6 +14,7 @@ import contextlib
 import hmac
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from hashlib import sha256
 from io import StringIO
 from pathlib import Path
@@ -28,7 +29,11 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import F
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
+from hypothesis import given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 
 from config.settings import audit_hmac_keys
 from mediation import audit, audit_anchor, audit_scan
@@ -629,3 +634,96 @@ def test_worker_processes_check_the_anchors(demo: dict[str, Any]) -> None:
         (dispute.pk, 6, f"does not match the head anchored in checkpoint {two.checkpoints}")
     ]
     assert two.anchored == Dispute.objects.count()
+
+
+# --- property: no rewrite of an anchored chain goes unnoticed --------------------------------
+
+KEYRING = {"k1": b"first secret", "k2": b"second secret"}
+
+
+def _chain(key_ids: list[str], payloads: list[int]) -> list[audit.EntryRow]:
+    rows: list[audit.EntryRow] = []
+    previous = ""
+    for seq, (key_id, amount) in enumerate(zip(key_ids, payloads, strict=True), start=1):
+        values = (
+            7,
+            seq,
+            None,
+            "system",
+            "system",
+            "message",
+            "escalated",
+            "escalated",
+            {"amount": amount},
+            "all",
+            TIME,
+            previous,
+        )
+        previous = audit.hash_content(key_id, audit.canonical_values(*values))
+        rows.append((*values, previous, key_id))
+    return rows
+
+
+def _rehash(
+    rows: list[audit.EntryRow], at: int, amount: int, keys: dict[str, bytes]
+) -> list[audit.EntryRow]:
+    """Entry ``at`` (0-based) with another amount, it and every later entry rehashed with
+    ``keys`` (the attacker's: the real ones, guessed ones, or none: then every rehashed
+    entry is passed off as legacy, plain SHA-256 with key id '')."""
+    out = list(rows[:at])
+    previous = out[-1][12] if out else ""
+    with override_settings(AUDIT_HMAC_KEYS=keys):
+        for row in rows[at:]:
+            values = list(row[:12])
+            values[11] = previous
+            if row[1] == at + 1:
+                values[8] = {"amount": amount}
+            key_id = row[13] if row[13] in keys else ""
+            previous = audit.hash_content(key_id, audit.canonical_values(*values))
+            out.append((*values, previous, key_id))
+    return out
+
+
+TIME = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+
+
+@hypothesis_settings(max_examples=150, deadline=None)
+@given(
+    legacy=st.integers(0, 3),
+    keyed=st.lists(st.sampled_from(["k1", "k2"]), min_size=1, max_size=6).map(sorted),
+    data=st.data(),
+)
+def test_no_rewrite_of_an_anchored_chain_verifies(
+    legacy: int, keyed: list[str], data: st.DataObject
+) -> None:
+    key_ids = [""] * legacy + keyed  # legacy entries first, then k1 before k2 (rotation)
+    payloads = data.draw(
+        st.lists(st.integers(0, 10**6), min_size=len(key_ids), max_size=len(key_ids))
+    )
+    with override_settings(AUDIT_HMAC_KEYS=KEYRING):
+        rows = _chain(key_ids, payloads)
+        n = len(rows)
+        anchor = audit.Anchor(n, rows[-1][12], 1)
+        assert audit.find_break(7, n, rows[-1][12], rows, anchored=[anchor], unkeyed_upto=n) is None
+
+        at = data.draw(st.integers(0, n - 1))
+        amount = data.draw(st.integers(0, 10**6).filter(lambda a: a != payloads[at]))
+        attacker = data.draw(
+            st.sampled_from(
+                [{}, {"k1": b"guess", "k2": b"guess"}, KEYRING]  # none, wrong, the real keys
+            )
+        )
+        forged = _rehash(rows, at, amount, attacker)
+        head = forged[-1][12]
+        # The chain alone may be fooled (legacy entries, or the real keys) ...
+        alone = audit.find_break(7, n, head, forged, unkeyed_upto=n)
+        if attacker and attacker is not KEYRING and key_ids[at]:
+            assert alone is not None  # a keyed entry rehashed under a guessed key
+        if not attacker and key_ids[at]:
+            # A keyed entry passed off as legacy (plain SHA-256): where the first checkpoint
+            # allows only the legacy entries there were, it is caught.
+            assert audit.find_break(7, n, head, forged, unkeyed_upto=legacy) is not None
+        # ... the anchor never is.
+        broken = audit.find_break(7, n, head, forged, anchored=[anchor], unkeyed_upto=n)
+        assert broken is not None and broken.broken_at is not None
+        assert broken.broken_at <= n
