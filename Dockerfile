@@ -27,9 +27,10 @@ RUN pip install -c requirements.lock . "celery[redis]" \
 
 COPY . .
 
-# Static assets (console, API docs) are baked into the image; uploads live under /data.
+# Static assets (console, API docs) are baked into the image; uploads and the audit
+# checkpoints (volumes owned by the app user) live under /data.
 RUN python manage.py collectstatic --noinput \
-    && mkdir -p /data/media \
+    && mkdir -p /data/media /data/audit-anchors \
     && chown -R app:app /data
 
 USER app

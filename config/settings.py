@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from datetime import timedelta
 from decimal import Decimal
+from hashlib import sha256
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
@@ -348,6 +349,97 @@ EVIDENCE_MAX_FILE_MB = env_int("EVIDENCE_MAX_FILE_MB", 10)
 EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 20)
 EVIDENCE_MAX_TOTAL_MB = env_int("EVIDENCE_MAX_TOTAL_MB", 50)
 
+# --- Audit log integrity (DESIGN §8): keys and anchors ----------------------------------------
+
+
+def audit_hmac_keys(
+    secret: str, key_id: str, old_keys: str, secret_key: str
+) -> tuple[str, dict[str, bytes]]:
+    """The id entries are written under now and every key verification may use, by id.
+
+    ``secret`` (AUDIT_HMAC_KEY) empty: a key derived from SECRET_KEY with the id ``local``,
+    which suits a laptop only (``manage.py check --deploy`` warns). ``old_keys``
+    (AUDIT_HMAC_OLD_KEYS) is ``id:secret,id:secret``: keys entries were written under before
+    a rotation, for verification only. Ids are at most 32 characters, without ``:`` or ``,``.
+    """
+    current = key_id.strip() or ("k1" if secret else "local")
+    if secret:
+        key = secret.encode()
+    else:
+        key = sha256(b"mediation audit chain\0" + secret_key.encode()).digest()
+    keys = {current: key}
+    for item in (part.strip() for part in old_keys.split(",")):
+        if not item:
+            continue
+        old_id, sep, old_secret = item.partition(":")
+        old_id = old_id.strip()
+        if not sep or not old_id or not old_secret:
+            raise ImproperlyConfigured("AUDIT_HMAC_OLD_KEYS: a comma-separated list of id:secret.")
+        if old_id in keys and keys[old_id] != old_secret.encode():
+            raise ImproperlyConfigured(f"AUDIT_HMAC_OLD_KEYS: key id {old_id!r} given twice.")
+        keys[old_id] = old_secret.encode()
+    for name in keys:
+        if len(name) > 32 or not name.isprintable() or ":" in name or "," in name:
+            raise ImproperlyConfigured(
+                f"Audit key id {name!r}: up to 32 characters, no ':' or ','."
+            )
+    return current, keys
+
+
+# AUDIT_HMAC_KEY: the secret the audit chain's hashes and the anchors' signatures are keyed
+# with (HMAC-SHA256); kept out of the database. Unset: derived from SECRET_KEY, id "local".
+# AUDIT_HMAC_KEY_ID: the id recorded with each entry written under it ("k1" by default).
+# AUDIT_HMAC_OLD_KEYS: "id:secret,id:secret", earlier keys, to verify entries written under them.
+AUDIT_HMAC_KEY_DERIVED = not env("AUDIT_HMAC_KEY")
+AUDIT_HMAC_KEY_ID, AUDIT_HMAC_KEYS = audit_hmac_keys(
+    env("AUDIT_HMAC_KEY"), env("AUDIT_HMAC_KEY_ID"), env("AUDIT_HMAC_OLD_KEYS"), SECRET_KEY
+)
+
+
+def audit_anchor_storage_config() -> dict[str, Any]:
+    """STORAGES["audit_anchors"]: where the signed checkpoints of the audit heads go, apart
+    from the database and from the evidence: a local folder, or an S3 bucket and prefix."""
+    # AUDIT_ANCHOR_BACKEND: "local" (default, AUDIT_ANCHOR_DIR) or "s3" (AUDIT_ANCHOR_BUCKET).
+    backend = env("AUDIT_ANCHOR_BACKEND", "local").strip().lower()
+    if backend in {"", "local"}:
+        return {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            # AUDIT_ANCHOR_DIR: the folder of the checkpoints ($DATA_DIR/audit-anchors).
+            "OPTIONS": {"location": env("AUDIT_ANCHOR_DIR", str(DATA_DIR / "audit-anchors"))},
+        }
+    if backend != "s3":
+        raise ImproperlyConfigured(
+            f"AUDIT_ANCHOR_BACKEND must be 'local' or 's3', not {backend!r}."
+        )
+    # AUDIT_ANCHOR_BUCKET: the bucket (required with AUDIT_ANCHOR_BACKEND=s3); the endpoint,
+    # region and keys are the evidence storage's AWS_* variables.
+    bucket = env("AUDIT_ANCHOR_BUCKET").strip()
+    if not bucket:
+        raise ImproperlyConfigured("AUDIT_ANCHOR_BACKEND=s3 needs AUDIT_ANCHOR_BUCKET.")
+    options: dict[str, Any] = {
+        "bucket_name": bucket,
+        # AUDIT_ANCHOR_PREFIX: key prefix of the checkpoints inside the bucket.
+        "location": env("AUDIT_ANCHOR_PREFIX", "audit-anchors").strip("/"),
+        "region_name": env("AWS_S3_REGION_NAME") or None,
+        "endpoint_url": env("AWS_S3_ENDPOINT_URL") or None,
+        "addressing_style": env("AWS_S3_ADDRESSING_STYLE") or None,
+        "default_acl": None,
+        "signature_version": "s3v4",
+        "file_overwrite": False,
+        "object_parameters": {"ContentType": "application/json"},
+    }
+    if env("AWS_ACCESS_KEY_ID") or env("AWS_SECRET_ACCESS_KEY"):
+        options["access_key"] = env("AWS_ACCESS_KEY_ID")
+        options["secret_key"] = env("AWS_SECRET_ACCESS_KEY")
+    return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+
+
+STORAGES["audit_anchors"] = audit_anchor_storage_config()
+# AUDIT_ANCHOR_BATCH_SIZE: changed heads per checkpoint (one transaction each).
+AUDIT_ANCHOR_BATCH_SIZE = env_int("AUDIT_ANCHOR_BATCH_SIZE", 5000)
+# AUDIT_ANCHOR_INTERVAL_SECONDS: how often beat anchors the heads that changed.
+AUDIT_ANCHOR_INTERVAL = float(env_int("AUDIT_ANCHOR_INTERVAL_SECONDS", 300))
+
 # --- Cache (throttling, idempotency locks) ------------------------------------------------
 
 # REDIS_URL: redis://host:6379/0, the cache every web process shares (request rates,
@@ -444,6 +536,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "workflows.clear_expired_tokens",
         "schedule": 3600.0,
         "options": {"expires": 3000},
+    },
+    # Signed checkpoints of the audit heads that changed, outside the database.
+    "anchor-audit-heads": {
+        "task": "mediation.anchor_audit_heads",
+        "schedule": AUDIT_ANCHOR_INTERVAL,
+        "options": {"expires": AUDIT_ANCHOR_INTERVAL * 0.9},
     },
     # Webhook deliveries whose retry time has come (exponential backoff over about 24 h).
     "retry-webhooks": {

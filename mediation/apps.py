@@ -6,5 +6,6 @@ class MediationConfig(AppConfig):
     verbose_name = "Disputes"
 
     def ready(self) -> None:
-        # Connects the signal that counts new orders in the shops' rollups.
-        from mediation import rollups  # noqa: F401
+        # rollups connects the signal that counts new orders in the shops' rollups; checks
+        # registers the deploy check of the audit key.
+        from mediation import checks, rollups  # noqa: F401

@@ -1,8 +1,16 @@
 """The tamper-evident audit chain (DESIGN §8).
 
-Each entry's hash is SHA-256 over the canonical JSON of its content plus the previous
-entry's hash. The dispute row keeps the head (last sequence number and hash), so an
-append is one INSERT under the dispute's row lock, and a deleted tail is detected too.
+Each entry's hash is an HMAC-SHA256, under a secret held outside the database
+(``AUDIT_HMAC_KEY``), of the canonical JSON of its content plus the previous entry's hash;
+the entry records the key's id (``key_id``), so keys can be rotated and entries written under
+an earlier key still verify while that key is configured (``AUDIT_HMAC_OLD_KEYS``). Entries
+written before the chain was keyed have ``key_id`` '' and a plain SHA-256; they verify as
+they are, but only as the first entries of a chain (none may follow a keyed one) and only
+where the anchors allow them (see :mod:`mediation.audit_anchor`). Someone who can write to
+the database but does not hold the key can no longer recompute a rewritten chain.
+
+The dispute row keeps the head (last sequence number and hash), so an append is one INSERT
+under the dispute's row lock, and a deleted tail is detected too.
 """
 
 from __future__ import annotations
@@ -11,9 +19,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from hashlib import sha256
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.conf import settings
 from django.utils import timezone
 
 from mediation.actors import Roles, SystemActor, display_name
@@ -35,8 +45,13 @@ ENTRY_FIELDS = (
     "created_at",
     "prev_hash",
     "hash",
+    "key_id",
 )
 EntryRow = tuple[Any, ...]
+# Where a row of ENTRY_FIELDS keeps what the check reads.
+_PREV, _HASH, _KEY = 11, 12, 13
+# The largest sequence number: "unkeyed entries allowed anywhere" for the check.
+ANY_SEQ = 2**63
 
 # The JSON of the canonical form: sorted keys, no spaces, non-ASCII as it is. ``_string`` is
 # the function this encoder writes every string with, and ``_json(value)`` is
@@ -109,20 +124,89 @@ def entry_row(entry: AuditEntry) -> EntryRow:
         entry.created_at,
         entry.prev_hash,
         entry.hash,
+        entry.key_id,
     )
 
 
 def canonical(entry: AuditEntry) -> bytes:
-    return canonical_values(*entry_row(entry)[:-1])
+    return canonical_values(*entry_row(entry)[:_HASH])
+
+
+class UnknownKey(LookupError):
+    """An entry's ``key_id`` names a key that is not configured."""
+
+    def __init__(self, key_id: str) -> None:
+        super().__init__(key_id)
+        self.key_id = key_id
+
+
+class _Mac(NamedTuple):
+    """HMAC-SHA256 (RFC 2104) under one key, as the two SHA-256 states after the padded
+    key: ``hmac.new(key, msg, sha256).hexdigest()`` at a third of its cost per call, which
+    verifying millions of entries notices (the audit tests hold the two equal)."""
+
+    inner: Any
+    outer: Any
+
+    @classmethod
+    def of(cls, key: bytes) -> _Mac:
+        if len(key) > 64:
+            key = sha256(key).digest()
+        key = key.ljust(64, b"\0")
+        return cls(sha256(bytes(b ^ 0x36 for b in key)), sha256(bytes(b ^ 0x5C for b in key)))
+
+    def hexdigest(self, message: bytes) -> str:
+        inner = self.inner.copy()
+        inner.update(message)
+        outer = self.outer.copy()
+        outer.update(inner.digest())
+        return outer.hexdigest()
+
+
+@cache
+def _macs(keys: tuple[tuple[str, bytes], ...]) -> dict[str, _Mac]:
+    return {key_id: _Mac.of(key) for key_id, key in keys}
+
+
+# The AUDIT_HMAC_KEYS dict last seen and its MACs: the scan asks once per dispute, and a
+# changed setting (a test's override) is a new dict.
+_seen: tuple[object, dict[str, _Mac]] = (None, {})
+
+
+def macs() -> dict[str, _Mac]:
+    """The configured keys (AUDIT_HMAC_KEYS), ready to hash with, by id."""
+    global _seen
+    keys = settings.AUDIT_HMAC_KEYS
+    if _seen[0] is not keys:
+        _seen = (keys, _macs(tuple(sorted(keys.items()))))
+    return _seen[1]
+
+
+def current_key_id() -> str:
+    return str(settings.AUDIT_HMAC_KEY_ID)
+
+
+def mac_hex(key_id: str, message: bytes) -> str:
+    """HMAC-SHA256 of ``message`` under the key ``key_id`` (:class:`UnknownKey` if it is not
+    configured); used for the entries and for the anchors' signatures."""
+    mac = macs().get(key_id)
+    if mac is None:
+        raise UnknownKey(key_id)
+    return mac.hexdigest(message)
+
+
+def hash_content(key_id: str, content: bytes) -> str:
+    """The hash of an entry's canonical ``content`` under ``key_id`` ('' : plain SHA-256)."""
+    return mac_hex(key_id, content) if key_id else sha256(content).hexdigest()
 
 
 def compute_hash(entry: AuditEntry) -> str:
-    return sha256(canonical(entry)).hexdigest()
+    return hash_content(entry.key_id, canonical(entry))
 
 
 def row_hash(row: EntryRow) -> str:
     """The hash an entry row should carry (its content, without its own hash)."""
-    return sha256(canonical_values(*row[:-1])).hexdigest()
+    return hash_content(row[_KEY], canonical_values(*row[:_HASH]))
 
 
 def record(
@@ -153,6 +237,7 @@ def record(
         visibility=visibility,
         created_at=timezone.now(),
         prev_hash=dispute.audit_head,
+        key_id=current_key_id(),
     )
     entry.hash = compute_hash(entry)
     if save:
@@ -185,39 +270,77 @@ class Verification:
         }
 
 
-def verify_entries(dispute: Dispute, entries: list[AuditEntry]) -> Verification:
+class Anchor(NamedTuple):
+    """A dispute's head as the latest signed checkpoint outside the database holds it."""
+
+    seq: int
+    head: str
+    checkpoint: int
+
+
+def verify_entries(
+    dispute: Dispute,
+    entries: list[AuditEntry],
+    *,
+    anchored: Sequence[Anchor] = (),
+    unkeyed_upto: int = ANY_SEQ,
+) -> Verification:
     """Recompute the chain over ``entries`` (in ``seq`` order) and name the first broken one.
 
     The check of :func:`verify_rows`, over model instances.
     """
     return verify_rows(
-        dispute.pk, dispute.audit_seq, dispute.audit_head, [entry_row(e) for e in entries]
+        dispute.pk,
+        dispute.audit_seq,
+        dispute.audit_head,
+        [entry_row(e) for e in entries],
+        anchored=anchored,
+        unkeyed_upto=unkeyed_upto,
     )
 
 
 def verify_rows(
-    dispute_id: int, audit_seq: int, audit_head: str, rows: Sequence[EntryRow]
+    dispute_id: int,
+    audit_seq: int,
+    audit_head: str,
+    rows: Sequence[EntryRow],
+    *,
+    anchored: Sequence[Anchor] = (),
+    unkeyed_upto: int = ANY_SEQ,
 ) -> Verification:
     """Recompute the chain of a dispute whose row records the head ``audit_seq`` and
     ``audit_head``, over its entry rows (``ENTRY_FIELDS``, in ``seq`` order).
 
-    Detects an edited entry (its hash no longer matches), a deleted or reordered entry (a
-    gap in the sequence, or a ``prev_hash`` that is not its predecessor's hash), and a
-    deleted tail (the dispute's recorded head does not match the last entry).
+    Detects an edited entry (its hash no longer matches under its key), a deleted or
+    reordered entry (a gap in the sequence, or a ``prev_hash`` that is not its predecessor's
+    hash), and a deleted tail (the dispute's recorded head does not match the last entry).
+    An entry under a key that is not configured is reported, as is an unkeyed (legacy)
+    entry after a keyed one or past ``unkeyed_upto``. Against the dispute's heads in the
+    checkpoints outside the database (``anchored``), a chain shorter than an anchored entry,
+    or another hash at it, is a rewrite even when every hash is consistent.
     """
-    return find_break(dispute_id, audit_seq, audit_head, rows) or Verification(
-        dispute_id, True, len(rows)
-    )
+    return find_break(
+        dispute_id, audit_seq, audit_head, rows, anchored=anchored, unkeyed_upto=unkeyed_upto
+    ) or Verification(dispute_id, True, len(rows))
 
 
 def find_break(
-    dispute_id: int, audit_seq: int, audit_head: str, rows: Sequence[EntryRow]
+    dispute_id: int,
+    audit_seq: int,
+    audit_head: str,
+    rows: Sequence[EntryRow],
+    *,
+    anchored: Sequence[Anchor] = (),
+    unkeyed_upto: int = ANY_SEQ,
 ) -> Verification | None:
     """The check of :func:`verify_rows`: None for an intact chain (made for scanning many,
     where an intact chain needs no result of its own), else where it breaks."""
     count = len(rows)
     previous_hash = ""
     expected_seq = 1
+    keyed = False
+    keys = macs()
+    # (Literal indices in this loop: _PREV, _HASH, _KEY, looked up once per entry else.)
     for row in rows:
         if row[1] != expected_seq:
             return Verification(
@@ -228,11 +351,50 @@ def find_break(
                 dispute_id, False, count, expected_seq, "does not follow the entry before it"
             )
         previous_hash = row[12]
-        if sha256(canonical_values(*row[:12])).hexdigest() != previous_hash:
+        key_id = row[13]
+        if key_id:
+            mac = keys.get(key_id)
+            if mac is None:
+                return Verification(
+                    dispute_id,
+                    False,
+                    count,
+                    expected_seq,
+                    f"is keyed with {key_id!r}, a key that is not configured",
+                )
+            digest = mac.hexdigest(canonical_values(*row[:12]))
+            keyed = True
+        elif keyed or expected_seq > unkeyed_upto:
+            return Verification(
+                dispute_id, False, count, expected_seq, "is not keyed where the chain must be"
+            )
+        else:
+            digest = sha256(canonical_values(*row[:12])).hexdigest()
+        if digest != previous_hash:
             return Verification(
                 dispute_id, False, count, expected_seq, "content does not match its hash"
             )
         expected_seq += 1
+    # The heads outside the database: a chain rewritten by someone holding the key (or one
+    # cut short) is consistent in itself, but no longer reaches them.
+    for anchor in sorted(anchored):
+        if count < anchor.seq:
+            return Verification(
+                dispute_id,
+                False,
+                count,
+                count + 1,
+                f"the chain ends before entry {anchor.seq}, "
+                f"anchored in checkpoint {anchor.checkpoint}",
+            )
+        if rows[anchor.seq - 1][_HASH] != anchor.head:
+            return Verification(
+                dispute_id,
+                False,
+                count,
+                anchor.seq,
+                f"does not match the head anchored in checkpoint {anchor.checkpoint}",
+            )
     # The dispute row records the head: a deleted tail, or entries appended past the head
     # without going through the service, show up here.
     head = audit_seq
@@ -240,7 +402,7 @@ def find_break(
         return Verification(
             dispute_id, False, count, count + 1, f"the chain should end at entry {head}"
         )
-    if (rows[head - 1][12] if head else "") != audit_head:
+    if (rows[head - 1][_HASH] if head else "") != audit_head:
         return Verification(
             dispute_id, False, count, max(head, 1), "does not match the head on the dispute"
         )
@@ -251,6 +413,8 @@ def find_break(
     return None
 
 
-def verify(dispute: Dispute) -> Verification:
+def verify(
+    dispute: Dispute, *, anchored: Sequence[Anchor] = (), unkeyed_upto: int = ANY_SEQ
+) -> Verification:
     entries = list(AuditEntry.objects.filter(dispute_id=dispute.pk).order_by("seq"))
-    return verify_entries(dispute, entries)
+    return verify_entries(dispute, entries, anchored=anchored, unkeyed_upto=unkeyed_upto)

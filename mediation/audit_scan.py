@@ -32,6 +32,7 @@ from psycopg.types.datetime import TimestamptzLoader
 from psycopg.types.string import TextLoader
 
 from mediation.audit import ENTRY_FIELDS, EntryRow, Verification, find_break, verify
+from mediation.audit_anchor import Anchors, load_anchors
 from mediation.models import AuditEntry, Dispute
 
 # Rows fetched from the database at a time, by each of the two cursors.
@@ -48,8 +49,14 @@ PAYLOAD = ENTRY_FIELDS.index("payload")
 Progress = Callable[[int, int], None]
 
 
-def locked_verify(dispute_id: int) -> Verification | None:
-    """Verify one chain while appends to it are blocked; None if the dispute is gone.
+# No checkpoint: the chains are checked on their own (unit tests of the scan, and a
+# deployment before its first anchoring run).
+NO_ANCHORS = Anchors()
+
+
+def locked_verify(dispute_id: int, anchors: Anchors = NO_ANCHORS) -> Verification | None:
+    """Verify one chain while appends to it are blocked (against its anchored head in
+    ``anchors``); None if the dispute is gone.
 
     The transaction is rolled back, not committed: it writes nothing, and inside the
     scan's own transaction the rollback to the savepoint is what releases the row lock
@@ -62,58 +69,123 @@ def locked_verify(dispute_id: int) -> Verification | None:
             .filter(pk=dispute_id)
             .first()
         )
-        result = None if dispute is None else verify(dispute)
+        if dispute is None:
+            result = None
+        else:
+            result = verify(
+                dispute,
+                anchored=anchors.of(dispute_id),
+                unkeyed_upto=anchors.unkeyed_upto(dispute_id),
+            )
         transaction.set_rollback(True)
     return result
 
 
-def merge_chains(heads: Iterable[HeadRow], rows: Iterable[EntryRow]) -> Iterator[Verification]:
+def merge_chains(
+    heads: Iterable[HeadRow], rows: Iterable[EntryRow], anchors: Anchors = NO_ANCHORS
+) -> Iterator[Verification]:
     """A verification per dispute of ``heads`` (in id order), each over the entries of
-    ``rows`` (ordered by dispute and ``seq``) that belong to it.
+    ``rows`` (ordered by dispute and ``seq``) that belong to it, against its head in
+    ``anchors``.
 
     Entries whose dispute is not among the heads are checked again under the lock (the
     dispute may have been created after its head was read) and, if their dispute does not
-    exist, reported as a broken chain of that dispute id.
+    exist, reported as a broken chain of that dispute id; so is an anchored dispute that
+    no longer exists.
     """
-    for dispute_id, entries, broken in _merge(heads, rows):
+    for dispute_id, entries, broken in _merge(heads, rows, anchors):
         yield broken or Verification(dispute_id, True, entries)
 
 
 def _merge(
-    heads: Iterable[HeadRow], rows: Iterable[EntryRow]
+    heads: Iterable[HeadRow],
+    rows: Iterable[EntryRow],
+    anchors: Anchors = NO_ANCHORS,
+    start: int | None = None,
+    stop: int | None = None,
 ) -> Iterator[tuple[int, int, Verification | None]]:
-    """:func:`merge_chains` as ``(dispute id, entries, None or the broken chain)``."""
+    """:func:`merge_chains` as ``(dispute id, entries, None or the broken chain)``, for the
+    disputes with ``start <= id < stop`` (the anchored ones among them are expected)."""
     chains = groupby(rows, key=itemgetter(0))
     pending = next(chains, None)
+    anchored = iter(_anchored_ids(anchors, start, stop))
+    expected = next(anchored, None)
+
+    def before(limit: int | None) -> Iterator[tuple[int, int, Verification | None]]:
+        """The entries without a dispute and the anchored disputes that are gone, below
+        ``limit`` (all when None), in id order."""
+        nonlocal pending, expected
+        while True:
+            orphan_id = pending[0] if pending is not None else None
+            if orphan_id is not None and (limit is None or orphan_id < limit):
+                if expected is not None and expected <= orphan_id:
+                    if expected < orphan_id:
+                        yield expected, 0, _gone(anchors, expected)
+                    expected = next(anchored, None)
+                    continue
+                assert pending is not None
+                orphan = _orphan(orphan_id, list(pending[1]), anchors)
+                pending = next(chains, None)
+                if orphan is not None:
+                    yield orphan.dispute_id, orphan.entries, orphan if not orphan.verified else None
+            elif expected is not None and (limit is None or expected < limit):
+                yield expected, 0, _gone(anchors, expected)
+                expected = next(anchored, None)
+            else:
+                return
+
     for dispute_id, audit_seq, audit_head in heads:
-        while pending is not None and pending[0] < dispute_id:
-            orphan = _orphan(pending[0], list(pending[1]))
-            pending = next(chains, None)
-            if orphan is not None:
-                yield orphan.dispute_id, orphan.entries, orphan if not orphan.verified else None
+        yield from before(dispute_id)
+        if expected == dispute_id:
+            expected = next(anchored, None)
         if pending is not None and pending[0] == dispute_id:
             chain = list(pending[1])
             pending = next(chains, None)
         else:
             chain = []
-        broken = find_break(dispute_id, audit_seq, audit_head, chain)
+        broken = find_break(
+            dispute_id,
+            audit_seq,
+            audit_head,
+            chain,
+            anchored=anchors.of(dispute_id),
+            unkeyed_upto=anchors.unkeyed_upto(dispute_id),
+        )
         if broken is None:
             yield dispute_id, len(chain), None
             continue
         # Confirm under the row lock: an append may have landed between the reads.
-        confirmed = locked_verify(dispute_id)
+        confirmed = locked_verify(dispute_id, anchors)
         if confirmed is None:  # deleted meanwhile; nothing left to verify
             continue
         yield dispute_id, confirmed.entries, None if confirmed.verified else confirmed
-    while pending is not None:
-        orphan = _orphan(pending[0], list(pending[1]))
-        pending = next(chains, None)
-        if orphan is not None:
-            yield orphan.dispute_id, orphan.entries, orphan if not orphan.verified else None
+    yield from before(None)
 
 
-def _orphan(dispute_id: int, chain: list[EntryRow]) -> Verification | None:
-    confirmed = locked_verify(dispute_id)
+def _anchored_ids(anchors: Anchors, start: int | None, stop: int | None) -> list[int]:
+    if not anchors.heads:
+        return []
+    return sorted(
+        pk for pk in anchors.heads if (start is None or pk >= start) and (stop is None or pk < stop)
+    )
+
+
+def _gone(anchors: Anchors, dispute_id: int) -> Verification:
+    anchor = anchors.heads[dispute_id]
+    return Verification(
+        dispute_id,
+        False,
+        0,
+        1,
+        f"its dispute does not exist, but checkpoint {anchor.checkpoint} anchored it "
+        f"at entry {anchor.seq}",
+    )
+
+
+def _orphan(
+    dispute_id: int, chain: list[EntryRow], anchors: Anchors = NO_ANCHORS
+) -> Verification | None:
+    confirmed = locked_verify(dispute_id, anchors)
     if confirmed is not None:
         return confirmed
     # The foreign key (PROTECT) keeps this from happening, unless it was bypassed.
@@ -121,16 +193,21 @@ def _orphan(dispute_id: int, chain: list[EntryRow]) -> Verification | None:
 
 
 def verify_all(
-    chunk_size: int = CHUNK_SIZE, *, start: int | None = None, stop: int | None = None
+    chunk_size: int = CHUNK_SIZE,
+    *,
+    start: int | None = None,
+    stop: int | None = None,
+    anchors: Anchors = NO_ANCHORS,
 ) -> Iterator[Verification]:
     """A verification per dispute with ``start <= id < stop`` (all when None), in id order,
-    read through two cursors fetching ``chunk_size`` rows at a time."""
-    for dispute_id, entries, broken in _scan(chunk_size, start, stop):
+    read through two cursors fetching ``chunk_size`` rows at a time, against the heads in
+    ``anchors``."""
+    for dispute_id, entries, broken in _scan(chunk_size, start, stop, anchors):
         yield broken or Verification(dispute_id, True, entries)
 
 
 def _scan(
-    chunk_size: int, start: int | None, stop: int | None
+    chunk_size: int, start: int | None, stop: int | None, anchors: Anchors = NO_ANCHORS
 ) -> Iterator[tuple[int, int, Verification | None]]:
     heads = Dispute.objects.order_by("pk")
     entries = AuditEntry.objects.order_by("dispute_id", "seq")
@@ -146,6 +223,9 @@ def _scan(
         yield from _merge(
             stream_rows(heads.values_list("pk", "audit_seq", "audit_head"), chunk_size),
             stream_rows(entries.values_list(*ENTRY_FIELDS), chunk_size, json_at=PAYLOAD),
+            anchors,
+            start,
+            stop,
         )
 
 
@@ -199,10 +279,19 @@ class Summary:
     broken: list[Verification] = field(default_factory=list)
     seconds: float = 0.0
     jobs: int = 1
+    # The checkpoints read from the anchor storage, and what is wrong with them.
+    checkpoints: int = 0
+    anchored: int = 0
+    anchor_problems: list[str] = field(default_factory=list)
 
     @property
     def intact(self) -> int:
         return self.disputes - len(self.broken)
+
+    def anchored_by(self, anchors: Anchors) -> None:
+        self.checkpoints = anchors.checkpoints
+        self.anchored = len(anchors.heads)
+        self.anchor_problems = list(anchors.problems)
 
     @property
     def entries_per_second(self) -> float:
@@ -265,8 +354,12 @@ def verify_everything(
     chunk_size: int = CHUNK_SIZE,
     progress: Progress | None = None,
     size: Estimate | None = None,
+    anchors: Anchors | None = None,
 ) -> Summary:
     """Verify every chain and return a :class:`Summary` (counts, broken chains, seconds).
+
+    The checkpoints are read from the anchor storage first (``anchors``, when not given),
+    and every chain is checked against its anchored head as well.
 
     ``jobs`` worker processes (default: one per CPU, and one for a small log) each scan
     disjoint id ranges; with ``jobs=1``, or where workers would not see this connection's
@@ -275,18 +368,20 @@ def verify_everything(
     last call.
     """
     begin = time.perf_counter()
+    anchors = load_anchors() if anchors is None else anchors
     size = size or estimate()
     if jobs is None:
         jobs = cpu_count() if size.entries >= PARALLEL_FROM else 1
     jobs = max(jobs, 1)
     ranges = id_ranges(size, jobs * RANGES_PER_JOB if jobs > 1 else 1)
     summary = Summary(jobs=jobs)
+    summary.anchored_by(anchors)
     if jobs > 1 and len(ranges) > 1 and can_use_processes():
-        _verify_in_workers(summary, ranges, jobs, chunk_size, progress)
+        _verify_in_workers(summary, ranges, jobs, chunk_size, progress, anchors)
     else:
         summary.jobs = 1
         for start, stop in ranges:
-            _verify_range(summary, start, stop, chunk_size, progress)
+            _verify_range(summary, start, stop, chunk_size, progress, anchors)
     summary.seconds = time.perf_counter() - begin
     return summary
 
@@ -301,9 +396,10 @@ def _verify_range(
     stop: int | None,
     chunk_size: int,
     progress: Progress | None,
+    anchors: Anchors = NO_ANCHORS,
 ) -> None:
     disputes = entries = 0
-    for _, count, broken in _scan(chunk_size, start, stop):
+    for _, count, broken in _scan(chunk_size, start, stop, anchors):
         disputes += 1
         entries += count
         if broken is not None:
@@ -324,6 +420,8 @@ def _verify_range(
 
 # The counters a worker adds its progress to (set in each worker when the pool starts).
 _counters: tuple[Any, Any] | None = None
+# The anchored heads, set before the workers are forked (so they are not pickled to each).
+_worker_anchors: Anchors = NO_ANCHORS
 
 
 def _init_worker(disputes: Any, entries: Any) -> None:
@@ -342,7 +440,7 @@ def _worker(task: tuple[int | None, int | None, int]) -> Summary:
     start, stop, chunk_size = task
     summary = Summary()
     try:
-        _verify_range(summary, start, stop, chunk_size, _add_progress)
+        _verify_range(summary, start, stop, chunk_size, _add_progress, _worker_anchors)
     finally:
         connections.close_all()
     return summary
@@ -354,7 +452,10 @@ def _verify_in_workers(
     jobs: int,
     chunk_size: int,
     progress: Progress | None,
+    anchors: Anchors = NO_ANCHORS,
 ) -> None:
+    global _worker_anchors
+    _worker_anchors = anchors
     # Forked workers start with this process's settings (and its test database, in the
     # tests); the connections are closed first so that none is shared with a child.
     connections.close_all()
@@ -376,6 +477,7 @@ def _verify_in_workers(
             done.wait(0.2)
             report()
         parts = done.get()  # in range order, so the broken chains come in id order
+    _worker_anchors = NO_ANCHORS
     report()
     for part in parts:
         summary.disputes += part.disputes

@@ -477,6 +477,10 @@ class Dispute(fsm.FSMModelMixin, models.Model):
     # on the dispute row lock.
     audit_seq = models.PositiveIntegerField(default=0)
     audit_head = models.CharField(max_length=64, blank=True)
+    # The ``audit_seq`` the last signed checkpoint outside the database anchored (DESIGN §8):
+    # the heads still to anchor are those past it, read through a partial index. Only the
+    # anchoring writes it; a use case saves only the columns it changed.
+    audit_anchored_seq = models.PositiveIntegerField(default=0, db_default=0)
     # The deadline (``respond_by``) a reminder went out for, and the one whose SLA breach was
     # flagged: each happens once per deadline, and a new deadline makes them due again.
     # When a party first reported a message or escalated for abusive conduct: the
@@ -512,6 +516,12 @@ class Dispute(fsm.FSMModelMixin, models.Model):
                 fields=["id"],
                 condition=Q(conduct_reported_at__isnull=False),
                 name="dispute_conduct_reported_id",
+            ),
+            # The heads the next audit checkpoint anchors: the disputes changed since the last.
+            models.Index(
+                fields=["id"],
+                condition=Q(audit_seq__gt=F("audit_anchored_seq")),
+                name="dispute_audit_unanchored",
             ),
             # The feedback reminders due: the disputes closed in the last days only.
             models.Index(
@@ -852,6 +862,10 @@ class AuditEntry(models.Model):
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    # The id of the key ``hash`` is an HMAC under (AUDIT_HMAC_KEY_ID); empty for the plain
+    # SHA-256 of the entries written before the chain was keyed. The key itself is never
+    # stored in the database.
+    key_id = models.CharField(max_length=32, blank=True, default="", db_default="")
 
     class Meta:
         ordering = ["dispute_id", "seq"]
@@ -868,6 +882,31 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.action} on dispute {self.dispute_id}"
+
+
+class AuditCheckpoint(models.Model):
+    """The record of a signed checkpoint of audit heads written outside the database.
+
+    The document in the ``audit_anchors`` storage is what counts (``verify_audit`` reads it);
+    this row only tells the next checkpoint its number, the digest it chains to, and the
+    storage name, without listing the storage.
+    """
+
+    number = models.PositiveBigIntegerField(primary_key=True)
+    name = models.CharField(max_length=200)
+    # SHA-256 of the stored document, which the next checkpoint's ``previous`` repeats.
+    digest = models.CharField(max_length=64)
+    heads = models.PositiveIntegerField()
+    # The highest dispute id whose chain may hold unkeyed (legacy) entries: fixed by the
+    # first checkpoint, repeated by every later one.
+    legacy_until = models.PositiveBigIntegerField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self) -> str:
+        return f"audit checkpoint {self.number}"
 
 
 class OutboxEvent(models.Model):

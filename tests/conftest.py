@@ -77,6 +77,18 @@ def _media_root(settings: Any, tmp_path_factory: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _audit_anchors(settings: Any, tmp_path_factory: Any) -> None:
+    # The audit checkpoints go to a fresh directory per test, never to the project's var/.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "audit_anchors": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path_factory.mktemp("audit-anchors"))},
+        },
+    }
+
+
+@pytest.fixture(autouse=True)
 def _webhooks_in_tests(settings: Any) -> None:
     # Tests run their webhook receivers on loopback, and call the relay and deliveries
     # directly (no broker): nothing is queued after a commit.

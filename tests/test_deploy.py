@@ -39,7 +39,10 @@ EXPECTED_SERVICES = {*APP_SERVICES, "db", "redis", "mailcatcher"}
 ENV_READERS = {"env", "env_bool", "env_int", "env_list"}
 ENV_CALLS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop"}
 # What an operator must pass for `docker compose up` (${NAME:?...} in the compose file).
-OPERATOR_ENV = {"DJANGO_SECRET_KEY": "operator-provided-secret"}
+OPERATOR_ENV = {
+    "DJANGO_SECRET_KEY": "operator-provided-secret",
+    "AUDIT_HMAC_KEY": "operator-provided-audit-key",
+}
 
 
 # --- Helpers ------------------------------------------------------------------------------
@@ -493,6 +496,28 @@ def test_dockerfile_and_compose_agree_on_paths() -> None:
     for name in ("web", "worker"):
         mounts = [str(v).split(":")[1] for v in services()[name].get("volumes", [])]
         assert image_env["MEDIA_ROOT"] in mounts, f"{name} needs the shared media volume"
+
+
+@pytest.mark.parametrize("name", APP_SERVICES)
+def test_audit_key_is_required_not_committed(name: str) -> None:
+    env = services()[name]["environment"]
+    assert re.fullmatch(r"\$\{AUDIT_HMAC_KEY:\?[^}]*\}", env["AUDIT_HMAC_KEY"])
+    with pytest.raises(LookupError):
+        environment(services()[name], environ={"DJANGO_SECRET_KEY": "set"})
+
+
+def test_audit_checkpoints_go_to_a_volume_web_and_worker_share() -> None:
+    """The worker writes the checkpoints (the anchoring task), web reads them (verify_audit):
+    on a named volume of its own, created by the image as the app user's folder."""
+    anchors = {environment(services()[name])["AUDIT_ANCHOR_DIR"] for name in APP_SERVICES}
+    assert len(anchors) == 1
+    (folder,) = anchors
+    for name in ("web", "worker"):
+        mounts = dict(str(v).split(":")[::-1] for v in services()[name].get("volumes", []))
+        assert folder in mounts, f"{name} needs the audit-anchors volume"
+        assert mounts[folder] in compose()["volumes"]
+    run = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "RUN")
+    assert folder in run
 
 
 def test_dockerignore_keeps_local_state_out_but_the_code_in() -> None:

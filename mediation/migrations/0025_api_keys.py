@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mediation', '0020_shop_rankings_and_opened_days'),
+        ('mediation', '0021_audit_keys_and_anchors'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -217,6 +217,7 @@ def _forge_next(dispute: Dispute, *, prev_hash: str) -> AuditEntry:
         visibility="all",
         created_at=timezone.now(),
         prev_hash=prev_hash,
+        key_id=audit.current_key_id(),  # by someone who holds the key
     )
     forged.hash = audit.compute_hash(forged)
     forged.save(force_insert=True)

@@ -126,7 +126,11 @@ def append(dispute: Dispute, **fields: Any) -> AuditEntry:
     }
     values.update(fields)
     entry = AuditEntry(
-        dispute_id=dispute.pk, seq=dispute.audit_seq + 1, prev_hash=dispute.audit_head, **values
+        dispute_id=dispute.pk,
+        seq=dispute.audit_seq + 1,
+        prev_hash=dispute.audit_head,
+        key_id=audit.current_key_id(),
+        **values,
     )
     entry.hash = audit.compute_hash(entry)
     entry.save(force_insert=True)
@@ -159,7 +163,7 @@ def test_the_tuple_path_hashes_as_the_model_path(demo: dict[str, Any]) -> None:
     for row, entry in zip(rows, entries, strict=True):
         assert row == audit.entry_row(entry)
         assert json.dumps(row[audit_scan.PAYLOAD]) == json.dumps(entry.payload)  # types too
-        assert audit.canonical_values(*row[:-1]) == audit.canonical(entry) == reference(row)
+        assert audit.canonical_values(*row[:12]) == audit.canonical(entry) == reference(row)
         assert audit.row_hash(row) == audit.compute_hash(entry) == entry.hash
     assert [r for r in audit_scan.verify_all(chunk_size=2) if r.dispute_id == dispute.pk] == [
         audit.Verification(dispute.pk, True, 6 + len(PAYLOADS))
@@ -241,6 +245,7 @@ def _orphan(d: Dispute) -> tuple[int, int, str]:
         action="raise",
         payload={},
         created_at=timezone.now(),
+        key_id=audit.current_key_id(),
     )
     entry.hash = audit.compute_hash(entry)
     entry.save(force_insert=True)

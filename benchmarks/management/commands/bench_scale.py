@@ -549,7 +549,14 @@ class Command(BaseCommand):
     def _verify(self, size: str, options: dict[str, Any]) -> None:
         out = self.stdout.write
         name = scale.database_name(size)
-        env = {**os.environ, "DATABASE_URL": scale.server_url(options["server"], name)}
+        env = {
+            **os.environ,
+            "DATABASE_URL": scale.server_url(options["server"], name),
+            # The checkpoints of this database (none unless anchor_audit ran on it), not the
+            # local database's.
+            "AUDIT_ANCHOR_BACKEND": "local",
+            "AUDIT_ANCHOR_DIR": str(Path(settings.DATA_DIR) / f"audit-anchors-{name}"),
+        }
         started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "manage.py", "verify_audit"],
@@ -559,7 +566,8 @@ class Command(BaseCommand):
             text=True,
         )
         seconds = time.perf_counter() - started
-        text = done.stdout.strip().splitlines()[-1:] or [done.stderr.strip()[-300:]]
+        text = [line for line in done.stdout.splitlines() if line.startswith("Verified ")][-1:]
+        text = text or [done.stderr.strip()[-300:]]
         match = re.search(r"Verified (\d+) disputes? \((\d+) entries\)", done.stdout)
         out("")
         out(f"manage.py verify_audit on {name}: exit {done.returncode}, {seconds:.1f} s wall")
