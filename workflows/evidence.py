@@ -33,6 +33,7 @@ from mediation.errors import (
 from mediation.models import Evidence, EvidenceKind, State
 from workflows.archives import find_archive
 from workflows.base import locked_dispute
+from workflows.images import check_dimensions
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 5_000
@@ -220,6 +221,7 @@ def upload_evidence(
     content_type = detect_type(
         uploaded_file, file_name, getattr(uploaded_file, "content_type", "") or ""
     )
+    width, height = check_dimensions(uploaded_file, content_type) or (None, None)
     stored: str | None = None
     try:
         with locked_dispute(dispute_id, actor) as ctx:
@@ -248,6 +250,8 @@ def upload_evidence(
                 content_type=content_type,
                 size=size,
                 sha256=sha256,
+                width=width,
+                height=height,
                 internal=internal,
             )
             ctx.record(

@@ -12,11 +12,14 @@ Policy the corpus pins down (README, "Evidence files"):
   Anything else (HTML, SVG, XML, executables, archives, office files) is 415, and so is a
   name's extension or a declared type that contradicts the content.
 * Images and PDFs are never decoded or rewritten on the server (their SHA-256 is the chain
-  of custody, and decoding untrusted images is an attack surface of its own). A truncated
-  image, a PNG claiming 4 billion pixels, a PNG with HTML after its end and a PDF with
-  JavaScript are stored as they are and only ever served
+  of custody, and decoding untrusted images is an attack surface of its own). A PNG with
+  HTML after its end and a PDF with JavaScript are stored as they are and only ever served
   as attachments with ``nosniff`` and ``Content-Security-Policy: sandbox``, so no browser
   renders them in our origin.
+* An image's header is read for its pixel dimensions (issue 13): beyond
+  ``EVIDENCE_MAX_IMAGE_PIXELS`` or ``EVIDENCE_MAX_IMAGE_SIDE`` (a PNG claiming 4 billion
+  pixels, a 30000 x 30000 PNG of a few hundred bytes) it is 422 ``image_too_large``; an
+  image whose header cannot be read (cut short) is 415.
 * A file that also carries an archive is refused wherever the archive sits (issue 13):
   ZIP (JPEG+ZIP, GIFAR, PDF+ZIP, with bytes after it or in the middle), RAR, 7z, xz,
   gzip, bzip2, tar and CAB, each found by a structurally valid record, so real photos and
@@ -427,32 +430,28 @@ CORPUS: list[Case] = [
         "photo.png",
         declared="image/png",
     ),
-    stored(
+    upload(
         "png_pixel_bomb",
-        "never decoded on the server, so a pixel bomb is inert",
+        "65535 x 65535 RGBA: 16 GB decoded, refused by its header",
         "huge.png",
         png_pixel_bomb,
-        "image/png",
-        "huge.png",
+        status=422,
+        code="image_too_large",
     ),
     # Empty and truncated.
     refused("zero_bytes", "an empty file is not evidence", "empty.png", lambda: b"", "image/png"),
     refused("one_byte", "one byte of nothing", "one.png", lambda: b"\x89", "image/png"),
-    stored(
+    refused(
         "truncated_jpeg",
-        "JPEG magic only: typed by content, stored as is",
+        "JPEG magic only: no frame header to measure",
         "cut.jpg",
         lambda: b"\xff\xd8\xff\xe0",
-        "image/jpeg",
-        "cut.jpg",
     ),
-    stored(
+    refused(
         "truncated_png",
-        "PNG signature only: typed by content, stored as is",
+        "PNG signature only: no IHDR to measure",
         "cut.png",
         lambda: b"\x89PNG\r\n\x1a\n",
-        "image/png",
-        "cut.png",
     ),
     # Hostile names: the name is metadata, the file is stored under a random name.
     stored(
@@ -850,6 +849,7 @@ CORPUS += [
     ),
 ]
 
+MP = 1_000_000
 
 CORPUS += [
     # Archives hidden behind an accepted type, wherever they sit (issue 13).
@@ -923,4 +923,86 @@ CORPUS += [
     stored("real_webp", "a WebP written by Pillow", "p.webp", lambda: photo("WEBP"), "image/webp"),
     stored("real_gif", "a GIF written by Pillow", "p.gif", lambda: photo("GIF"), "image/gif"),
     stored("real_pdf", "a PDF written by Pillow", "p.pdf", lambda: photo("PDF"), "application/pdf"),
+    # Pixel bombs: measured by the header, refused before anything is stored (issue 13).
+    upload(
+        "png_30000_square",
+        "30000 x 30000: 900 MP in a few dozen bytes",
+        "huge.png",
+        lambda: png_claiming(30_000, 30_000),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "png_just_over_the_pixels",
+        "8000 x 6251: just over 50 MP",
+        "big.png",
+        lambda: png_claiming(8000, 6251),
+        status=422,
+        code="image_too_large",
+    ),
+    stored(
+        "png_exactly_the_pixels",
+        "8000 x 6250: 50 MP, the limit itself is allowed",
+        "big.png",
+        lambda: png_claiming(8000, 6250),
+        "image/png",
+    ),
+    upload(
+        "jpeg_too_wide",
+        "30000 x 10: few pixels, but a side beyond 20000",
+        "strip.jpg",
+        lambda: jpeg_claiming(30_000, 10),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "jpeg_65535_square",
+        "the largest JPEG frame: 4.3 GP",
+        "huge.jpg",
+        lambda: jpeg_claiming(65_535, 65_535),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "gif_65535_square",
+        "a GIF screen of 65535 x 65535",
+        "huge.gif",
+        lambda: gif_claiming(65_535, 65_535),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "webp_canvas_bomb",
+        "a WebP canvas of 16384 x 16384 (268 MP), never handed to libwebp",
+        "huge.webp",
+        lambda: webp_claiming(16_384, 16_384),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "heic_30000_square",
+        "an HEIC whose primary image claims 30000 x 30000",
+        "IMG_9999.HEIC",
+        lambda: files.heic(sizes=((30_000, 30_000), (512, 512))),
+        status=422,
+        code="image_too_large",
+    ),
+    refused(
+        "heic_without_ispe",
+        "an HEIC whose image items have no size",
+        "IMG_0003.heic",
+        lambda: files.heic(sizes=()),
+    ),
+    refused(
+        "png_cut_in_ihdr",
+        "a PNG cut inside its header",
+        "cut.png",
+        lambda: png_claiming(100, 100)[:20],
+    ),
+    refused(
+        "webp_cut_in_header",
+        "a WebP cut before its canvas size",
+        "cut.webp",
+        lambda: files.webp()[:18],
+    ),
 ]
