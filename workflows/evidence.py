@@ -31,7 +31,7 @@ from mediation.errors import (
     UnsupportedFileType,
 )
 from mediation.models import Evidence, EvidenceKind, State
-from workflows.archives import find_archive
+from workflows.archives import MAX_CANDIDATES, TOO_MANY, find_archive
 from workflows.base import locked_dispute
 from workflows.images import check_dimensions
 
@@ -163,6 +163,10 @@ def detect_type(uploaded_file: Any, file_name: str, declared: str) -> str:
     if detected == "text/plain" and not _is_plain_text(uploaded_file):
         raise UnsupportedFileType("Text must be UTF-8 without control characters.")
     archive = None if detected == "text/plain" else find_archive(uploaded_file)
+    if archive == TOO_MANY:
+        raise UnsupportedFileType(
+            f"The file is {detected} holding more than {MAX_CANDIDATES} archive signatures."
+        )
     if archive is not None:
         raise UnsupportedFileType(
             f"The file is {detected} with a {archive} archive inside; send the {detected} alone."

@@ -335,7 +335,7 @@ CHANCE_SIGNATURES = (
     b"\x1f\x8b\x08\x00" + bytes(6) + b"\xff\xff\xff\xff",
     b"MSCF\x00\x00\x00\x00\x01\x02",
     b"BZh9\x00\x00",
-    b"mustard, ustar\x0000",
+    b"mustard, ustar\x0000" + bytes(300),
 )
 
 

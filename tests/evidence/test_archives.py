@@ -8,6 +8,7 @@ import gzip
 import io
 import lzma
 import random
+import struct
 import zipfile
 from collections.abc import Callable
 from typing import Any
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 
 from mediation.errors import UnsupportedFileType
 from tests.evidence import files, hostile
-from workflows.archives import OVERLAP, WINDOW, find_archive
+from workflows.archives import MAX_CANDIDATES, OVERLAP, TOO_MANY, WINDOW, find_archive
 from workflows.evidence import detect_type
 
 ARCHIVES: dict[str, tuple[str, Callable[[], bytes]]] = {
@@ -191,3 +192,26 @@ def test_text_is_not_searched_for_archives() -> None:
     # Printable text can spell a bzip2 magic; it is text, not an archive.
     upload = files.upload("notes.txt", b"The magic is BZh91AY&SY, see the spec.\n")
     assert detect_type(upload, "notes.txt", "text/plain") == "text/plain"
+
+
+def near_zip_records(n: int) -> bytes:
+    # Local headers with a sane version and method whose data would run past the file.
+    record = b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, 0, 0, 0x7FFFFFFF, 0, 0, 0)
+    return record * n
+
+
+def test_a_file_packed_with_near_records_is_suspect_without_a_long_search() -> None:
+    # Thousands of records that each fail only their last check, or gzip headers each
+    # inflating a stored block: checked one by one they would take seconds to minutes.
+    gzip_stored = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03" + b"\x00\x60\xea\x9f\x15"
+    for body in (near_zip_records(MAX_CANDIDATES + 1), gzip_stored * (MAX_CANDIDATES + 1)):
+        assert found(files.png() + body) == TOO_MANY
+    assert found(files.png() + near_zip_records(MAX_CANDIDATES // 2)) is None
+    upload = files.upload("x.png", files.png() + near_zip_records(MAX_CANDIDATES + 1))
+    with pytest.raises(UnsupportedFileType, match="archive signatures"):
+        detect_type(upload, "x.png", "image/png")
+
+
+def test_words_that_contain_ustar_are_not_signatures() -> None:
+    text = b"Me gusta mustard; a ellos les gustaria. " * 2000
+    assert found(hostile.pdf_with(text)) is None
