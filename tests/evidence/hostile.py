@@ -18,7 +18,7 @@ Policy the corpus pins down (README, "Evidence files"):
   renders them in our origin.
 * An image's header is read for its pixel dimensions (issue 13): beyond
   ``EVIDENCE_MAX_IMAGE_PIXELS`` or ``EVIDENCE_MAX_IMAGE_SIDE`` (a PNG claiming 4 billion
-  pixels, a 30000 x 30000 PNG of a few hundred bytes) it is 422 ``image_too_large``; an
+  pixels, a 30000 x 30000 PNG of a few dozen bytes) it is 422 ``image_too_large``; an
   image whose header cannot be read (cut short) is 415.
 * A file that also carries an archive is refused wherever the archive sits (issue 13):
   ZIP (JPEG+ZIP, GIFAR, PDF+ZIP, with bytes after it or in the middle), RAR, 7z, xz,
@@ -901,6 +901,15 @@ CORPUS += [
     refused("gif_bzip2", "bzip2 behind a GIF", "anim.gif", lambda: files.gif() + bz2.compress(PE)),
     refused("png_tar", "a tar behind a PNG", "photo.png", lambda: files.png() + tar()),
     refused("pdf_cab", "a Cabinet behind a PDF", "doc.pdf", lambda: files.pdf() + cab()),
+    refused(
+        "png_packed_with_near_zip_records",
+        "thousands of ZIP headers failing only their last check: suspect, not searched on",
+        "photo.png",
+        lambda: (
+            files.png()
+            + (b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, 0, 0, 2**31, 0, 0, 0)) * 2000
+        ),
+    ),
     # Real files that hold archive signatures by chance are still accepted.
     stored(
         "jpeg_with_chance_signatures",
