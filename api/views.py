@@ -643,9 +643,13 @@ class EvidenceListView(APIView):
         tags=["evidence"],
         description=(
             "A party (while the dispute is open) or a mediator uploads a file. Typed by content: "
-            "JPEG, PNG, GIF, WebP, HEIC, PDF or UTF-8 text (415 unsupported_file_type); at most "
-            "EVIDENCE_MAX_FILE_MB a file (413 file_too_large), EVIDENCE_MAX_FILES files and "
-            "EVIDENCE_MAX_TOTAL_MB per party per dispute (422 evidence_quota_exceeded)."
+            "JPEG, PNG, GIF, WebP, HEIC, PDF or UTF-8 text; a file carrying an archive anywhere "
+            "in it, or an image whose header cannot be read, is refused too (415 "
+            "unsupported_file_type). At most EVIDENCE_MAX_FILE_MB a file (413 file_too_large); "
+            "images at most EVIDENCE_MAX_IMAGE_PIXELS pixels and EVIDENCE_MAX_IMAGE_SIDE a side "
+            "by their header (422 image_too_large, with width, height, max_pixels, max_side); "
+            "EVIDENCE_MAX_FILES files and EVIDENCE_MAX_TOTAL_MB per party per dispute (422 "
+            "evidence_quota_exceeded)."
         ),
     )
     def post(self, request: Request, dispute_id: int) -> Response:

@@ -348,6 +348,11 @@ EVIDENCE_MAX_FILE_MB = env_int("EVIDENCE_MAX_FILE_MB", 10)
 # (422 evidence_quota_exceeded).
 EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 20)
 EVIDENCE_MAX_TOTAL_MB = env_int("EVIDENCE_MAX_TOTAL_MB", 50)
+# EVIDENCE_MAX_IMAGE_PIXELS / EVIDENCE_MAX_IMAGE_SIDE: largest image by its header's pixel
+# count (width x height) and longest side (422 image_too_large, before anything is stored).
+# Above ~179 MP Pillow refuses to open JPEG, PNG and GIF images whatever these say.
+EVIDENCE_MAX_IMAGE_PIXELS = env_int("EVIDENCE_MAX_IMAGE_PIXELS", 50_000_000)
+EVIDENCE_MAX_IMAGE_SIDE = env_int("EVIDENCE_MAX_IMAGE_SIDE", 20_000)
 
 # --- Audit log integrity (DESIGN §8): keys and anchors ----------------------------------------
 

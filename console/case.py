@@ -38,12 +38,21 @@ from mediation.party_history import party_history
 from mediation.selectors import audit_entries, detail_prefetches
 from workflows import conversation
 from workflows import transitions as t
+from workflows.images import within_limits
 from workflows.steps import note_of, summary
 from workflows.transitions import ACTIONS as REGISTRY
 from workflows.transitions import pending_ruling
 
 # Evidence types a browser draws in an <img>; HEIC and PDFs are offered as links.
 THUMBNAIL_TYPES = {"image/jpeg", "image/png", "image/gif", "image/webp"}
+
+
+def shows_thumbnail(item: Evidence) -> bool:
+    """Whether the case view draws the item inline: an image type browsers draw, whose
+    dimensions were recorded at upload and are within today's limits. An image stored
+    before dimensions were recorded, or beyond a limit lowered since, is a link only: a
+    mediator's browser never decodes a pixel bomb unasked."""
+    return item.content_type in THUMBNAIL_TYPES and within_limits(item.width, item.height)
 
 
 # --- The queue --------------------------------------------------------------------------------
@@ -134,7 +143,7 @@ def case_context(dispute: Dispute, user: Any, *, allowed: list[str]) -> dict[str
         {
             "item": item,
             "url": evidence_url(item),
-            "thumbnail": item.content_type in THUMBNAIL_TYPES,
+            "thumbnail": shows_thumbnail(item),
         }
         for item in dispute.evidence.all()
     ]

@@ -90,6 +90,15 @@ class FileTooLarge(DomainError):
     title = "The file is too large"
 
 
+class ImageTooLarge(DomainError):
+    """An image whose header claims more pixels than the limits allow (422): refused before
+    it is stored, so no browser is ever asked to decode it."""
+
+    status = 422
+    code = "image_too_large"
+    title = "The image has too many pixels"
+
+
 class UnsupportedFileType(DomainError):
     """The content is not an allowed type, or contradicts its declared or named type (415)."""
 

@@ -31,7 +31,9 @@ from mediation.errors import (
     UnsupportedFileType,
 )
 from mediation.models import Evidence, EvidenceKind, State
+from workflows.archives import MAX_CANDIDATES, TOO_MANY, find_archive
 from workflows.base import locked_dispute
+from workflows.images import check_dimensions
 
 MAX_NAME = 120
 MAX_DESCRIPTION = 5_000
@@ -53,9 +55,6 @@ ALLOWED: dict[str, tuple[set[str], set[str]]] = {
 # HEIF image/heif and does not know HEIC files whose major brand is mif1.
 HEIC_BRANDS = {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"}
 HEIF_BRANDS = {b"mif1", b"msf1"}
-# A ZIP's end-of-central-directory record: archive tools read a ZIP from its end.
-ZIP_END = b"PK\x05\x06"
-ZIP_END_SIZE = 22
 # Declared types that say nothing about the content (curl's default, browsers' fallback).
 NEUTRAL_DECLARED = {"", "application/octet-stream", "binary/octet-stream"}
 
@@ -121,23 +120,6 @@ def _iso_media_type(head: bytes) -> str | None:
     return ""
 
 
-def _ends_with_zip(uploaded_file: Any) -> bool:
-    """Whether the file ends with a ZIP's end-of-central-directory record (whose comment
-    runs exactly to the end of the file): a JPEG+ZIP or GIF+JAR polyglot."""
-    uploaded_file.seek(0, os.SEEK_END)
-    size = uploaded_file.tell()
-    start = max(0, size - (ZIP_END_SIZE + 0xFFFF))
-    uploaded_file.seek(start)
-    tail = uploaded_file.read()
-    at = tail.rfind(ZIP_END)
-    while at >= 0:
-        comment = int.from_bytes(tail[at + 20 : at + 22], "little")
-        if at + ZIP_END_SIZE + comment == len(tail):
-            return True
-        at = tail.rfind(ZIP_END, 0, at)
-    return False
-
-
 def detect_type(uploaded_file: Any, file_name: str, declared: str) -> str:
     """The content type of the upload, by its content; refuses anything not allowed or a
     file whose content contradicts its declared type or its name's extension."""
@@ -180,9 +162,14 @@ def detect_type(uploaded_file: Any, file_name: str, declared: str) -> str:
         )
     if detected == "text/plain" and not _is_plain_text(uploaded_file):
         raise UnsupportedFileType("Text must be UTF-8 without control characters.")
-    if detected != "text/plain" and _ends_with_zip(uploaded_file):
+    archive = None if detected == "text/plain" else find_archive(uploaded_file)
+    if archive == TOO_MANY:
         raise UnsupportedFileType(
-            f"The file is {detected} with a ZIP archive appended; send the {detected} alone."
+            f"The file is {detected} holding more than {MAX_CANDIDATES} archive signatures."
+        )
+    if archive is not None:
+        raise UnsupportedFileType(
+            f"The file is {detected} with a {archive} archive inside; send the {detected} alone."
         )
     extensions, declared_types = ALLOWED[detected]
     ext = os.path.splitext(file_name)[1].lower().lstrip(".")
@@ -238,6 +225,7 @@ def upload_evidence(
     content_type = detect_type(
         uploaded_file, file_name, getattr(uploaded_file, "content_type", "") or ""
     )
+    width, height = check_dimensions(uploaded_file, content_type) or (None, None)
     stored: str | None = None
     try:
         with locked_dispute(dispute_id, actor) as ctx:
@@ -266,6 +254,8 @@ def upload_evidence(
                 content_type=content_type,
                 size=size,
                 sha256=sha256,
+                width=width,
+                height=height,
                 internal=internal,
             )
             ctx.record(

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mediation', '0021_audit_keys_and_anchors'),
+        ('mediation', '0023_evidence_dimensions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

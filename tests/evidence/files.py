@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import struct
 import zlib
+from functools import cache
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from PIL import Image
 
 
 def png() -> bytes:
@@ -31,13 +34,16 @@ def gif() -> bytes:
     )
 
 
+@cache
+def _jpeg() -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (2, 2), (200, 30, 30)).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
 def jpeg() -> bytes:
-    return (
-        b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00"
-        + b"\xff\xdb\x00C\x00"
-        + bytes(range(1, 65))
-        + b"\xff\xd9"
-    )
+    """A 2x2 baseline JPEG, as Pillow writes it."""
+    return _jpeg()
 
 
 def pdf() -> bytes:
@@ -58,13 +64,28 @@ def _box(kind: bytes, payload: bytes) -> bytes:
     return struct.pack(">I", 8 + len(payload)) + kind + payload
 
 
-def heic(major: bytes = b"heic", compatible: tuple[bytes, ...] = (b"mif1", b"heic")) -> bytes:
+def ispe(width: int, height: int) -> bytes:
+    """An HEIF image spatial extents property (a full box: version and flags, then sizes)."""
+    return _box(b"ispe", bytes(4) + struct.pack(">II", width, height))
+
+
+def heic(
+    major: bytes = b"heic",
+    compatible: tuple[bytes, ...] = (b"mif1", b"heic"),
+    sizes: tuple[tuple[int, int], ...] = ((4032, 3024), (512, 512)),
+) -> bytes:
     """The header of an HEIF image as phones write it: an ``ftyp`` box (major brand
-    ``heic``) and a ``meta`` box whose handler is ``pict``. Enough to be typed; no pixels."""
+    ``heic``) and a ``meta`` box whose handler is ``pict``, with the ``ispe`` properties
+    of its image items (the primary image and a tile). Enough to be typed and measured;
+    no pixels."""
     ftyp = _box(b"ftyp", major + b"\x00\x00\x00\x00" + b"".join(compatible))
     hdlr = _box(b"hdlr", b"\x00" * 4 + b"\x00" * 4 + b"pict" + b"\x00" * 12 + b"\x00")
-    meta = _box(b"meta", b"\x00" * 4 + hdlr)
-    return ftyp + meta
+    pitm = _box(b"pitm", bytes(4) + struct.pack(">H", 1))
+    ipco = _box(b"ipco", _box(b"hvcC", bytes(23)) + b"".join(ispe(w, h) for w, h in sizes))
+    ipma = _box(b"ipma", bytes(4) + struct.pack(">IHB", 1, 1, 2) + b"\x81\x02")
+    iprp = _box(b"iprp", ipco + ipma)
+    meta = _box(b"meta", b"\x00" * 4 + hdlr + pitm + iprp)
+    return ftyp + meta + _box(b"mdat", bytes(16))
 
 
 def text() -> bytes:

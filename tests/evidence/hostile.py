@@ -12,12 +12,18 @@ Policy the corpus pins down (README, "Evidence files"):
   Anything else (HTML, SVG, XML, executables, archives, office files) is 415, and so is a
   name's extension or a declared type that contradicts the content.
 * Images and PDFs are never decoded or rewritten on the server (their SHA-256 is the chain
-  of custody, and decoding untrusted images is an attack surface of its own). A truncated
-  image, a PNG claiming 4 billion pixels, a PNG with HTML after its end and a PDF with
-  JavaScript are stored as they are and only ever served as attachments with ``nosniff``
-  and ``Content-Security-Policy: sandbox``, so no browser renders them in our origin.
-* A file that is also a ZIP archive (JPEG+ZIP, GIFAR) is refused: archive tools open a
-  ZIP from its end, so the image header would hide whatever the archive carries.
+  of custody, and decoding untrusted images is an attack surface of its own). A PNG with
+  HTML after its end and a PDF with JavaScript are stored as they are and only ever served
+  as attachments with ``nosniff`` and ``Content-Security-Policy: sandbox``, so no browser
+  renders them in our origin.
+* An image's header is read for its pixel dimensions (issue 13): beyond
+  ``EVIDENCE_MAX_IMAGE_PIXELS`` or ``EVIDENCE_MAX_IMAGE_SIDE`` (a PNG claiming 4 billion
+  pixels, a 30000 x 30000 PNG of a few dozen bytes) it is 422 ``image_too_large``; an
+  image whose header cannot be read (cut short) is 415.
+* A file that also carries an archive is refused wherever the archive sits (issue 13):
+  ZIP (JPEG+ZIP, GIFAR, PDF+ZIP, with bytes after it or in the middle), RAR, 7z, xz,
+  gzip, bzip2, tar and CAB, each found by a structurally valid record, so real photos and
+  PDFs whose compressed data holds the same few bytes by chance are still accepted.
 * A shell script is text: as UTF-8 text named .txt it is stored as an inert text/plain
   attachment; named .sh it is refused (the extension does not match the content).
 * The client's file name is metadata only (storage uses a random name): it is NFKC
@@ -28,13 +34,21 @@ Policy the corpus pins down (README, "Evidence files"):
 from __future__ import annotations
 
 import base64
+import bz2
+import gzip
 import io
+import lzma
+import random
 import struct
+import tarfile
 import zipfile
 import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any
+
+from PIL import Image
 
 from tests.evidence import files
 
@@ -202,6 +216,135 @@ SEVEN_Z = b"7z\xbc\xaf\x27\x1c\x00\x04" + bytes(24)
 RAR = b"Rar!\x1a\x07\x01\x00" + bytes(24)
 
 
+# --- Archives behind an accepted type, and pixel bombs (issue 13) --------------------------------
+
+
+def zip_payload() -> bytes:
+    return _zip([("payload.exe", PE), ("readme.txt", b"run payload.exe\n")])
+
+
+def rar5() -> bytes:
+    """An empty RAR 5 archive: the signature, a main archive header, the end header."""
+
+    def header(kind: int) -> bytes:
+        body = bytes([kind, 0, 0])  # type, header flags, archive/end flags
+        data = bytes([len(body)]) + body
+        return struct.pack("<I", zlib.crc32(data)) + data
+
+    return b"Rar!\x1a\x07\x01\x00" + header(1) + header(5)
+
+
+def rar4() -> bytes:
+    """An empty RAR 4 archive: the marker block, then the archive header (type 0x73)."""
+    main = b"\x73\x00\x00\x0d\x00" + bytes(6)
+    return b"Rar!\x1a\x07\x00" + struct.pack("<H", zlib.crc32(main) & 0xFFFF) + main + bytes(7)
+
+
+def seven_zip() -> bytes:
+    """A 7z signature header (version 0.4) with its start header CRC, and an empty header."""
+    next_header = b"\x01\x00"  # kHeader, kEnd
+    start = struct.pack("<QQI", 0, len(next_header), zlib.crc32(next_header))
+    return (
+        b"7z\xbc\xaf\x27\x1c\x00\x04" + struct.pack("<I", zlib.crc32(start)) + start + next_header
+    )
+
+
+def cab() -> bytes:
+    """The header of a Microsoft Cabinet (version 1.3) with one folder and one file."""
+    header = b"MSCF" + bytes(4) + struct.pack("<I", 80) + bytes(4) + struct.pack("<I", 44)
+    header += bytes(4) + b"\x03\x01" + struct.pack("<HHHHH", 1, 1, 0, 0, 0)
+    return header + bytes(80 - len(header))
+
+
+def tar() -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as t:
+        info = tarfile.TarInfo("payload.sh")
+        info.size = len(SHEBANG)
+        t.addfile(info, io.BytesIO(SHEBANG))
+    return buf.getvalue()
+
+
+def jpeg_with_segment(payload: bytes) -> bytes:
+    """A real JPEG with ``payload`` in a comment (COM) segment: still a valid image."""
+    image = files.jpeg()
+    return image[:2] + b"\xff\xfe" + struct.pack(">H", len(payload) + 2) + payload + image[2:]
+
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def png_claiming(width: int, height: int) -> bytes:
+    """A PNG whose header claims width x height grey pixels, with a tiny IDAT (one row of
+    a 1x1 image): a few dozen bytes, never the gigabytes it claims."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + png_chunk(b"IHDR", header)
+        + png_chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+        + png_chunk(b"IEND", b"")
+    )
+
+
+def jpeg_claiming(width: int, height: int) -> bytes:
+    """A real JPEG whose frame header (SOF0) is rewritten to claim width x height."""
+    image = bytearray(files.jpeg())
+    sof = image.index(b"\xff\xc0")
+    image[sof + 5 : sof + 9] = struct.pack(">HH", height, width)
+    return bytes(image)
+
+
+def gif_claiming(width: int, height: int) -> bytes:
+    image = bytearray(files.gif())
+    image[6:10] = struct.pack("<HH", width, height)
+    return bytes(image)
+
+
+def webp_claiming(width: int, height: int) -> bytes:
+    """An extended (VP8X) WebP whose canvas is width x height."""
+    vp8x = b"\x00" * 4 + (width - 1).to_bytes(3, "little") + (height - 1).to_bytes(3, "little")
+    chunk = b"VP8X" + struct.pack("<I", len(vp8x)) + vp8x
+    return b"RIFF" + struct.pack("<I", 4 + len(chunk)) + b"WEBP" + chunk
+
+
+@cache  # Pillow dates its PDFs: the same call must give the same bytes
+def photo(fmt: str, size: tuple[int, int] = (96, 64), seed: int = 7) -> bytes:
+    """A real image of noise (which compresses like a photo's detail), written by Pillow."""
+    rng = random.Random(seed)
+    image = Image.frombytes("RGB", size, rng.randbytes(size[0] * size[1] * 3))
+    buf = io.BytesIO()
+    image.save(buf, fmt)
+    return buf.getvalue()
+
+
+# Signatures as they turn up by chance in compressed data: the magic bytes, but not the
+# record an archive tool needs around them.
+CHANCE_SIGNATURES = (
+    b"PK\x03\x04\xff\xee\x63\x00" + bytes(22),  # version 238, method 99: no sane header
+    b"PK\x01\x02" + bytes(42) + b"\xde\xad",  # a central header with nothing after it
+    b"PK\x05\x06"
+    + bytes(4)
+    + b"\x01\x00\x01\x00"
+    + b"\x2e\x00\x00\x00"
+    + b"\x10\x00\x00\x00\x00\x00",
+    b"Rar!\x1a\x07\x01\x00" + b"\x11" * 8,
+    b"7z\xbc\xaf\x27\x1c\x09\x09",
+    b"\xfd7zXZ\x00\x00\x01\xde\xad\xbe\xef",
+    b"\x1f\x8b\x08\x00" + bytes(6) + b"\xff\xff\xff\xff",
+    b"MSCF\x00\x00\x00\x00\x01\x02",
+    b"BZh9\x00\x00",
+    b"mustard, ustar\x0000" + bytes(300),
+)
+
+
+def pdf_with(payload: bytes) -> bytes:
+    """A PDF with ``payload`` as the raw bytes of an (uncompressed) stream object."""
+    stream = b"3 0 obj<</Length " + str(len(payload)).encode() + b">>stream\n"
+    return files.pdf().replace(b"trailer", stream + payload + b"\nendstream endobj\ntrailer")
+
+
 def _pdf() -> bytes:
     return files.pdf()
 
@@ -287,32 +430,28 @@ CORPUS: list[Case] = [
         "photo.png",
         declared="image/png",
     ),
-    stored(
+    upload(
         "png_pixel_bomb",
-        "never decoded on the server, so a pixel bomb is inert",
+        "65535 x 65535 RGBA: 16 GB decoded, refused by its header",
         "huge.png",
         png_pixel_bomb,
-        "image/png",
-        "huge.png",
+        status=422,
+        code="image_too_large",
     ),
     # Empty and truncated.
     refused("zero_bytes", "an empty file is not evidence", "empty.png", lambda: b"", "image/png"),
     refused("one_byte", "one byte of nothing", "one.png", lambda: b"\x89", "image/png"),
-    stored(
+    refused(
         "truncated_jpeg",
-        "JPEG magic only: typed by content, stored as is",
+        "JPEG magic only: no frame header to measure",
         "cut.jpg",
         lambda: b"\xff\xd8\xff\xe0",
-        "image/jpeg",
-        "cut.jpg",
     ),
-    stored(
+    refused(
         "truncated_png",
-        "PNG signature only: typed by content, stored as is",
+        "PNG signature only: no IHDR to measure",
         "cut.png",
         lambda: b"\x89PNG\r\n\x1a\n",
-        "image/png",
-        "cut.png",
     ),
     # Hostile names: the name is metadata, the file is stored under a random name.
     stored(
@@ -707,5 +846,172 @@ CORPUS += [
         lambda: multipart(part("kind", b"../../etc"), _file_part()),
         400,
         "invalid",
+    ),
+]
+
+MP = 1_000_000
+
+CORPUS += [
+    # Archives hidden behind an accepted type, wherever they sit (issue 13).
+    refused(
+        "jpeg_zip_one_trailing_byte",
+        "JPEG+ZIP with one byte after the end record: unzip still opens it",
+        "photo.jpg",
+        lambda: files.jpeg() + zip_payload() + b"\x00",
+        "image/jpeg",
+    ),
+    refused(
+        "pdf_zip_polyglot",
+        "PDF+ZIP, then a PDF-looking tail",
+        "invoice.pdf",
+        lambda: files.pdf() + zip_payload() + b"\n%%EOF\n",
+        "application/pdf",
+    ),
+    refused(
+        "zip_then_jpeg",
+        "a ZIP first, a JPEG after it",
+        "photo.jpg",
+        lambda: zip_payload() + files.jpeg(),
+        "image/jpeg",
+    ),
+    refused(
+        "zip_in_the_middle_of_a_jpeg",
+        "a ZIP inside a JPEG comment segment, the image intact around it",
+        "photo.jpg",
+        lambda: jpeg_with_segment(zip_payload()),
+        "image/jpeg",
+    ),
+    refused(
+        "zip_local_headers_only",
+        "a ZIP without its central directory: stream readers still extract it",
+        "photo.png",
+        lambda: files.png() + zip_payload()[: zip_payload().index(b"PK\x01\x02")],
+        "image/png",
+    ),
+    refused("png_rar5", "RAR 5 behind a PNG", "photo.png", lambda: files.png() + rar5()),
+    refused("png_rar4", "RAR 4 behind a PNG", "photo.png", lambda: files.png() + rar4()),
+    refused("png_7z", "7-Zip behind a PNG", "photo.png", lambda: files.png() + seven_zip()),
+    refused(
+        "jpeg_gzip",
+        "gzip inside a JPEG",
+        "photo.jpg",
+        lambda: jpeg_with_segment(gzip.compress(SHEBANG)),
+    ),
+    refused("pdf_xz", "xz behind a PDF", "doc.pdf", lambda: files.pdf() + lzma.compress(SHEBANG)),
+    refused("gif_bzip2", "bzip2 behind a GIF", "anim.gif", lambda: files.gif() + bz2.compress(PE)),
+    refused("png_tar", "a tar behind a PNG", "photo.png", lambda: files.png() + tar()),
+    refused("pdf_cab", "a Cabinet behind a PDF", "doc.pdf", lambda: files.pdf() + cab()),
+    refused(
+        "png_packed_with_near_zip_records",
+        "thousands of ZIP headers failing only their last check: suspect, not searched on",
+        "photo.png",
+        lambda: (
+            files.png()
+            + (b"PK\x03\x04" + struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, 0, 0, 2**31, 0, 0, 0)) * 2000
+        ),
+    ),
+    # Real files that hold archive signatures by chance are still accepted.
+    stored(
+        "jpeg_with_chance_signatures",
+        "archive magic bytes in a comment, no archive record around them",
+        "photo.jpg",
+        lambda: jpeg_with_segment(b"".join(CHANCE_SIGNATURES)),
+        "image/jpeg",
+        "photo.jpg",
+    ),
+    stored(
+        "pdf_with_chance_signatures",
+        "archive magic bytes in a stream, no archive record around them",
+        "doc.pdf",
+        lambda: pdf_with(b"".join(CHANCE_SIGNATURES)),
+        "application/pdf",
+        "doc.pdf",
+    ),
+    stored("real_jpeg", "a JPEG written by Pillow", "p.jpg", lambda: photo("JPEG"), "image/jpeg"),
+    stored("real_png", "a PNG written by Pillow", "p.png", lambda: photo("PNG"), "image/png"),
+    stored("real_webp", "a WebP written by Pillow", "p.webp", lambda: photo("WEBP"), "image/webp"),
+    stored("real_gif", "a GIF written by Pillow", "p.gif", lambda: photo("GIF"), "image/gif"),
+    stored("real_pdf", "a PDF written by Pillow", "p.pdf", lambda: photo("PDF"), "application/pdf"),
+    # Pixel bombs: measured by the header, refused before anything is stored (issue 13).
+    upload(
+        "png_30000_square",
+        "30000 x 30000: 900 MP in a few dozen bytes",
+        "huge.png",
+        lambda: png_claiming(30_000, 30_000),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "png_just_over_the_pixels",
+        "8000 x 6251: just over 50 MP",
+        "big.png",
+        lambda: png_claiming(8000, 6251),
+        status=422,
+        code="image_too_large",
+    ),
+    stored(
+        "png_exactly_the_pixels",
+        "8000 x 6250: 50 MP, the limit itself is allowed",
+        "big.png",
+        lambda: png_claiming(8000, 6250),
+        "image/png",
+    ),
+    upload(
+        "jpeg_too_wide",
+        "30000 x 10: few pixels, but a side beyond 20000",
+        "strip.jpg",
+        lambda: jpeg_claiming(30_000, 10),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "jpeg_65535_square",
+        "the largest JPEG frame: 4.3 GP",
+        "huge.jpg",
+        lambda: jpeg_claiming(65_535, 65_535),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "gif_65535_square",
+        "a GIF screen of 65535 x 65535",
+        "huge.gif",
+        lambda: gif_claiming(65_535, 65_535),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "webp_canvas_bomb",
+        "a WebP canvas of 16384 x 16384 (268 MP), never handed to libwebp",
+        "huge.webp",
+        lambda: webp_claiming(16_384, 16_384),
+        status=422,
+        code="image_too_large",
+    ),
+    upload(
+        "heic_30000_square",
+        "an HEIC whose primary image claims 30000 x 30000",
+        "IMG_9999.HEIC",
+        lambda: files.heic(sizes=((30_000, 30_000), (512, 512))),
+        status=422,
+        code="image_too_large",
+    ),
+    refused(
+        "heic_without_ispe",
+        "an HEIC whose image items have no size",
+        "IMG_0003.heic",
+        lambda: files.heic(sizes=()),
+    ),
+    refused(
+        "png_cut_in_ihdr",
+        "a PNG cut inside its header",
+        "cut.png",
+        lambda: png_claiming(100, 100)[:20],
+    ),
+    refused(
+        "webp_cut_in_header",
+        "a WebP cut before its canvas size",
+        "cut.webp",
+        lambda: files.webp()[:18],
     ),
 ]
