@@ -35,7 +35,7 @@ from mediation.models import (
 )
 from mediation.money import CURRENCY_CHOICES
 from mediation.party_history import Rates, party_history, thresholds
-from workflows import visibility
+from workflows import conversation, visibility
 from workflows.transitions import CHECKS, allowed_actions
 
 AMOUNT_HELP = "Integer amount in minor units of the order's currency (3000 = 30.00 USD)."
@@ -650,12 +650,12 @@ class AppealSerializer(serializers.Serializer):
 
 
 class MessageInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20_000)
+    body = serializers.CharField(max_length=conversation.MAX_BODY)
     internal = serializers.BooleanField(required=False, default=False)
 
 
 class ReportSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=MAX_TEXT)
+    reason = serializers.CharField(max_length=conversation.MAX_REASON)
 
 
 class FeedbackInputSerializer(serializers.Serializer):

@@ -249,6 +249,16 @@ EVIDENCE_MAX_FILE_MB = env_int("EVIDENCE_MAX_FILE_MB", 10)
 EVIDENCE_MAX_FILES = env_int("EVIDENCE_MAX_FILES", 20)
 EVIDENCE_MAX_TOTAL_MB = env_int("EVIDENCE_MAX_TOTAL_MB", 50)
 
+# --- The thread: message limits -----------------------------------------------------------
+# MESSAGE_MAX_PER_DISPUTE: messages the buyer, and the shop's members together, may write in
+# one dispute's thread (422 message_quota_exceeded); mediators have no quota. 0 turns it off.
+MESSAGE_MAX_PER_DISPUTE = env_int("MESSAGE_MAX_PER_DISPUTE", 200)
+# MESSAGE_RATE_PER_MINUTE: messages one user may write in any 60 seconds, all disputes
+# together, and likewise reports of messages (429 message_rate_exceeded /
+# report_rate_exceeded, with Retry-After). Counted in the database, so it holds across web
+# processes. 0 turns it off.
+MESSAGE_RATE_PER_MINUTE = env_int("MESSAGE_RATE_PER_MINUTE", 10)
+
 # --- Cache (throttling, idempotency locks) ------------------------------------------------
 
 # REDIS_URL: redis://host:6379/0 to share the cache between web processes; local memory if unset.

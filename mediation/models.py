@@ -707,6 +707,11 @@ class Message(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        indexes = [
+            # MESSAGE_RATE_PER_MINUTE: a writer's messages of the last minute, a few rows
+            # whatever the writer's history.
+            models.Index(fields=["author", "created_at"], name="message_author_recent"),
+        ]
 
     def __str__(self) -> str:
         return f"Message #{self.pk} on dispute {self.dispute_id}"

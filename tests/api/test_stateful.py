@@ -27,6 +27,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
@@ -958,8 +959,10 @@ class ApiMachine(RuleBasedStateMachine):
 def test_random_walks_over_the_api(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = Clock()
     monkeypatch.setattr(timezone, "now", clock)
-    # Thousands of requests from a handful of users: throttling is another test's subject.
+    # Thousands of requests from a handful of users: throttling is another test's subject
+    # (the message rate's too: tests/workflows/test_message_limits.py).
     monkeypatch.setattr(SimpleRateThrottle, "THROTTLE_RATES", {"anon": None, "user": None})
+    monkeypatch.setattr(django_settings, "MESSAGE_RATE_PER_MINUTE", 0)
     stats = Stats()
     ApiMachine.clock = clock
     ApiMachine.stats = stats
