@@ -404,10 +404,17 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditSerializer(serializers.Serializer):
-    entries = AuditEntrySerializer(many=True)
-    verified = serializers.BooleanField()
-    broken_at = serializers.IntegerField(allow_null=True)
+class AuditPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last")
+    previous = serializers.URLField(allow_null=True, help_text="The page before; null on the first")
+    results = AuditEntrySerializer(many=True)
+    verified = serializers.BooleanField(
+        help_text=(
+            "The page's entries match their hashes and chain to the entry before the page "
+            "(and, on the last page, to the head recorded on the dispute)"
+        )
+    )
+    broken_at = serializers.IntegerField(allow_null=True, help_text="The first broken entry")
     problem = serializers.CharField(allow_blank=True)
 
 
