@@ -693,7 +693,10 @@ class Ruling(models.Model):
 
 class Message(models.Model):
     dispute = models.ForeignKey(Dispute, on_delete=models.CASCADE, related_name="messages")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Looked up through the (author, created_at) index below: no index of its own.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     author_role = models.CharField(max_length=20)
     body = models.TextField()
     internal = models.BooleanField(default=False, help_text="Mediator-only note")
