@@ -18,7 +18,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
-from mediation.errors import DomainError
+from mediation.errors import DomainError, RateLimited
 
 logger = logging.getLogger(__name__)
 security_logger = logging.getLogger("django.security")
@@ -65,10 +65,14 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     set_rollback()
     if isinstance(exc, DomainError):
         details = {k: v for k, v in exc.extra.items() if v is not None}
-        challenge = {"WWW-Authenticate": 'Token realm="api"'} if exc.status == 401 else None
+        sent: dict[str, str] = {}
+        if exc.status == 401:
+            sent["WWW-Authenticate"] = 'Token realm="api"'
+        if isinstance(exc, RateLimited):
+            sent["Retry-After"] = str(exc.extra["retry_after"])
         return problem_response(
             problem(exc.status, exc.code, exc.title, exc.message, instance, **_jsonable(details)),
-            challenge,
+            sent or None,
         )
     if isinstance(exc, SuspiciousOperation):
         # Django's request limits (DATA_UPLOAD_MAX_MEMORY_SIZE, _NUMBER_FIELDS, _NUMBER_FILES)

@@ -36,7 +36,7 @@ from mediation.models import (
 )
 from mediation.money import CURRENCY_CHOICES
 from mediation.party_history import Rates, party_history, thresholds
-from workflows import visibility
+from workflows import conversation, visibility
 from workflows.transitions import CHECKS, allowed_actions
 
 AMOUNT_HELP = "Integer amount in minor units of the order's currency (3000 = 30.00 USD)."
@@ -405,10 +405,17 @@ class AuditEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditSerializer(serializers.Serializer):
-    entries = AuditEntrySerializer(many=True)
-    verified = serializers.BooleanField()
-    broken_at = serializers.IntegerField(allow_null=True)
+class AuditPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The next page; null on the last")
+    previous = serializers.URLField(allow_null=True, help_text="The page before; null on the first")
+    results = AuditEntrySerializer(many=True)
+    verified = serializers.BooleanField(
+        help_text=(
+            "The page's entries match their hashes and chain to the entry before the page "
+            "(and, on the last page, to the head recorded on the dispute)"
+        )
+    )
+    broken_at = serializers.IntegerField(allow_null=True, help_text="The first broken entry")
     problem = serializers.CharField(allow_blank=True)
 
 
@@ -693,12 +700,12 @@ class AppealSerializer(serializers.Serializer):
 
 
 class MessageInputSerializer(serializers.Serializer):
-    body = serializers.CharField(max_length=20_000)
+    body = serializers.CharField(max_length=conversation.MAX_BODY)
     internal = serializers.BooleanField(required=False, default=False)
 
 
 class ReportSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=MAX_TEXT)
+    reason = serializers.CharField(max_length=conversation.MAX_REASON)
 
 
 class FeedbackInputSerializer(serializers.Serializer):

@@ -15,7 +15,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
 from rest_framework import generics, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -26,6 +25,7 @@ from api import serializers as s
 from api.errors import PROBLEM, problem
 from api.filters import DisputeFilter, OrderFilter
 from api.idempotency import idempotent
+from api.pagination import CURSOR_PARAMETERS, ChainPagination, CursorPage, ThreadPagination
 from api.rest import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, PROBLEM_RESPONSE, valid
 from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
 from mediation import audit
@@ -33,7 +33,7 @@ from mediation.actors import NOT_LOADED, is_integration, loaded_membership
 from mediation.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VersionConflict
 from mediation.models import ApiKey, Dispute, Evidence, Feedback
 from mediation.selectors import (
-    audit_entries,
+    chain_of,
     dispute_detail_queryset,
     messages_for,
     orders_for,
@@ -290,11 +290,8 @@ class ShopPolicyListView(APIView):
 # --- Orders -----------------------------------------------------------------------------------
 
 
-class OrderPagination(CursorPagination):
+class OrderPagination(CursorPage):
     ordering = "-id"
-    page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 class OrderListView(generics.ListAPIView):
@@ -332,11 +329,8 @@ class OrderListView(generics.ListAPIView):
 # --- Disputes ---------------------------------------------------------------------------------
 
 
-class DisputePagination(CursorPagination):
+class DisputePagination(CursorPage):
     ordering = "-id"
-    page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
 def visible_dispute(request: Request, dispute_id: Any) -> Dispute:
@@ -501,13 +495,24 @@ class OfferDecisionView(DisputeActionView):
 
 
 class MessageListView(APIView):
-    @extend_schema(responses={200: s.MessageSerializer(many=True), **ERRORS}, tags=["thread"])
+    pagination_class = ThreadPagination
+
+    @extend_schema(
+        responses={200: s.MessageSerializer(many=True), **ERRORS},
+        tags=["thread"],
+        description=(
+            "The thread, oldest first, a page at a time: `results`, and `next` and `previous` "
+            "links (null at either end); `page_size` 50 by default, at most 100."
+        ),
+    )
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = visible_dispute(request, dispute_id)
         # The platform's integration pays refunds; the conversation is the parties' own.
         visibility.party_or_mediator(dispute, request.user, what="The thread")
         messages = messages_for(dispute, include_internal=visibility.sees_internal(request.user))
-        return Response(s.MessageSerializer(messages, many=True).data)
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(messages, request, view=self) or []
+        return paginator.get_paginated_response(s.MessageSerializer(page, many=True).data)
 
     @extend_schema(
         request=s.MessageInputSerializer,
@@ -542,27 +547,59 @@ class MessageReportView(APIView):
 
 
 class TimelineView(APIView):
-    @extend_schema(responses={200: s.TimelineEventSerializer(many=True), **ERRORS}, tags=["audit"])
+    pagination_class = ChainPagination
+
+    @extend_schema(
+        responses={200: s.TimelineEventSerializer(many=True), **ERRORS},
+        tags=["audit"],
+        description=(
+            "The dispute's steps in words, in order, a page at a time (`results`, `next`, "
+            "`previous`; `page_size` 50 by default, at most 100)."
+        ),
+    )
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = visible_dispute(request, dispute_id)
         viewer = visibility.viewer_of(dispute, request.user)
-        events = timeline(dispute, include_internal=viewer.staff, party=viewer.party)
-        return Response(s.TimelineEventSerializer(events, many=True).data)
+        paginator = self.pagination_class()
+        entries = chain_of(dispute, include_internal=viewer.staff)
+        page = paginator.paginate_queryset(entries, request, view=self) or []
+        events = timeline(dispute, include_internal=viewer.staff, party=viewer.party, entries=page)
+        return paginator.get_paginated_response(s.TimelineEventSerializer(events, many=True).data)
 
 
 class AuditView(APIView):
-    @extend_schema(responses={200: s.AuditSerializer, **ERRORS}, tags=["audit"])
+    @extend_schema(
+        responses={200: s.AuditPageSerializer, **ERRORS},
+        parameters=CURSOR_PARAMETERS,
+        tags=["audit"],
+        description=(
+            "The audit entries with their hashes, in order, a page at a time (`results`, "
+            "`next`, `previous`; `page_size` 50 by default, at most 100). `verified` checks "
+            "the page: every entry's hash, each link to the entry before it (the page's first "
+            "entry to the last of the page before), and on the last page the head recorded on "
+            "the dispute; following every page checks the whole chain."
+        ),
+    )
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = visible_dispute(request, dispute_id)
         viewer = visibility.party_or_mediator(dispute, request.user, what="The audit log")
-        entries = audit_entries(dispute)
-        result = audit.verify_entries(dispute, entries)
+        paginator = ChainPagination()
+        entries = paginator.paginate_queryset(chain_of(dispute), request, view=self) or []
+        first, last = not paginator.has_previous, not paginator.has_next
+        result = audit.verify_page(dispute, entries, first=first, last=last)
+        if not result.verified and last:
+            # An action may have been recorded between reading the dispute and its entries:
+            # read the head once more before calling the chain broken (as the case file).
+            head = Dispute.objects.only("id", "audit_seq", "audit_head").get(pk=dispute.pk)
+            result = audit.verify_page(head, entries, first=first, last=last)
         data = s.AuditEntrySerializer(entries, many=True).data
         for row, entry in zip(data, entries, strict=True):
             row["payload"] = visibility.audit_payload(entry, staff=viewer.staff)
         return Response(
             {
-                "entries": data,
+                "next": paginator.get_next_link(),
+                "previous": paginator.get_previous_link(),
+                "results": data,
                 "verified": result.verified,
                 "broken_at": result.broken_at,
                 "problem": result.problem,

@@ -445,6 +445,16 @@ AUDIT_ANCHOR_BATCH_SIZE = env_int("AUDIT_ANCHOR_BATCH_SIZE", 5000)
 # AUDIT_ANCHOR_INTERVAL_SECONDS: how often beat anchors the heads that changed.
 AUDIT_ANCHOR_INTERVAL = float(env_int("AUDIT_ANCHOR_INTERVAL_SECONDS", 300))
 
+# --- The thread: message limits -----------------------------------------------------------
+# MESSAGE_MAX_PER_DISPUTE: messages the buyer, and the shop's members together, may write in
+# one dispute's thread (422 message_quota_exceeded); mediators have no quota. 0 turns it off.
+MESSAGE_MAX_PER_DISPUTE = env_int("MESSAGE_MAX_PER_DISPUTE", 200)
+# MESSAGE_RATE_PER_MINUTE: messages one user may write in any 60 seconds, all disputes
+# together, and likewise reports of messages (429 message_rate_exceeded /
+# report_rate_exceeded, with Retry-After). Counted in the database, so it holds across web
+# processes. 0 turns it off.
+MESSAGE_RATE_PER_MINUTE = env_int("MESSAGE_RATE_PER_MINUTE", 10)
+
 # --- Cache (throttling, idempotency locks) ------------------------------------------------
 
 # REDIS_URL: redis://host:6379/0, the cache every web process shares (request rates,

@@ -336,45 +336,9 @@ def find_break(
     """The check of :func:`verify_rows`: None for an intact chain (made for scanning many,
     where an intact chain needs no result of its own), else where it breaks."""
     count = len(rows)
-    previous_hash = ""
-    expected_seq = 1
-    keyed = False
-    keys = macs()
-    # (Literal indices in this loop: _PREV, _HASH, _KEY, looked up once per entry else.)
-    for row in rows:
-        if row[1] != expected_seq:
-            return Verification(
-                dispute_id, False, count, expected_seq, f"entry {expected_seq} is missing"
-            )
-        if row[11] != previous_hash:
-            return Verification(
-                dispute_id, False, count, expected_seq, "does not follow the entry before it"
-            )
-        previous_hash = row[12]
-        key_id = row[13]
-        if key_id:
-            mac = keys.get(key_id)
-            if mac is None:
-                return Verification(
-                    dispute_id,
-                    False,
-                    count,
-                    expected_seq,
-                    f"is keyed with {key_id!r}, a key that is not configured",
-                )
-            digest = mac.hexdigest(canonical_values(*row[:12]))
-            keyed = True
-        elif keyed or expected_seq > unkeyed_upto:
-            return Verification(
-                dispute_id, False, count, expected_seq, "is not keyed where the chain must be"
-            )
-        else:
-            digest = sha256(canonical_values(*row[:12])).hexdigest()
-        if digest != previous_hash:
-            return Verification(
-                dispute_id, False, count, expected_seq, "content does not match its hash"
-            )
-        expected_seq += 1
+    broken = _break_in_run(dispute_id, rows, 1, "", unkeyed_upto=unkeyed_upto)
+    if broken is not None:
+        return broken
     # The heads outside the database: a chain rewritten by someone holding the key (or one
     # cut short) is consistent in itself, but no longer reaches them.
     for anchor in sorted(anchored):
@@ -411,6 +375,110 @@ def find_break(
             dispute_id, False, count, head + 1, f"the chain should end at entry {head}"
         )
     return None
+
+
+def _break_in_run(
+    dispute_id: int,
+    rows: Sequence[EntryRow],
+    first_seq: int,
+    previous_hash: str,
+    *,
+    keyed: bool = False,
+    unkeyed_upto: int = ANY_SEQ,
+) -> Verification | None:
+    """Where consecutive entry rows, the first of which should be ``first_seq`` and follow
+    an entry whose hash is ``previous_hash`` (keyed, when ``keyed``), stop chaining: a
+    missing entry, a link to another predecessor, content that does not match its hash
+    (an HMAC under the entry's key id, or plain SHA-256 for the legacy entries before the
+    first keyed one, up to ``unkeyed_upto``), or a key that is not configured."""
+    count = len(rows)
+    expected_seq = first_seq
+    keys = macs()
+    # (Literal indices in this loop: _PREV, _HASH, _KEY, looked up once per entry else.)
+    for row in rows:
+        if row[1] != expected_seq:
+            return Verification(
+                dispute_id, False, count, expected_seq, f"entry {expected_seq} is missing"
+            )
+        if row[11] != previous_hash:
+            return Verification(
+                dispute_id, False, count, expected_seq, "does not follow the entry before it"
+            )
+        previous_hash = row[12]
+        key_id = row[13]
+        if key_id:
+            mac = keys.get(key_id)
+            if mac is None:
+                return Verification(
+                    dispute_id,
+                    False,
+                    count,
+                    expected_seq,
+                    f"is keyed with {key_id!r}, a key that is not configured",
+                )
+            digest = mac.hexdigest(canonical_values(*row[:12]))
+            keyed = True
+        elif keyed or expected_seq > unkeyed_upto:
+            return Verification(
+                dispute_id, False, count, expected_seq, "is not keyed where the chain must be"
+            )
+        else:
+            digest = sha256(canonical_values(*row[:12])).hexdigest()
+        if digest != previous_hash:
+            return Verification(
+                dispute_id, False, count, expected_seq, "content does not match its hash"
+            )
+        expected_seq += 1
+    return None
+
+
+def verify_page(
+    dispute: Dispute, entries: Sequence[AuditEntry], *, first: bool, last: bool
+) -> Verification:
+    """Check one page of the chain: consecutive ``entries`` in ``seq`` order, the chain's
+    beginning when ``first`` and its end when ``last``.
+
+    Each entry's hash is recomputed and each links to the one before it; the page's first
+    entry links to the entry before the page (entry 1 to nothing), whose hash is read here
+    (one indexed row), and the last page ends at the head the dispute records. A client
+    that follows the pages from the first to the last has checked the whole chain, each
+    page at a bounded cost; ``verify`` checks it in one go."""
+    rows = [entry_row(e) for e in entries]
+    count = len(rows)
+    if not rows:
+        if first and dispute.audit_seq:
+            return Verification(
+                dispute.pk, False, 0, 1, f"the chain should end at entry {dispute.audit_seq}"
+            )
+        return Verification(dispute.pk, True, 0)
+    start = 1 if first else rows[0][1]
+    previous_hash, keyed = "", False
+    if start > 1:
+        found = (
+            AuditEntry.objects.filter(dispute_id=dispute.pk, seq=start - 1)
+            .values_list("hash", "key_id")
+            .first()
+        )
+        if found is None:
+            missing = start - 1
+            return Verification(dispute.pk, False, count, missing, f"entry {missing} is missing")
+        previous_hash, keyed = found[0], bool(found[1])
+    # (The anchors are verify_audit's: a page is checked against the database alone.)
+    broken = _break_in_run(dispute.pk, rows, start, previous_hash, keyed=keyed)
+    if broken is not None:
+        return broken
+    if last:
+        end, head = rows[-1][1], dispute.audit_seq
+        if end != head:
+            where = min(end, head) + 1
+            return Verification(
+                dispute.pk, False, count, where, f"the chain should end at entry {head}"
+            )
+        if rows[-1][12] != dispute.audit_head:
+            return Verification(
+                dispute.pk, False, count, max(head, 1), "does not match the head on the dispute"
+            )
+    return Verification(dispute.pk, True, count)
 
 
 def verify(

@@ -105,3 +105,17 @@ class UnsupportedFileType(DomainError):
     status = 415
     code = "unsupported_file_type"
     title = "The file type is not accepted"
+
+
+class RateLimited(DomainError):
+    """Too many requests of one kind in a short time (429); ``retry_after`` is the number
+    of seconds until the next one would be accepted (the API sends it as ``Retry-After``)."""
+
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+
+    def __init__(
+        self, message: str, *, retry_after: int, code: str | None = None, **extra: Any
+    ) -> None:
+        super().__init__(message, code=code, retry_after=retry_after, **extra)

@@ -34,6 +34,7 @@ from mediation.models import (
     Ruling,
     Shop,
     State,
+    Visibility,
 )
 
 
@@ -181,4 +182,13 @@ def messages_for(dispute: Dispute, *, include_internal: bool) -> QuerySet[Messag
 
 
 def audit_entries(dispute: Dispute) -> list[AuditEntry]:
-    return list(AuditEntry.objects.filter(dispute_id=dispute.pk).order_by("seq"))
+    """The whole chain, in order (the console's case, the case file, the chain check)."""
+    return list(chain_of(dispute))
+
+
+def chain_of(dispute: Dispute, *, include_internal: bool = True) -> QuerySet[AuditEntry]:
+    """The dispute's audit entries in ``seq`` order, as a query the API pages through on
+    the ``(dispute, seq)`` index; without ``include_internal``, only those every party may
+    read (the timeline's)."""
+    qs = AuditEntry.objects.filter(dispute_id=dispute.pk).order_by("seq")
+    return qs if include_internal else qs.exclude(visibility=Visibility.MEDIATORS)

@@ -105,7 +105,7 @@ def test_readme_walkthrough(demo: dict[str, Any], api: Any) -> None:
 
     audit = alice.get(f"/api/v1/disputes/{did}/audit/").json()
     assert audit["verified"] is True and audit["broken_at"] is None
-    assert [e["action"] for e in audit["entries"]][:3] == [
+    assert [e["action"] for e in audit["results"]][:3] == [
         "raise",
         "offer_pending_approval",
         "offer_approved",

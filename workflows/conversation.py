@@ -2,15 +2,108 @@
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Aggregate, Count, Min, Q
 
 from mediation import rollups
 from mediation.actors import Actor, human
-from mediation.errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
+from mediation.errors import (
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    RateLimited,
+    RuleViolation,
+)
 from mediation.models import LOW_RATING, Feedback, FeedbackReason, Message, State
-from workflows.base import locked_dispute
+from workflows.base import Context, locked_dispute
 
+# The longest message, and the longest reason of a report, in characters (400 invalid).
 MAX_BODY = 20_000
+MAX_REASON = 10_000
+# The window of MESSAGE_RATE_PER_MINUTE.
+RATE_WINDOW = timedelta(minutes=1)
+
+
+def _party_messages(dispute_id: int, party: str) -> Q:
+    """The messages of one side in a dispute: the buyer's, or the shop's members' together."""
+    written = Q(author_role="buyer") if party == "buyer" else Q(author_role__startswith="seller_")
+    return Q(dispute_id=dispute_id) & written
+
+
+def _retry_after(oldest: datetime, now: datetime) -> int:
+    """Seconds until the oldest write of the window leaves it (at least 1)."""
+    return max(1, math.ceil((oldest + RATE_WINDOW - now).total_seconds()))
+
+
+def check_message_limits(ctx: Context, actor: Actor) -> None:
+    """Refuse a message beyond the writer's party's quota on this dispute
+    (``MESSAGE_MAX_PER_DISPUTE``, 422 ``message_quota_exceeded``; mediators have none) or
+    beyond the writer's rate (``MESSAGE_RATE_PER_MINUTE`` in any 60 seconds, all disputes
+    together, 429 ``message_rate_exceeded``).
+
+    Both are counted in the database, in one query (the thread's rows of the dispute, and
+    the writer's rows of the last minute on the ``message_author_recent`` index), under the
+    dispute's row lock: two posts of one party never both take the last place, and the rate
+    holds across web processes without a shared cache."""
+    quota, rate = settings.MESSAGE_MAX_PER_DISPUTE, settings.MESSAGE_RATE_PER_MINUTE
+    party = ctx.roles.party if ctx.roles.mediator is None else None
+    written = _party_messages(ctx.dispute.pk, party) if quota > 0 and party else None
+    recent = Q(author_id=actor.pk, created_at__gt=ctx.now - RATE_WINDOW) if rate > 0 else None
+    if written is None and recent is None:
+        return
+    where = Q()
+    aggregates: dict[str, Aggregate] = {}
+    if written is not None:
+        where |= written
+        aggregates["written"] = Count("pk", filter=written)
+    if recent is not None:
+        where |= recent
+        aggregates["recent"] = Count("pk", filter=recent)
+        aggregates["oldest"] = Min("created_at", filter=recent)
+    counts = Message.objects.filter(where).aggregate(**aggregates)
+    if written is not None and counts["written"] >= quota:
+        raise RuleViolation(
+            f"The {party} has written {counts['written']} messages in this dispute, the most "
+            f"allowed ({quota}).",
+            code="message_quota_exceeded",
+            limit=quota,
+        )
+    if recent is not None and counts["recent"] >= rate:
+        wait = _retry_after(counts["oldest"], ctx.now)
+        raise RateLimited(
+            f"You have written {counts['recent']} messages in the last minute, the most "
+            f"allowed ({rate}): wait {wait} seconds.",
+            code="message_rate_exceeded",
+            limit=rate,
+            retry_after=wait,
+        )
+
+
+def check_report_rate(ctx: Context, actor: Actor) -> None:
+    """Refuse a report beyond ``MESSAGE_RATE_PER_MINUTE`` reports of one user in any 60
+    seconds (429 ``report_rate_exceeded``): each report puts the case in the mediators'
+    reported-conduct queue and notifies them."""
+    rate = settings.MESSAGE_RATE_PER_MINUTE
+    if rate <= 0:
+        return
+    counts = Message.objects.filter(
+        reported_by_id=actor.pk, reported_at__gt=ctx.now - RATE_WINDOW
+    ).aggregate(recent=Count("pk"), oldest=Min("reported_at"))
+    if counts["recent"] >= rate:
+        wait = _retry_after(counts["oldest"], ctx.now)
+        raise RateLimited(
+            f"You have reported {counts['recent']} messages in the last minute, the most "
+            f"allowed ({rate}): wait {wait} seconds.",
+            code="report_rate_exceeded",
+            limit=rate,
+            retry_after=wait,
+        )
 
 
 def post_message(
@@ -45,6 +138,7 @@ def post_message(
             raise Forbidden("Only the parties and mediators write in the thread.")
         if ctx.dispute.state == State.CLOSED and roles.mediator is None:
             raise InvalidTransition("The dispute is closed; the thread is read-only.")
+        check_message_limits(ctx, actor)
         message = Message.objects.create(
             dispute=ctx.dispute,
             author=human(actor),
@@ -65,6 +159,8 @@ def report_message(*, dispute_id: int, message_id: int, actor: Actor, reason: st
     reason = (reason or "").strip()
     if not reason:
         raise InvalidInput("Say what is wrong with the message.", field="reason")
+    if len(reason) > MAX_REASON:
+        raise InvalidInput(f"Keep the reason under {MAX_REASON} characters.", field="reason")
     with locked_dispute(dispute_id, actor) as ctx:
         roles = ctx.roles
         if not (roles.buyer or roles.seller):
@@ -77,6 +173,7 @@ def report_message(*, dispute_id: int, message_id: int, actor: Actor, reason: st
             raise InvalidInput("You cannot report your own message.", field="message")
         if message.reported:
             raise Conflict("This message has been reported already.", code="already_reported")
+        check_report_rate(ctx, actor)
         message.reported = True
         message.report_reason = reason
         message.reported_by = human(actor)

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('mediation', '0023_evidence_dimensions'),
+        ('mediation', '0024_message_author_recent'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -544,17 +544,17 @@ def check_content(endpoint: str, role: str, ctx: Ctx, body: Any) -> None:
         ids = {d["id"] for d in body["results"]}
         assert (ctx.sc.id in ids) == SEES_DISPUTE[role]
     elif endpoint == "GET messages":
-        bodies = [m["body"] for m in body]
+        bodies = [m["body"] for m in body["results"]]
         assert (SECRET in bodies) == mediator
-        assert all(not m["internal"] for m in body) or mediator
+        assert all(not m["internal"] for m in body["results"]) or mediator
         assert "We are looking into it." in bodies
     elif endpoint == "GET timeline":
-        actions = [e["action"] for e in body]
+        actions = [e["action"] for e in body["results"]]
         assert ("internal_note" in actions) == mediator
         assert SECRET not in str(body)  # a summary never quotes a note
     elif endpoint == "GET audit":
         assert body["verified"] is True and body["broken_at"] is None
-        notes = [e for e in body["entries"] if e["action"] == "internal_note"]
+        notes = [e for e in body["results"] if e["action"] == "internal_note"]
         assert len(notes) == 1
         assert (SECRET in str(body)) == mediator
         if not mediator:

@@ -16,7 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from benchmarks.plans import seq_scans
+from benchmarks.plans import explain, nodes, seq_scans
 from benchmarks.scale import Spec, fill
 from mediation import rollups
 from mediation.models import Dispute, Shop
@@ -105,7 +105,15 @@ def test_every_list_is_read_through_an_index(marketplace: dict[str, Any]) -> Non
         (console, "/admin/mediation/dispute/?conduct=reported"),
         (console, f"/admin/mediation/dispute/{case.pk}/change/"),
         (console, "/admin/dashboard/"),
+        # A case's thread, timeline and audit trail: a page of each.
+        (api["mediator"], f"/api/v1/disputes/{case.pk}/messages/"),
+        (api["mediator"], f"/api/v1/disputes/{case.pk}/timeline/?page_size=2"),
+        (api["mediator"], f"/api/v1/disputes/{case.pk}/audit/?page_size=2"),
     ]
+    # The second page of the audit trail reads the entry before it, by (dispute, seq).
+    second = api["mediator"].get(f"/api/v1/disputes/{case.pk}/audit/?page_size=2").json()["next"]
+    if second is not None:
+        requests.append((api["mediator"], second.split("testserver", 1)[1]))
     problems = {url: scans for client, url in requests if (scans := _scans(client, url))}
     assert problems == {}, "\n".join(f"{u}\n  " + "\n  ".join(s) for u, s in problems.items())
 
@@ -131,3 +139,28 @@ def test_the_sweepers_feedback_pass_reads_its_partial_index(marketplace: dict[st
     )
     sql, params = qs.query.sql_with_params()
     assert seq_scans(sql, params, connection) == []
+
+
+def test_the_message_limits_are_counted_through_indexes(marketplace: dict[str, Any]) -> None:
+    """The quota reads the dispute's messages and the rate the writer's of the last minute
+    (``message_author_recent``), never the whole table of messages."""
+    from workflows import conversation
+
+    dispute = Dispute.objects.exclude(state="closed").select_related("buyer").order_by("pk")[0]
+    with CaptureQueriesContext(connection) as queries:
+        conversation.post_message(dispute_id=dispute.pk, actor=dispute.buyer, body="Any news?")
+    counted = [
+        q["sql"]
+        for q in queries.captured_queries
+        if q["sql"].lstrip().upper().startswith("SELECT") and "mediation_message" in q["sql"]
+    ]
+    assert counted, "the limits were not counted"
+    tables = ("mediation_message",)
+    assert [seq_scans(sql, None, connection, tables) for sql in counted] == [[]] * len(counted)
+    used = {
+        node.get("Index Name")
+        for sql in counted
+        if "COUNT(" in sql.upper()
+        for node in nodes(explain(sql, None, connection))
+    }
+    assert "message_author_recent" in used, used

@@ -15,6 +15,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.console.helpers import browser, case_page
 from tests.evidence import files
+from tests.pages import every
 from tests.scenarios import Scenario, as_user, dispute_in, make_overdue
 from workflows import evidence
 
@@ -24,9 +25,7 @@ NOTE = "The shop stopped answering after promising a refund."
 
 
 def timeline(sc: Scenario, who: str) -> list[dict[str, Any]]:
-    r = as_user(sc[who]).get(f"/api/v1/disputes/{sc.id}/timeline/")
-    assert r.status_code == 200, r.json()
-    return list(r.json())
+    return every(as_user(sc[who]), f"/api/v1/disputes/{sc.id}/timeline/")
 
 
 def case_file(sc: Scenario, who: str) -> zipfile.ZipFile:

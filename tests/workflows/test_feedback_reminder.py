@@ -119,7 +119,7 @@ def test_the_request_is_in_the_timeline_and_the_webhook_catalogue() -> None:
     sweep_later(49)
     r = as_user(sc["buyer"]).get(f"/api/v1/disputes/{sc.id}/timeline/")
     assert r.status_code == 200
-    sentences = [step["summary"] for step in r.json()]
+    sentences = [step["summary"] for step in r.json()["results"]]
     assert "The buyer and the shop were asked to rate how the case was handled" in sentences
     assert "dispute.feedback_requested" in t.PARTY_EVENT_TYPES
 

@@ -82,7 +82,8 @@ def test_a_return_not_as_expected_escalates_at_once(result: str) -> None:
     assert entry is not None and entry.action == "acknowledge_return"
     assert entry.payload == {"result": result, "note": "The box was empty.", "evidence": [photo]}
     summaries = [
-        e["summary"] for e in as_user(sc["buyer"]).get(f"/api/v1/disputes/{sc.id}/timeline/").json()
+        e["summary"]
+        for e in as_user(sc["buyer"]).get(f"/api/v1/disputes/{sc.id}/timeline/").json()["results"]
     ]
     assert any(
         "reported the returned item: " + ReturnResult(result).label.lower() in s for s in summaries

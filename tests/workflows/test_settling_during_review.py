@@ -144,7 +144,8 @@ def test_the_owner_rejects_an_agents_offer() -> None:
     entry = last_entry(sc)
     assert entry.action == "offer_rejected" and entry.payload["note"] == "Offer 50.00 instead."
     sentences = [
-        e["summary"] for e in as_user(sc["owner"]).get(f"/api/v1/disputes/{sc.id}/timeline/").json()
+        e["summary"]
+        for e in as_user(sc["owner"]).get(f"/api/v1/disputes/{sc.id}/timeline/").json()["results"]
     ]
     assert any("turned down the proposed" in s for s in sentences), sentences
     # Rejected once: nothing waits any more.
