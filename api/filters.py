@@ -3,10 +3,34 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
 from mediation.models import Dispute, Order, Reason, State
 from mediation.selectors import overdue_filter
+
+TRUE = {"true", "1", "yes", "on"}
+FALSE = {"false", "0", "no", "off"}
+
+
+class StrictBooleanField(forms.Field):
+    """``true`` or ``false`` (also 1/0, yes/no, on/off); absent or empty: no filter. Anything
+    else is refused (400 ``invalid``, naming the parameter) instead of being ignored, so a
+    client never takes an unfiltered list for a filtered one."""
+
+    def to_python(self, value: Any) -> bool | None:
+        if value in (None, ""):
+            return None
+        text = str(value).strip().lower()
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        raise forms.ValidationError("Give true or false.", code="invalid")
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 class DisputeFilter(django_filters.FilterSet):
@@ -15,12 +39,12 @@ class DisputeFilter(django_filters.FilterSet):
     state = django_filters.MultipleChoiceFilter(choices=State.choices, distinct=False)
     reason = django_filters.MultipleChoiceFilter(choices=Reason.choices, distinct=False)
     shop = django_filters.CharFilter(field_name="shop__slug", help_text="The shop's slug")
-    overdue = django_filters.BooleanFilter(method="filter_overdue", help_text="Past its respond_by")
-    assigned_to_me = django_filters.BooleanFilter(method="filter_assigned_to_me")
+    overdue = StrictBooleanFilter(method="filter_overdue", help_text="Past its respond_by")
+    assigned_to_me = StrictBooleanFilter(method="filter_assigned_to_me")
     order = django_filters.CharFilter(
         field_name="order__external_id", help_text="The order's external id"
     )
-    reported_conduct = django_filters.BooleanFilter(
+    reported_conduct = StrictBooleanFilter(
         field_name="conduct_reported_at",
         lookup_expr="isnull",
         exclude=True,
@@ -60,9 +84,7 @@ class DisputeFilter(django_filters.FilterSet):
 class OrderFilter(django_filters.FilterSet):
     shop = django_filters.CharFilter(field_name="shop__slug")
     external_id = django_filters.CharFilter(field_name="external_id")
-    disputable = django_filters.BooleanFilter(
-        method="filter_disputable", help_text="Has no open dispute"
-    )
+    disputable = StrictBooleanFilter(method="filter_disputable", help_text="Has no open dispute")
 
     class Meta:
         model = Order

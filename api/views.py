@@ -704,7 +704,7 @@ class EvidenceListView(APIView):
 
     @idempotent
     def _upload(self, request: Request, dispute_id: int) -> Response:
-        fields = valid(s.EvidenceFieldsSerializer, request)
+        fields = valid(s.EvidenceFieldsSerializer, request, also=("file",))
         item = evidence.upload_evidence(
             dispute_id=dispute_id,
             actor=request.user,

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
         ConsoleMessage,
         Page,
         Playwright,
+        Request,
         Response,
     )
 
@@ -112,11 +113,15 @@ class PageProblems:
         page.on("console", self._console)
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: uncaught {exc}"))
         page.on("response", self._response)
-        page.on(
-            "requestfailed",
-            lambda request: self.errors.append(f"{request.url}: {request.failure}"),
-        )
+        page.on("requestfailed", self._failed)
         return page
+
+    def _failed(self, request: Request) -> None:
+        # A load the browser gave up because the page moved on (a click that navigates
+        # while an icon is still loading) is no fault of the page.
+        if request.failure and "ERR_ABORTED" in request.failure:
+            return
+        self.errors.append(f"{request.url}: {request.failure}")
 
     def _console(self, message: ConsoleMessage) -> None:
         url = message.location.get("url") or ""

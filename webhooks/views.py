@@ -300,9 +300,8 @@ class WebhookEndpointDetailView(APIView):
     )
     def patch(self, request: Request, endpoint_id: int) -> Response:
         endpoint = _endpoint(request, endpoint_id)
-        serializer = WebhookEndpointUpdateSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        service.update_endpoint(endpoint, serializer.validated_data)
+        changes = valid(WebhookEndpointUpdateSerializer, request, partial=True)
+        service.update_endpoint(endpoint, changes)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
     @extend_schema(responses={204: None, **ERRORS}, tags=TAGS)

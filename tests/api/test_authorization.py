@@ -644,7 +644,10 @@ def test_roles_come_from_data_not_from_the_request() -> None:
     mediator.mediator_profile.save()
     client = as_user(mediator)
     assert (client.get(path).status_code, client.get(path).json()["code"]) == (404, "not_found")
+    # A role sent by the client is no field of any body: refused, never read.
     r = client.post(path + "assign/", {"role": "mediator", "tier": "lead"}, format="json")
+    assert (r.status_code, r.json()["code"]) == (400, "unknown_field")
+    r = client.post(path + "assign/", {}, format="json")
     assert (r.status_code, r.json()["code"]) == (404, "not_found")
 
     buyer = ctx.cast.buyer

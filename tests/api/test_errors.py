@@ -119,3 +119,47 @@ def test_token_for_demo_user(demo: Any, api: Any) -> None:
     client = api.as_user(None)
     client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     assert client.get("/api/v1/disputes/").status_code == 200
+
+
+def test_an_unknown_field_is_refused_not_dropped(demo: Any, api: Any) -> None:
+    """A misspelt field would otherwise be dropped and its default applied in silence."""
+    order = Order.objects.get(external_id="PP-1001")
+    body = {
+        "order": order.pk,
+        "reason": "not_received",
+        "requested_outcome": "partial_refund",
+        "requested_amout": 500,
+        "description": "Nothing came.",
+    }
+    r = api.as_user(demo["alice"]).post("/api/v1/disputes/", body, format="json")
+    problem = _problem(r, 400, "unknown_field")
+    assert problem["fields"] == ["requested_amout"]
+    assert "requested_amount" in problem["detail"]
+    assert not Dispute.objects.filter(order=order).exists()
+
+
+def test_read_only_fields_are_not_inputs(demo: Any, api: Any) -> None:
+    r = api.as_user(demo["petals_owner"]).post(
+        "/api/v1/shops/paper-petals/api-keys/",
+        {"name": "Helpdesk", "key": "chosen.by-the-client"},
+        format="json",
+    )
+    assert _problem(r, 400, "unknown_field")["fields"] == ["key"]
+
+
+@pytest.mark.parametrize("query", ["overdue=maybe", "assigned_to_me=2", "reported_conduct=yes-ish"])
+def test_a_filter_given_a_value_it_does_not_take_is_refused(
+    demo: Any, api: Any, query: str
+) -> None:
+    r = api.as_user(demo["mia_agent"]).get(f"/api/v1/disputes/?{query}")
+    problem = _problem(r, 400, "invalid")
+    assert query.split("=")[0] in problem["errors"]
+
+
+def test_boolean_filters_take_true_and_false(demo: Any, api: Any) -> None:
+    mia = api.as_user(demo["mia_agent"])
+    every = {d["id"] for d in mia.get("/api/v1/disputes/?page_size=100").json()["results"]}
+    late = {d["id"] for d in mia.get("/api/v1/disputes/?overdue=true").json()["results"]}
+    early = {d["id"] for d in mia.get("/api/v1/disputes/?overdue=False").json()["results"]}
+    assert late | early == every and not late & early
+    assert mia.get("/api/v1/orders/?disputable=1").status_code == 200

@@ -43,6 +43,7 @@ def production_environment(**extra: str) -> dict[str, str]:
     the operator's values, behind a proxy that sets X-Forwarded-Proto."""
     operator = {
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+        "AUDIT_HMAC_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "disputes.example",
         **PROXY,
     }
