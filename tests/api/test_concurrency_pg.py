@@ -224,10 +224,18 @@ def test_messages_all_land_with_consecutive_sequence_numbers(cast: dict[str, Any
     assert sorted(e.payload["message"] for e in new) == sorted(b["id"] for _, b in results)
 
 
-def test_racing_past_the_message_quota_lets_exactly_the_quota_in(
-    cast: dict[str, Any], settings: Any
+@pytest.mark.parametrize(
+    ("quota", "rate", "status", "code"),
+    [(5, 0, 422, "message_quota_exceeded"), (0, 4, 429, "message_rate_exceeded")],
+    ids=["quota", "rate"],
+)
+def test_racing_past_a_message_limit_lets_exactly_the_limit_in(
+    cast: dict[str, Any], settings: Any, quota: int, rate: int, status: int, code: str
 ) -> None:
-    settings.MESSAGE_MAX_PER_DISPUTE, settings.MESSAGE_RATE_PER_MINUTE = 5, 0
+    """Twenty messages at once against the quota per dispute, or the rate per minute: the
+    limit's count is taken under the dispute's lock, so exactly that many get in."""
+    settings.MESSAGE_MAX_PER_DISPUTE, settings.MESSAGE_RATE_PER_MINUTE = quota, rate
+    limit = quota or rate
     dispute = _awaiting_buyer(cast)
     alice = _client(cast["alice"])
     base = f"/api/v1/disputes/{dispute.pk}"
@@ -235,25 +243,10 @@ def test_racing_past_the_message_quota_lets_exactly_the_quota_in(
         [_post(alice, f"{base}/messages/", {"body": f"Hello {i}"}) for i in range(THREADS)]
     )
     statuses = Counter(s for s, _ in results)
-    assert statuses == {201: 5, 422: THREADS - 5}, statuses
-    assert {b["code"] for s, b in results if s == 422} == {"message_quota_exceeded"}
-    assert Message.objects.filter(dispute=dispute, author=cast["alice"]).count() == 5
+    assert statuses == {201: limit, status: THREADS - limit}, statuses
+    assert {b["code"] for s, b in results if s == status} == {code}
+    assert Message.objects.filter(dispute=dispute, author=cast["alice"]).count() == limit
     _chain_ok(dispute.pk)
-
-
-def test_racing_past_the_message_rate_lets_exactly_the_rate_in(
-    cast: dict[str, Any], settings: Any
-) -> None:
-    settings.MESSAGE_MAX_PER_DISPUTE, settings.MESSAGE_RATE_PER_MINUTE = 0, 4
-    dispute = _awaiting_buyer(cast)
-    alice = _client(cast["alice"])
-    base = f"/api/v1/disputes/{dispute.pk}"
-    results = _race(
-        [_post(alice, f"{base}/messages/", {"body": f"Hello {i}"}) for i in range(THREADS)]
-    )
-    statuses = Counter(s for s, _ in results)
-    assert statuses == {201: 4, 429: THREADS - 4}, statuses
-    assert {b["code"] for s, b in results if s == 429} == {"message_rate_exceeded"}
 
 
 def test_racing_to_raise_on_one_order_opens_one_dispute(cast: dict[str, Any]) -> None:
