@@ -73,7 +73,10 @@ from mediation.models import (
 from tests.pages import every, pages
 from workflows import transitions as t
 
-MIN_STEPS = 2000
+# 45 examples of up to 60 steps make about 2,000 to 2,600 steps, as hypothesis ends some
+# examples early; below 1,500 the walk has got stuck somewhere (1,991 was seen once, which a
+# floor of 2,000 turned into a spurious failure).
+MIN_STEPS = 1500
 # STATEFUL_EXAMPLES=500 for a longer hunt on a laptop.
 MAX_EXAMPLES = int(os.environ.get("STATEFUL_EXAMPLES", "45"))
 STEPS_PER_EXAMPLE = 60
