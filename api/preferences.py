@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.rest import ERRORS
+from api.rest import ERRORS, valid
 from mediation.errors import InvalidInput
 from mediation.models import NotificationPreference
 from notifications.preferences import (
@@ -76,17 +76,11 @@ class NotificationPreferenceView(APIView):
     def patch(self, request: Request) -> Response:
         if not isinstance(request.data, dict):
             raise InvalidInput("Send a JSON object.", code="invalid")
-        extra = sorted(set(request.data) - {"reminders", "updates", "always_sent"})
-        check_may_turn_off(extra)
-        if extra:
-            raise InvalidInput(
-                f"Unknown field(s): {', '.join(extra)}; use reminders or updates.",
-                code="unknown_field",
-                fields=extra,
-            )
-        serializer = NotificationPreferenceSerializer(data=request.data, partial=True)
-        serializer.is_valid(raise_exception=True)
-        changes = serializer.validated_data
+        check_may_turn_off(sorted(set(request.data) - {"reminders", "updates", "always_sent"}))
+        # ``always_sent`` is echoed back by clients that PATCH what they read.
+        changes = valid(
+            NotificationPreferenceSerializer, request, partial=True, also=("always_sent",)
+        )
         preference = set_preferences(
             request.user, reminders=changes.get("reminders"), updates=changes.get("updates")
         )

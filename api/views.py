@@ -206,9 +206,7 @@ class ShopApiKeyListView(APIView):
         description="The shop's API keys, newest first (its owners only; never the keys).",
     )
     def get(self, request: Request, slug: str) -> Response:
-        keys = list(
-            credentials.shop_keys(actor=request.user, shop_slug=slug).select_related("created_by")
-        )
+        keys = list(credentials.shop_keys(actor=request.user, shop_slug=slug))
         members = credentials.key_membership(keys)
         return Response([_key_data(k, members) for k in keys])
 

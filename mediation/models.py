@@ -264,6 +264,19 @@ class ShopMember(models.Model):
         return self.offer_limit if currency == self.offer_limit_currency else 0
 
 
+def actor_reference() -> models.ForeignKey:
+    """Who acted, in a record that is never updated: no database constraint, so deleting a
+    user leaves the id (and the name copied beside it, ``actor_display``)."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+
 class ApiKey(AbstractAPIKey):
     """An integration's key (``Authorization: Bearer <key>``): the library keeps its prefix
     and a SHA-512 digest, never the key. A key acts as its own user: for a shop's key, a
@@ -312,14 +325,7 @@ class CredentialEvent(models.Model):
 
     at = models.DateTimeField(default=timezone.now, db_index=True)
     action = models.CharField(max_length=30, choices=CredentialAction.choices)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = actor_reference()
     # Copied so the entry stays readable after the user is renamed or deleted.
     actor_display = models.CharField(max_length=200)
     shop = models.ForeignKey(
@@ -851,14 +857,7 @@ class AuditEntry(models.Model):
     seq = models.PositiveIntegerField()
     # No database constraint: entries are never updated (a trigger refuses it on
     # PostgreSQL), so deleting a user leaves the id and the copied name below.
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.DO_NOTHING,
-        db_constraint=False,
-        null=True,
-        blank=True,
-        related_name="+",
-    )
+    actor = actor_reference()
     # Copied so the entry stays readable after the user is renamed or deleted.
     actor_display = models.CharField(max_length=200)
     actor_role = models.CharField(max_length=20)

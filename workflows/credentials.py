@@ -166,7 +166,9 @@ def create_shop_key(
 def shop_keys(*, actor: Actor, shop_slug: str) -> QuerySet[ApiKey]:
     """The shop's keys, newest first, with their members (for the role and limit)."""
     shop = shop_owned_by(actor, shop_slug)
-    return ApiKey.objects.filter(shop=shop).select_related("user").order_by("-created")
+    return (
+        ApiKey.objects.filter(shop=shop).select_related("user", "created_by").order_by("-created")
+    )
 
 
 def key_membership(keys: list[ApiKey]) -> dict[int, ShopMember]:
