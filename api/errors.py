@@ -117,9 +117,10 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
             headers["WWW-Authenticate"] = 'Token realm="api"'
         extra: dict[str, Any] = {}
         if isinstance(exc, drf.ValidationError):
-            extra["errors"] = (
+            detail_ = (
                 exc.detail if isinstance(exc.detail, dict) else {"non_field_errors": exc.detail}
             )
+            extra["errors"] = flat_errors(detail_)
             detail = _first_message(exc.detail)
         else:
             detail = str(exc.detail)
@@ -130,6 +131,29 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     return problem_response(
         problem(500, "internal_error", "Something went wrong on our side", "", instance)
     )
+
+
+def flat_errors(detail: Any, path: str = "") -> dict[str, list[str]]:
+    """DRF's nested errors as ``{"items[1].sku": ["..."]}``: one level, each a list of
+    messages (a list field's errors are keyed by position, a nested object's by name)."""
+    found: dict[str, list[str]] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            if isinstance(key, int):
+                sub = f"{path}[{key}]"
+            else:
+                sub = f"{path}.{key}" if path else str(key)
+            found.update(flat_errors(value, sub))
+    elif isinstance(detail, list):
+        messages = [str(item) for item in detail if not isinstance(item, (dict, list))]
+        if messages:
+            found[path or "non_field_errors"] = messages
+        for i, item in enumerate(detail):
+            if isinstance(item, (dict, list)) and item:
+                found.update(flat_errors(item, f"{path}[{i}]"))
+    else:
+        found[path or "non_field_errors"] = [str(detail)]
+    return found
 
 
 def _first_message(detail: Any) -> str:

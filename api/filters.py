@@ -5,6 +5,8 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from mediation.models import Dispute, Order, Reason, State
 from mediation.selectors import overdue_filter
@@ -14,12 +16,12 @@ FALSE = {"false", "0", "no", "off"}
 
 
 class StrictBooleanField(forms.Field):
-    """``true`` or ``false`` (also 1/0, yes/no, on/off); absent or empty: no filter. Anything
+    """``true`` or ``false`` (also 1/0, yes/no, on/off); absent: no filter. Anything
     else is refused (400 ``invalid``, naming the parameter) instead of being ignored, so a
     client never takes an unfiltered list for a filtered one."""
 
     def to_python(self, value: Any) -> bool | None:
-        if value in (None, ""):
+        if value is None:  # not given: no filter (given empty is refused below)
             return None
         text = str(value).strip().lower()
         if text in TRUE:
@@ -29,11 +31,28 @@ class StrictBooleanField(forms.Field):
         raise forms.ValidationError("Give true or false.", code="invalid")
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
-class DisputeFilter(django_filters.FilterSet):
+class StrictFilterSet(django_filters.FilterSet):
+    """A filter that takes one value refuses two (400 ``invalid``: ``?shop=a&shop=b`` would
+    otherwise filter by ``b`` alone); a multiple-choice filter takes any number."""
+
+    def is_valid(self) -> bool:
+        valid = super().is_valid()
+        getlist = getattr(self.data, "getlist", None)
+        if getlist is None:
+            return valid
+        for name, spec in self.filters.items():
+            if not isinstance(spec, django_filters.MultipleChoiceFilter) and len(getlist(name)) > 1:
+                self.form.add_error(name, "Give it once.")
+                valid = False
+        return valid
+
+
+class DisputeFilter(StrictFilterSet):
     # Columns of the dispute row: no join can repeat a row, so no SELECT DISTINCT (which
     # would sort every matching dispute before the page is cut).
     state = django_filters.MultipleChoiceFilter(choices=State.choices, distinct=False)
@@ -81,7 +100,7 @@ class DisputeFilter(django_filters.FilterSet):
         return queryset.exclude(assigned_to_id=getattr(user, "pk", None))
 
 
-class OrderFilter(django_filters.FilterSet):
+class OrderFilter(StrictFilterSet):
     shop = django_filters.CharFilter(field_name="shop__slug")
     external_id = django_filters.CharFilter(field_name="external_id")
     disputable = StrictBooleanFilter(method="filter_disputable", help_text="Has no open dispute")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -23,9 +24,11 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from api.models import IdempotencyRecord
+from api.rest import IDEMPOTENCY_KEY_PATTERN
 from mediation.errors import Conflict, InvalidInput, RuleViolation
 
 HEADER = "Idempotency-Key"
+KEY_FORMAT = re.compile(IDEMPOTENCY_KEY_PATTERN.strip("^$"))
 REPLAYED = "Idempotent-Replayed"
 _KEPT_HEADERS = ("ETag", "Location")
 
@@ -61,8 +64,11 @@ def idempotent(handler: Callable[..., Response]) -> Callable[..., Response]:
         if key is None or not request.user or not request.user.is_authenticated:
             return handler(self, request, *args, **kwargs)
         key = key.strip()
-        if not key or len(key) > 255:
-            raise InvalidInput("Idempotency-Key must be 1 to 255 characters.", field=HEADER)
+        if not KEY_FORMAT.fullmatch(key):
+            raise InvalidInput(
+                "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID, say).",
+                field=HEADER,
+            )
         fingerprint = _fingerprint(request)
         cutoff = timezone.now() - settings.MEDIATION_IDEMPOTENCY_TTL
         try:

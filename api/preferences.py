@@ -16,7 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.rest import ERRORS, valid
+from api.rest import valid
 from mediation.errors import InvalidInput
 from mediation.models import NotificationPreference
 from notifications.preferences import (
@@ -55,7 +55,8 @@ def _data(preference: NotificationPreference) -> dict[str, Any]:
 
 class NotificationPreferenceView(APIView):
     @extend_schema(
-        responses={200: NotificationPreferenceSerializer, **ERRORS},
+        summary="Your email preferences",
+        responses={200: NotificationPreferenceSerializer},
         tags=TAGS,
         description="Which emails you get about your disputes.",
     )
@@ -63,8 +64,9 @@ class NotificationPreferenceView(APIView):
         return Response(_data(preference_for(request.user)))
 
     @extend_schema(
+        summary="Change your email preferences",
         request=NotificationPreferenceSerializer,
-        responses={200: NotificationPreferenceSerializer, **ERRORS},
+        responses={200: NotificationPreferenceSerializer},
         tags=TAGS,
         description=(
             "Turn `reminders` or `updates` off (false) or on. Rulings, agreements, "

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields as dataclass_fields
 from typing import Any, TypeVar
 
+from django.core.exceptions import FieldDoesNotExist
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -43,7 +44,9 @@ AMOUNT_HELP = "Integer amount in minor units of the order's currency (3000 = 30.
 
 
 def _username() -> serializers.SlugRelatedField[Any]:
-    return serializers.SlugRelatedField(slug_field="username", read_only=True)
+    return serializers.SlugRelatedField(
+        slug_field="username", read_only=True, help_text="The user's username"
+    )
 
 
 def _slug() -> serializers.SlugRelatedField[Any]:
@@ -53,7 +56,31 @@ def _slug() -> serializers.SlugRelatedField[Any]:
 # --- Output ---------------------------------------------------------------------------------
 
 
-class OrderItemSerializer(serializers.ModelSerializer):
+class ReadModelSerializer(serializers.ModelSerializer):
+    """An output of model rows, every field read-only, whose schema still says what the
+    model column allows: a blank choice (``"outcome": ""`` while open) and a null (``assigned_to``
+    before anyone holds the case). DRF drops both from read-only fields."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()
+        model: Any = self.Meta.model
+        opts = model._meta
+        for name, field in fields.items():
+            source = field.source or name
+            if "." in source or source == "*":
+                continue
+            try:
+                column = opts.get_field(source)
+            except FieldDoesNotExist:
+                continue
+            if getattr(column, "null", False):
+                field.allow_null = True
+            if getattr(column, "blank", False) and isinstance(field, serializers.ChoiceField):
+                field.allow_blank = True
+        return fields
+
+
+class OrderItemSerializer(ReadModelSerializer):
     # Declared, so the schema does not depend on the database's integer range.
     quantity = serializers.IntegerField(read_only=True, min_value=1)
 
@@ -63,7 +90,7 @@ class OrderItemSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderSerializer(serializers.ModelSerializer):
+class OrderSerializer(ReadModelSerializer):
     shop = _slug()
     buyer = _username()
     refundable = serializers.IntegerField(
@@ -93,7 +120,7 @@ class OrderSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OrderSummarySerializer(serializers.ModelSerializer):
+class OrderSummarySerializer(ReadModelSerializer):
     refundable = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -111,7 +138,7 @@ class OrderSummarySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class OfferSerializer(serializers.ModelSerializer):
+class OfferSerializer(ReadModelSerializer):
     author = _username()
     approved_by = _username()
 
@@ -133,7 +160,7 @@ class OfferSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class RulingSerializer(serializers.ModelSerializer):
+class RulingSerializer(ReadModelSerializer):
     proposer = _username()
     approver = _username()
 
@@ -188,7 +215,7 @@ class PolicyRefSerializer(serializers.Serializer):
     text = serializers.CharField()
 
 
-class ShopPolicySerializer(serializers.ModelSerializer):
+class ShopPolicySerializer(ReadModelSerializer):
     sha256 = serializers.CharField(read_only=True, help_text="SHA-256 of the text, hex")
 
     class Meta:
@@ -243,7 +270,7 @@ def _viewer(context: Mapping[str, Any]) -> Any:
     return getattr(request, "user", None)
 
 
-class DisputeSerializer(serializers.ModelSerializer):
+class DisputeSerializer(ReadModelSerializer):
     order = OrderSummarySerializer(read_only=True)
     shop = serializers.SerializerMethodField()
     buyer = _username()
@@ -366,7 +393,7 @@ class DisputeSerializer(serializers.ModelSerializer):
         return RulingSerializer(rulings, many=True).data
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(ReadModelSerializer):
     author = _username()
 
     class Meta:
@@ -384,7 +411,7 @@ class MessageSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class AuditEntrySerializer(serializers.ModelSerializer):
+class AuditEntrySerializer(ReadModelSerializer):
     actor = serializers.CharField(source="actor_display", read_only=True)
 
     class Meta:
@@ -437,7 +464,7 @@ class TimelineEventSerializer(serializers.Serializer):
     )
 
 
-class FeedbackSerializer(serializers.ModelSerializer):
+class FeedbackSerializer(ReadModelSerializer):
     author = _username()
 
     class Meta:
@@ -482,7 +509,7 @@ class ApiKeyCreatedSerializer(ApiKeySerializer):
 # --- Input ----------------------------------------------------------------------------------
 
 
-class TokenRequestSerializer(serializers.Serializer):
+class LoginSerializer(serializers.Serializer):
     username = serializers.CharField(max_length=150)
     password = serializers.CharField(
         max_length=128, style={"input_type": "password"}, trim_whitespace=False
@@ -723,7 +750,7 @@ class FeedbackInputSerializer(serializers.Serializer):
 # --- Evidence -------------------------------------------------------------------------------
 
 
-class EvidenceSerializer(serializers.ModelSerializer):
+class EvidenceSerializer(ReadModelSerializer):
     uploaded_by = serializers.CharField(source="uploader_role", read_only=True)
     size = serializers.IntegerField(read_only=True, min_value=0)
 

@@ -14,7 +14,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from api.rest import ERRORS
 from mediation.actors import mediator_profile
 from mediation.errors import Forbidden
 from mediation.models import FeedbackReason, Outcome
@@ -176,6 +175,7 @@ class StatsView(APIView):
     """What the platform learns from its disputes (mediators only)."""
 
     @extend_schema(
+        summary="Dispute statistics",
         parameters=[
             OpenApiParameter(
                 "since", OpenApiTypes.DATE, description="First day (YYYY-MM-DD), inclusive."
@@ -184,7 +184,7 @@ class StatsView(APIView):
                 "until", OpenApiTypes.DATE, description="Last day (YYYY-MM-DD), inclusive."
             ),
         ],
-        responses={200: StatsSerializer, **ERRORS},
+        responses={200: StatsSerializer},
         tags=["stats"],
         description="Disputes opened per week, by reason, state and outcome; median time to "
         "resolution; SLA breaches; the share resolved without the platform; refunds by "

@@ -10,7 +10,6 @@ from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
 from django.db import connection
 from django.http import FileResponse, HttpRequest, JsonResponse
-from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from knox.models import AuthToken
@@ -26,7 +25,7 @@ from api.errors import PROBLEM, problem
 from api.filters import DisputeFilter, OrderFilter
 from api.idempotency import idempotent
 from api.pagination import CURSOR_PARAMETERS, ChainPagination, CursorPage, ThreadPagination
-from api.rest import ERRORS, IDEMPOTENCY_KEY, IF_MATCH, PROBLEM_RESPONSE, valid
+from api.rest import IDEMPOTENCY_KEY, IF_MATCH, ApiSchema, valid
 from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
 from mediation import audit
 from mediation.actors import NOT_LOADED, is_integration, loaded_membership
@@ -115,8 +114,9 @@ class TokenView(APIView):
     throttle_classes = [TokenThrottle]
 
     @extend_schema(
-        request=s.TokenRequestSerializer,
-        responses={200: s.TokenSerializer, **ERRORS},
+        summary="Log in: a new personal token",
+        request=s.LoginSerializer,
+        responses={200: s.TokenSerializer},
         tags=["auth"],
         description=(
             "A new token on each login (stored as a digest: keep it, it is not shown again). "
@@ -127,7 +127,7 @@ class TokenView(APIView):
         ),
     )
     def post(self, request: Request) -> Response:
-        data = valid(s.TokenRequestSerializer, request)
+        data = valid(s.LoginSerializer, request)
         # A locked-out account or address gets None here too; the lockout middleware then
         # answers 429 too_many_attempts (config.lockout) instead of the 401.
         user = authenticate(request._request, username=data["username"], password=data["password"])
@@ -149,8 +149,9 @@ class TokenView(APIView):
 
 class LogoutView(APIView):
     @extend_schema(
+        summary="Log out: revoke this token",
         request=None,
-        responses={204: None, **ERRORS},
+        responses={204: None},
         tags=["auth"],
         description="Revoke the personal token this request carries.",
     )
@@ -166,8 +167,9 @@ class LogoutView(APIView):
 
 class LogoutAllView(APIView):
     @extend_schema(
+        summary="Log out everywhere: revoke every token",
         request=None,
-        responses={200: s.LogoutAllSerializer, **ERRORS},
+        responses={200: s.LogoutAllSerializer},
         tags=["auth"],
         description="Revoke every personal token of the caller (every device logged in).",
     )
@@ -201,7 +203,8 @@ def _key_data(api_key: ApiKey, members: dict[int, Any]) -> dict[str, Any]:
 
 class ShopApiKeyListView(APIView):
     @extend_schema(
-        responses={200: s.ApiKeySerializer(many=True), **ERRORS},
+        summary="List the shop's API keys",
+        responses={200: s.ApiKeySerializer(many=True)},
         tags=["shops"],
         description="The shop's API keys, newest first (its owners only; never the keys).",
     )
@@ -211,8 +214,9 @@ class ShopApiKeyListView(APIView):
         return Response([_key_data(k, members) for k in keys])
 
     @extend_schema(
+        summary="Create an API key for the shop",
         request=s.ApiKeyInputSerializer,
-        responses={201: s.ApiKeyCreatedSerializer, **ERRORS},
+        responses={201: s.ApiKeyCreatedSerializer},
         tags=["shops"],
         description=(
             "An owner creates a named key for the shop's integration, acting as an agent "
@@ -235,8 +239,9 @@ class ShopApiKeyListView(APIView):
 
 class ShopApiKeyRevokeView(APIView):
     @extend_schema(
+        summary="Revoke a shop API key",
         request=None,
-        responses={200: s.ApiKeySerializer, **ERRORS},
+        responses={200: s.ApiKeySerializer},
         tags=["shops"],
         description="Revoke one of the shop's keys for good; it is refused from then on.",
     )
@@ -255,7 +260,8 @@ class ShopApiKeyRevokeView(APIView):
 
 class ShopPolicyListView(APIView):
     @extend_schema(
-        responses={200: s.ShopPolicySerializer(many=True), **ERRORS},
+        summary="List the shop's policy versions",
+        responses={200: s.ShopPolicySerializer(many=True)},
         tags=["shops"],
         description="The shop's policy versions, newest first (its members and the mediators).",
     )
@@ -264,8 +270,9 @@ class ShopPolicyListView(APIView):
         return Response(s.ShopPolicySerializer(policies, many=True).data)
 
     @extend_schema(
+        summary="Publish a new policy version",
         request=s.ShopPolicyInputSerializer,
-        responses={201: s.ShopPolicySerializer, **ERRORS},
+        responses={201: s.ShopPolicySerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=["shops"],
         description=(
@@ -300,13 +307,16 @@ class OrderListView(generics.ListAPIView):
     def get_queryset(self) -> Any:
         return orders_for(self.request.user).prefetch_related("items")
 
-    @extend_schema(responses={200: s.OrderSerializer(many=True), **ERRORS}, tags=["orders"])
+    @extend_schema(
+        summary="List orders", responses={200: s.OrderSerializer(many=True)}, tags=["orders"]
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
+        summary="Create or update an order",
         request=s.OrderUpsertSerializer,
-        responses={200: s.OrderSerializer, 201: s.OrderSerializer, **ERRORS},
+        responses={200: s.OrderSerializer, 201: s.OrderSerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=["orders"],
         description="Create or update an order by its external_id (platform integration only).",
@@ -363,13 +373,16 @@ class DisputeListView(generics.ListAPIView):
         data = self.get_serializer(page, many=True).data
         return self.get_paginated_response(data)
 
-    @extend_schema(responses={200: s.DisputeSerializer(many=True), **ERRORS}, tags=["disputes"])
+    @extend_schema(
+        summary="List disputes", responses={200: s.DisputeSerializer(many=True)}, tags=["disputes"]
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     @extend_schema(
+        summary="Raise a dispute",
         request=s.DisputeCreateSerializer,
-        responses={201: s.DisputeSerializer, **ERRORS},
+        responses={201: s.DisputeSerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=["disputes"],
         description="The buyer raises a dispute on one of their orders.",
@@ -392,7 +405,9 @@ class DisputeListView(generics.ListAPIView):
 
 
 class DisputeDetailView(APIView):
-    @extend_schema(responses={200: s.DisputeSerializer, 304: None, **ERRORS}, tags=["disputes"])
+    @extend_schema(
+        summary="Get a dispute", responses={200: s.DisputeSerializer, 304: None}, tags=["disputes"]
+    )
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = visible_dispute(request, dispute_id)
         tag = etag(dispute)
@@ -403,7 +418,7 @@ class DisputeDetailView(APIView):
         return Response(data, headers={"ETag": tag})
 
 
-class ActionSchema(AutoSchema):
+class ActionSchema(ApiSchema):
     """The OpenAPI operation of one action, read from its registry entry."""
 
     @property
@@ -416,6 +431,9 @@ class ActionSchema(AutoSchema):
     def get_description(self) -> str:  # type: ignore[override]  # drf-spectacular's signature
         return self.lifecycle_action.description
 
+    def get_summary(self) -> str:
+        return self.lifecycle_action.summary
+
     def get_tags(self) -> list[str]:
         return ["dispute actions"]
 
@@ -423,7 +441,7 @@ class ActionSchema(AutoSchema):
         return s.INPUTS[self.lifecycle_action.slug]
 
     def get_response_serializers(self) -> Any:
-        return {200: s.DisputeSerializer, 202: s.DisputeSerializer, **ERRORS}
+        return {200: s.DisputeSerializer, 202: s.DisputeSerializer}
 
     def get_override_parameters(self) -> list[Any]:
         return [IF_MATCH, IDEMPOTENCY_KEY]
@@ -496,7 +514,8 @@ class MessageListView(APIView):
     pagination_class = ThreadPagination
 
     @extend_schema(
-        responses={200: s.MessageSerializer(many=True), **ERRORS},
+        summary="List the thread's messages",
+        responses={200: s.MessageSerializer(many=True)},
         tags=["thread"],
         description=(
             "The thread, oldest first, a page at a time: `results`, and `next` and `previous` "
@@ -513,8 +532,9 @@ class MessageListView(APIView):
         return paginator.get_paginated_response(s.MessageSerializer(page, many=True).data)
 
     @extend_schema(
+        summary="Post a message",
         request=s.MessageInputSerializer,
-        responses={201: s.MessageSerializer, **ERRORS},
+        responses={201: s.MessageSerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=["thread"],
     )
@@ -529,8 +549,9 @@ class MessageListView(APIView):
 
 class MessageReportView(APIView):
     @extend_schema(
+        summary="Report a message",
         request=s.ReportSerializer,
-        responses={200: s.MessageSerializer, **ERRORS},
+        responses={200: s.MessageSerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=["thread"],
         description="A party reports an abusive or threatening message to the mediators.",
@@ -548,7 +569,8 @@ class TimelineView(APIView):
     pagination_class = ChainPagination
 
     @extend_schema(
-        responses={200: s.TimelineEventSerializer(many=True), **ERRORS},
+        summary="The dispute's timeline",
+        responses={200: s.TimelineEventSerializer(many=True)},
         tags=["audit"],
         description=(
             "The dispute's steps in words, in order, a page at a time (`results`, `next`, "
@@ -567,7 +589,8 @@ class TimelineView(APIView):
 
 class AuditView(APIView):
     @extend_schema(
-        responses={200: s.AuditPageSerializer, **ERRORS},
+        summary="The dispute's audit entries",
+        responses={200: s.AuditPageSerializer},
         parameters=CURSOR_PARAMETERS,
         tags=["audit"],
         description=(
@@ -606,15 +629,20 @@ class AuditView(APIView):
 
 
 class FeedbackView(APIView):
-    @extend_schema(responses={200: s.FeedbackSerializer(many=True), **ERRORS}, tags=["feedback"])
+    @extend_schema(
+        summary="List the feedback",
+        responses={200: s.FeedbackSerializer(many=True)},
+        tags=["feedback"],
+    )
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = visible_dispute(request, dispute_id)
         items = Feedback.objects.filter(dispute=dispute).select_related("author")
         return Response(s.FeedbackSerializer(items, many=True).data)
 
     @extend_schema(
+        summary="Rate how the dispute was handled",
         request=s.FeedbackInputSerializer,
-        responses={201: s.FeedbackSerializer, **ERRORS},
+        responses={201: s.FeedbackSerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=["feedback"],
         description="Each party rates how the closed dispute was handled, once.",
@@ -660,7 +688,11 @@ class EvidenceListView(APIView):
             request.upload_handlers = [EvidenceUploadHandler(request)]
         return super().initialize_request(request, *args, **kwargs)
 
-    @extend_schema(responses={200: s.EvidenceSerializer(many=True), **ERRORS}, tags=["evidence"])
+    @extend_schema(
+        summary="List the evidence",
+        responses={200: s.EvidenceSerializer(many=True)},
+        tags=["evidence"],
+    )
     def get(self, request: Request, dispute_id: int) -> Response:
         dispute = visible_dispute(request, dispute_id)
         staff, party = _evidence_viewer(request, dispute)
@@ -668,12 +700,10 @@ class EvidenceListView(APIView):
         return Response(s.EvidenceSerializer(items, many=True).data)
 
     @extend_schema(
+        summary="Upload evidence",
         request={"multipart/form-data": s.EvidenceUploadSerializer},
         responses={
             201: s.EvidenceSerializer,
-            413: PROBLEM_RESPONSE,
-            415: PROBLEM_RESPONSE,
-            **ERRORS,
         },
         tags=["evidence"],
         description=(
@@ -715,9 +745,14 @@ class EvidenceListView(APIView):
         return Response(s.EvidenceSerializer(item).data, status=status.HTTP_201_CREATED)
 
 
+# The types an evidence file is stored with (the upload types it by its content).
+EVIDENCE_TYPES = tuple(sorted(evidence.ALLOWED))
+
+
 class EvidenceDownloadView(APIView):
     @extend_schema(
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **ERRORS},
+        summary="Download an evidence file",
+        responses={(200, *EVIDENCE_TYPES): OpenApiTypes.BINARY},
         tags=["evidence"],
         description="The file as an attachment, with its stored content type and `nosniff`.",
     )
@@ -738,8 +773,9 @@ class EvidenceDownloadView(APIView):
 
 class EvidenceWithdrawView(APIView):
     @extend_schema(
+        summary="Withdraw evidence",
         request=None,
-        responses={200: s.EvidenceSerializer, **ERRORS},
+        responses={200: s.EvidenceSerializer},
         tags=["evidence"],
         description="The uploader withdraws their item; mediators still see it, marked withdrawn.",
     )

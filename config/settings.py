@@ -632,7 +632,7 @@ REST_FRAMEWORK = {
     # api.parsers: DRF's JSON parser within the size and depth limits above.
     "DEFAULT_PARSER_CLASSES": ["api.parsers.LimitedJSONParser"],
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "api.rest.ApiSchema",
     "EXCEPTION_HANDLER": "api.errors.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
@@ -699,7 +699,15 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # 3.1: the document describes what webhook endpoints receive (its `webhooks`).
+    "OAS_VERSION": "3.1.0",
+    "WEBHOOKS": ["webhooks.schema.DISPUTE_EVENT"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.rest.add_problem_responses",
+        "api.rest.refuse_additional_properties",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "RemedyEnum": "mediation.models.Remedy",
         "PartyRemedyEnum": "mediation.models.PARTY_REMEDY_CHOICES",

@@ -81,7 +81,7 @@ def upsert_order(*, actor: Actor | None, data: OrderData) -> tuple[Order, bool]:
     with transaction.atomic():
         shop = Shop.objects.filter(slug=data.shop).first()
         if shop is None:
-            raise InvalidInput(f"No shop {data.shop!r}.", field="shop", code="unknown_shop")
+            raise RuleViolation(f"No shop {data.shop!r}.", field="shop", code="unknown_shop")
         buyer, _ = user_model.objects.get_or_create(
             username=data.buyer, defaults={"email": data.buyer_email}
         )

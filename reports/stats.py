@@ -96,8 +96,10 @@ def parse_window(params: Any) -> tuple[date | None, date | None]:
     is not a calendar date ``YYYY-MM-DD``, 400 ``invalid_date_range`` when since > until."""
     values: dict[str, date | None] = {}
     for name in ("since", "until"):
+        if len(getattr(params, "getlist", lambda _: [])(name)) > 1:
+            raise InvalidInput(f"Give {name} once.", code="invalid_date", field=name)
         raw = params.get(name)
-        if raw in (None, ""):
+        if raw is None:
             values[name] = None
             continue
         try:

@@ -15,7 +15,6 @@ from typing import Any, cast
 from django.db.models import Prefetch, QuerySet
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,21 +22,28 @@ from rest_framework.views import APIView
 # The owners' endpoint API is built with the API's published REST kit (api.rest, the
 # idempotency decorator, the shop reference shape), declared in pyproject.toml.
 from api.idempotency import idempotent
-from api.rest import ERRORS, IDEMPOTENCY_KEY, PROBLEM_RESPONSE, valid
-from api.serializers import ShopRefSerializer, shop_ref
+from api.pagination import CursorPage, single
+from api.rest import IDEMPOTENCY_KEY, valid
+from api.serializers import ReadModelSerializer, ShopRefSerializer, shop_ref
 from mediation.actors import is_integration
-from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound
+from mediation.errors import Conflict, Forbidden, InvalidInput, NotFound, RuleViolation
 from mediation.models import Shop, ShopMember, ShopRole
 from webhooks import services as service
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from workflows.transitions import PARTY_EVENT_TYPES
 
 TAGS = ["webhooks"]
-ERRORS_WITH_LIMIT = {**ERRORS, 422: PROBLEM_RESPONSE}
 
 # --- Serializers ------------------------------------------------------------------------------
 
 
+@extend_schema_field(
+    {
+        "type": "array",
+        "items": {"type": "string", "enum": ["*", *PARTY_EVENT_TYPES]},
+        "minItems": 1,
+    }
+)
 class EventListField(serializers.ListField):
     child = serializers.CharField(max_length=60)
 
@@ -59,7 +65,7 @@ class EventListField(serializers.ListField):
         return ["*"] if "*" in values else sorted(set(values))
 
 
-class WebhookEndpointSerializer(serializers.ModelSerializer):
+class WebhookEndpointSerializer(ReadModelSerializer):
     shop = serializers.SerializerMethodField()
     events = serializers.ListField(child=serializers.CharField())
     secret_rotated_until = serializers.DateTimeField(
@@ -102,8 +108,26 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
         read_only_fields = fields
 
 
+# An absolute http(s) URL with a host name or IPv4 address, an optional port and path (no
+# credentials, no spaces); whether it may be used (https, port, public addresses) is the
+# URL guard's to say (422 webhook_url_not_allowed).
+ENDPOINT_URL = (
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][!-~]*)?$"
+)
+
+
+def _url_field(**kwargs: Any) -> serializers.RegexField:
+    return serializers.RegexField(
+        ENDPOINT_URL,
+        max_length=2000,
+        error_messages={"invalid": "Give an absolute https URL."},
+        help_text="https://host[:port]/path",
+        **kwargs,
+    )
+
+
 class WebhookEndpointCreateSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=2000)
+    url = _url_field()
     events = EventListField(help_text='Event types, or ["*"] for every party-visible event.')
     description = serializers.CharField(max_length=200, required=False, default="")
     shop = serializers.SlugField(
@@ -117,7 +141,7 @@ class WebhookEndpointCreateSerializer(serializers.Serializer):
 
 
 class WebhookEndpointUpdateSerializer(serializers.Serializer):
-    url = serializers.URLField(max_length=2000, required=False)
+    url = _url_field(required=False)
     events = EventListField(required=False)
     description = serializers.CharField(max_length=200, required=False)
     active = serializers.BooleanField(
@@ -135,7 +159,7 @@ class RotateSecretSerializer(serializers.Serializer):
     )
 
 
-class WebhookAttemptSerializer(serializers.ModelSerializer):
+class WebhookAttemptSerializer(ReadModelSerializer):
     class Meta:
         model = WebhookAttempt
         fields = [
@@ -150,7 +174,7 @@ class WebhookAttemptSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class WebhookDeliverySerializer(serializers.ModelSerializer):
+class WebhookDeliverySerializer(ReadModelSerializer):
     event = serializers.UUIDField(source="event_id", read_only=True)
     response_code = serializers.IntegerField(
         source="last_response_code", read_only=True, allow_null=True
@@ -208,8 +232,9 @@ def _shop_for_new_endpoint(request: Request, slug: str) -> Shop | None:
     if is_integration(request.user):
         # The platform's endpoint receives the events of every shop.
         if slug:
-            raise InvalidInput(
+            raise RuleViolation(
                 "The platform integration's endpoints cover every shop: leave `shop` out.",
+                code="shop_not_allowed",
                 field="shop",
             )
         return None
@@ -226,38 +251,39 @@ def _shop_for_new_endpoint(request: Request, slug: str) -> Shop | None:
     if not owned:
         raise Forbidden("Only a shop's owner registers webhook endpoints.")
     if len(owned) > 1:
-        raise InvalidInput("You own several shops: say which one in `shop`.", code="shop_required")
+        raise RuleViolation("You own several shops: say which one in `shop`.", code="shop_required")
     return owned[0]
 
 
-class EndpointPagination(CursorPagination):
+class EndpointPagination(CursorPage):
     ordering = "-id"
-    page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
 
 
-class DeliveryPagination(EndpointPagination):
-    pass
+class DeliveryPagination(CursorPage):
+    ordering = "-id"
 
 
 # --- Views ---------------------------------------------------------------------------------
 
 
 class WebhookEndpointListView(APIView):
+    pagination_class = EndpointPagination
+
     @extend_schema(
-        responses={200: WebhookEndpointSerializer(many=True), **ERRORS},
+        summary="List webhook endpoints",
+        responses={200: WebhookEndpointSerializer(many=True)},
         tags=TAGS,
         description="The webhook endpoints of the shops you own (cursor paginated).",
     )
     def get(self, request: Request) -> Response:
-        paginator = EndpointPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(_endpoints(request), request, view=self) or []
         return paginator.get_paginated_response(WebhookEndpointSerializer(page, many=True).data)
 
     @extend_schema(
+        summary="Register a webhook endpoint",
         request=WebhookEndpointCreateSerializer,
-        responses={201: WebhookEndpointWithSecretSerializer, **ERRORS},
+        responses={201: WebhookEndpointWithSecretSerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=TAGS,
         description=(
@@ -285,13 +311,16 @@ class WebhookEndpointListView(APIView):
 
 
 class WebhookEndpointDetailView(APIView):
-    @extend_schema(responses={200: WebhookEndpointSerializer, **ERRORS}, tags=TAGS)
+    @extend_schema(
+        summary="Get a webhook endpoint", responses={200: WebhookEndpointSerializer}, tags=TAGS
+    )
     def get(self, request: Request, endpoint_id: int) -> Response:
         return Response(WebhookEndpointSerializer(_endpoint(request, endpoint_id)).data)
 
     @extend_schema(
+        summary="Change a webhook endpoint",
         request=WebhookEndpointUpdateSerializer,
-        responses={200: WebhookEndpointSerializer, **ERRORS_WITH_LIMIT},
+        responses={200: WebhookEndpointSerializer},
         tags=TAGS,
         description=(
             "Change the URL, the events or the description; `active: true` turns a disabled "
@@ -304,7 +333,7 @@ class WebhookEndpointDetailView(APIView):
         service.update_endpoint(endpoint, changes)
         return Response(WebhookEndpointSerializer(endpoint).data)
 
-    @extend_schema(responses={204: None, **ERRORS}, tags=TAGS)
+    @extend_schema(summary="Delete a webhook endpoint", responses={204: None}, tags=TAGS)
     def delete(self, request: Request, endpoint_id: int) -> Response:
         _endpoint(request, endpoint_id).delete()
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -312,8 +341,9 @@ class WebhookEndpointDetailView(APIView):
 
 class WebhookRotateSecretView(APIView):
     @extend_schema(
+        summary="Rotate the signing secret",
         request=RotateSecretSerializer,
-        responses={200: WebhookEndpointWithSecretSerializer, **ERRORS},
+        responses={200: WebhookEndpointWithSecretSerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=TAGS,
         description=(
@@ -339,9 +369,12 @@ STATUS_FILTER = OpenApiParameter(
 
 
 class WebhookDeliveryListView(APIView):
+    pagination_class = DeliveryPagination
+
     @extend_schema(
+        summary="List an endpoint's deliveries",
         parameters=[STATUS_FILTER],
-        responses={200: WebhookDeliverySerializer(many=True), **ERRORS},
+        responses={200: WebhookDeliverySerializer(many=True)},
         tags=TAGS,
         description="The endpoint's deliveries, newest first, each with its attempts.",
     )
@@ -350,20 +383,21 @@ class WebhookDeliveryListView(APIView):
         deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).prefetch_related(
             Prefetch("log", queryset=WebhookAttempt.objects.order_by("number"))
         )
-        wanted = request.query_params.get("status")
+        wanted = single(request, "status")
         if wanted:
             if wanted not in DeliveryStatus.values:
                 raise InvalidInput(f"Unknown status {wanted!r}.", field="status")
             deliveries = deliveries.filter(status=wanted)
-        paginator = DeliveryPagination()
+        paginator = self.pagination_class()
         page = paginator.paginate_queryset(deliveries, request, view=self) or []
         return paginator.get_paginated_response(WebhookDeliverySerializer(page, many=True).data)
 
 
 class WebhookRedeliverView(APIView):
     @extend_schema(
+        summary="Send a delivery again",
         request=None,
-        responses={202: WebhookDeliverySerializer, **ERRORS},
+        responses={202: WebhookDeliverySerializer},
         parameters=[IDEMPOTENCY_KEY],
         tags=TAGS,
         description=(

@@ -49,6 +49,7 @@ class Action:
     guard: Guard | None  # body-independent refusals (None: the service checks all)
     service: Callable[..., Any]  # the use case; returns a workflows.base.Result
     records: tuple[str, ...]  # the audit steps it may write (declared with it)
+    summary: str  # the API operation's title, a few words
     description: str  # for the API's documentation
     console: str | None = None  # the console's button, when mediators take it there
     # Offered in allowed_actions and routed as POST /disputes/{id}/<slug>/; an action on one
@@ -73,6 +74,7 @@ def action(
     transition: Callable[..., Any],
     guard: Guard | None,
     steps: dict[str, Step],
+    summary: str,
     description: str,
     console: str | None = None,
     offered: bool = True,
@@ -92,6 +94,7 @@ def action(
             guard=guard,
             service=service,
             records=tuple(steps),
+            summary=summary,
             description=description,
             console=console,
             offered=offered,

@@ -97,6 +97,7 @@ def _appeal_tier(dispute: Dispute) -> str | None:
 
 @action(
     "appeal",
+    summary="Appeal a ruling",
     transition=Dispute.appeal,
     guard=check_appeal,
     steps={

@@ -170,7 +170,9 @@ def report_message(*, dispute_id: int, message_id: int, actor: Actor, reason: st
         except (Message.DoesNotExist, TypeError, ValueError):
             raise NotFound("No such message on this dispute.") from None
         if message.author_id == actor.pk:
-            raise InvalidInput("You cannot report your own message.", field="message")
+            raise RuleViolation(
+                "You cannot report your own message.", code="own_message", field="message"
+            )
         if message.reported:
             raise Conflict("This message has been reported already.", code="already_reported")
         check_report_rate(ctx, actor)
@@ -195,8 +197,10 @@ def leave_feedback(
     if reason and reason not in FeedbackReason.values:
         raise InvalidInput(f"Unknown reason {reason!r}.", field="reason")
     if reason and rating > LOW_RATING:
-        raise InvalidInput(
-            f"A reason goes with a low rating ({LOW_RATING} or less).", field="reason"
+        raise RuleViolation(
+            f"A reason goes with a low rating ({LOW_RATING} or less).",
+            code="reason_needs_low_rating",
+            field="reason",
         )
     with locked_dispute(dispute_id, actor) as ctx:
         party = ctx.roles.party

@@ -116,6 +116,7 @@ def check_confirm_received(dispute: Dispute, roles: Roles, now: datetime) -> Non
 
 @action(
     "fulfil",
+    summary="Record a delivered remedy",
     transition=Dispute.fulfil,
     guard=check_fulfil,
     steps={
@@ -172,9 +173,9 @@ def fulfil(
             # The guard let the shop through to send a return label; a refund still waits.
             require(not refund_waits_for_the_return(d), _return_not_acknowledged())
             if amount <= 0:
-                raise InvalidInput("Record the amount delivered, above zero.", field="amount")
+                raise RuleViolation("Record the amount delivered, above zero.", field="amount")
             if not reference.strip():
-                raise InvalidInput(
+                raise RuleViolation(
                     "Give the payment processor's refund id or the credit code.", field="reference"
                 )
             if amount > remaining:
@@ -218,7 +219,7 @@ def fulfil(
             require(not d.return_shipped, InvalidTransition("The item is already on its way back."))
             require(
                 bool(reference.strip() or tracking_number.strip()),
-                InvalidInput("Give the label's reference or tracking number.", field="reference"),
+                RuleViolation("Give the label's reference or tracking number.", field="reference"),
             )
         else:  # return shipment, by the buyer
             require_buyer(roles)
@@ -264,7 +265,7 @@ def fulfil(
 
 def _tracking(carrier: str, tracking_number: str) -> None:
     if not carrier.strip() or not tracking_number.strip():
-        raise InvalidInput("Give the carrier and the tracking number.", field="tracking_number")
+        raise RuleViolation("Give the carrier and the tracking number.", field="tracking_number")
 
 
 def _acknowledged(w: Any) -> str:
@@ -277,6 +278,7 @@ def _acknowledged(w: Any) -> str:
 
 @action(
     "acknowledge-return",
+    summary="Acknowledge a returned item",
     transition=Dispute.acknowledge_return,
     guard=check_acknowledge_return,
     steps={
@@ -306,7 +308,7 @@ def acknowledge_return(
         raise InvalidInput(f"Unknown result {result!r}.", field="result")
     as_expected = result == ReturnResult.AS_EXPECTED
     if not as_expected and not note.strip():
-        raise InvalidInput(
+        raise RuleViolation(
             "Say what was wrong with the returned item, for the mediator.", field="note"
         )
     with locked_dispute(dispute_id, actor, expected_version=expected_version) as ctx:
@@ -342,7 +344,7 @@ def _own_evidence(d: Dispute, actor: Actor, ids: list[int]) -> list[int]:
     )
     missing = [i for i in wanted if i not in found]
     if missing:
-        raise InvalidInput(
+        raise RuleViolation(
             f"No evidence of yours on this dispute with the id {missing[0]}.", field="evidence"
         )
     return wanted
@@ -350,6 +352,7 @@ def _own_evidence(d: Dispute, actor: Actor, ids: list[int]) -> list[int]:
 
 @action(
     "confirm-received",
+    summary="Confirm a replacement arrived",
     transition=Dispute.confirm_received,
     guard=check_confirm_received,
     steps={

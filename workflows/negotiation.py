@@ -205,6 +205,7 @@ def _stays_or_moves(ctx: Context, was: str) -> None:
 
 @action(
     "accept-request",
+    summary="Accept the buyer's request",
     transition=Dispute.accept_request,
     guard=check_accept_request,
     steps={
@@ -276,6 +277,7 @@ def accept_request(
 
 @action(
     "offer",
+    summary="Offer a remedy",
     transition=Dispute.offer,
     guard=check_shop_answer,
     steps={
@@ -362,6 +364,7 @@ def _pending(ctx: Context, offer_id: int, *, verb: str) -> Offer:
 
 @action(
     "approve-offer",
+    summary="Approve an agent's offer",
     transition=Dispute.approve_offer,
     guard=check_decide_offer,
     steps={
@@ -417,6 +420,7 @@ def approve_offer(
 
 @action(
     "reject-offer",
+    summary="Reject an agent's offer",
     transition=Dispute.reject_offer,
     guard=check_decide_offer,
     steps={
@@ -457,6 +461,7 @@ def reject_offer(
 
 @action(
     "contest",
+    summary="Contest the dispute",
     transition=Dispute.contest,
     guard=check_answer,
     steps={
@@ -487,6 +492,7 @@ def contest(
 
 @action(
     "accept-offer",
+    summary="Accept the shop's offer",
     transition=Dispute.accept_offer,
     guard=check_accept_offer,
     steps={
@@ -535,6 +541,7 @@ def accept_offer(
 
 @action(
     "counter",
+    summary="Counter the shop's offer",
     transition=Dispute.counter,
     guard=check_counter,
     steps={
@@ -594,6 +601,7 @@ def counter(
 
 @action(
     "escalate",
+    summary="Escalate to the platform",
     transition=Dispute.escalate,
     guard=check_escalate,
     steps={
@@ -624,7 +632,7 @@ def escalate(
         reason = reason or default
         allowed = {default, EscalationReason.ABUSIVE_CONDUCT}
         if reason not in allowed:
-            raise InvalidInput(
+            raise RuleViolation(
                 f"Escalate with reason {' or '.join(sorted(allowed))}.", field="reason"
             )
         check_escalation_deadline(d, ctx.roles, ctx.now, reason)
@@ -640,6 +648,7 @@ def escalate(
 
 @action(
     "withdraw",
+    summary="Withdraw the dispute",
     transition=Dispute.withdraw,
     guard=check_withdraw,
     steps={

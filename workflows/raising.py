@@ -81,7 +81,7 @@ def raise_dispute(
         if item_ids:
             items = list(OrderItem.objects.filter(order=order, pk__in=item_ids))
             if len(items) != len(set(item_ids)):
-                raise InvalidInput("Some items are not part of this order.", field="items")
+                raise RuleViolation("Some items are not part of this order.", field="items")
         policy = (
             ShopPolicy.objects.filter(shop_id=order.shop_id, effective_from__lte=order.placed_at)
             .order_by("-version")

@@ -15,6 +15,7 @@ from mediation.errors import (
     Forbidden,
     InvalidInput,
     InvalidTransition,
+    RuleViolation,
 )
 from mediation.models import (
     Dispute,
@@ -153,6 +154,7 @@ def awaiting_approval_by(user: Any) -> Q | None:
 
 @action(
     "assign",
+    summary="Assign the case",
     transition=Dispute.assign,
     guard=check_assign,
     steps={
@@ -190,7 +192,7 @@ def assign(
                 .first()
             )
             if found is None:
-                raise InvalidInput(f"No active mediator {mediator!r}.", field="mediator")
+                raise RuleViolation(f"No active mediator {mediator!r}.", field="mediator")
             if found.user_id != actor.pk and ctx.roles.mediator.tier != Tier.LEAD:
                 raise Forbidden("Only a lead mediator assigns cases to others.")
             assignee = found
@@ -218,6 +220,7 @@ def assign(
 
 @action(
     "request-info",
+    summary="Ask a party for information",
     transition=Dispute.request_info,
     guard=check_request_info,
     steps={
@@ -247,7 +250,7 @@ def request_info(
         d = ctx.dispute
         check_request_info(d, ctx.roles, ctx.now)
         if respond_by is not None and respond_by <= ctx.now:
-            raise InvalidInput("The answer's deadline must be in the future.", field="respond_by")
+            raise RuleViolation("The answer's deadline must be in the future.", field="respond_by")
         d.request_info()
         d.info_requested_from = party
         enter(ctx, respond_by=respond_by)
@@ -260,6 +263,7 @@ def request_info(
 
 @action(
     "provide-info",
+    summary="Answer a mediator's question",
     transition=Dispute.provide_info,
     guard=check_provide_info,
     steps={
@@ -316,6 +320,7 @@ def _after_ruling(ctx: Context) -> None:
 
 @action(
     "rule",
+    summary="Rule on the dispute",
     transition=Dispute.rule,
     guard=check_rule,
     steps={
@@ -405,6 +410,7 @@ def _decide(ctx: Context, ruling: Ruling, status: str, note: str) -> None:
 
 @action(
     "approve-ruling",
+    summary="Approve a ruling",
     transition=Dispute.approve_ruling,
     guard=check_decide_ruling,
     steps={
@@ -434,6 +440,7 @@ def approve_ruling(
 
 @action(
     "reject-ruling",
+    summary="Send a ruling back",
     transition=Dispute.reject_ruling,
     guard=check_decide_ruling,
     steps={

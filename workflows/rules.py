@@ -180,7 +180,7 @@ def check_amount(dispute: Dispute, kind: str, amount: int) -> None:
             refundable=refundable,
         )
     if kind == Remedy.PARTIAL_REFUND and amount == 0:
-        raise InvalidInput("A partial refund needs an amount above zero.", field="amount")
+        raise RuleViolation("A partial refund needs an amount above zero.", field="amount")
 
 
 def nothing_refundable(dispute: Dispute) -> RuleViolation:

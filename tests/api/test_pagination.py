@@ -60,14 +60,19 @@ def test_the_thread_comes_in_pages_of_50_oldest_first(unlimited: None) -> None:
     assert back["results"] == first["results"]
 
 
-def test_page_size_is_chosen_and_capped(unlimited: None) -> None:
+def test_page_size_is_chosen_within_its_range(unlimited: None) -> None:
     sc = dispute_in("awaiting_seller")
     thread(sc, 130)
     client = as_user(sc["owner"])
     assert len(client.get(url(sc, "messages", "?page_size=7")).json()["results"]) == 7
-    assert len(client.get(url(sc, "messages", "?page_size=1000")).json()["results"]) == 100
-    # Not a positive number: the default.
-    assert len(client.get(url(sc, "messages", "?page_size=abc")).json()["results"]) == 50
+    assert len(client.get(url(sc, "messages", "?page_size=100")).json()["results"]) == 100
+    assert len(client.get(url(sc, "messages")).json()["results"]) == 50
+    # Anything else is refused, not replaced by another size the client did not ask for.
+    for bad in ("abc", "0", "-3", "101", "1000", "", "7.0", "null"):
+        r = client.get(url(sc, "messages", f"?page_size={bad}"))
+        assert (r.status_code, r.json()["code"], r.json()["field"]) == (400, "invalid", "page_size")
+    r = client.get(url(sc, "messages", "?page_size=5&page_size=6"))
+    assert (r.status_code, r.json()["detail"]) == (400, "Give page_size once.")
 
 
 def test_internal_notes_are_left_out_of_the_parties_pages(unlimited: None) -> None:

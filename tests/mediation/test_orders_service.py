@@ -147,11 +147,11 @@ def test_items_named_by_a_dispute_stay(demo: dict[str, Any]) -> None:
 
 
 def test_unknown_shop_is_refused(demo: dict[str, Any]) -> None:
-    with pytest.raises(InvalidInput) as info:
+    with pytest.raises(RuleViolation) as info:
         upsert_order(actor=SYSTEM, data=order_data(shop="nowhere", buyer="newbie"))
     assert (info.value.code, info.value.status, info.value.extra) == (
         "unknown_shop",
-        400,
+        422,
         {"field": "shop"},
     )
     assert not Order.objects.filter(external_id="T-1").exists()

@@ -36,7 +36,7 @@ def test_a_low_rating_may_say_why_and_reaches_the_dashboard() -> None:
 def test_a_reason_goes_with_a_low_rating_only() -> None:
     sc = dispute_in("closed", outcome="agreement")
     r = rate(sc, "buyer", rating=4, reason="too_slow")
-    assert (r.status_code, r.json()["code"]) == (400, "invalid")
+    assert (r.status_code, r.json()["code"]) == (422, "reason_needs_low_rating")
     r = rate(sc, "buyer", rating=2, reason="because")
     assert (r.status_code, r.json()["code"]) == (400, "invalid")
     assert not Feedback.objects.filter(dispute_id=sc.id).exists()

@@ -209,7 +209,7 @@ def test_an_owner_of_several_shops_names_the_shop(sc: Any) -> None:
     second = ShopFactory(name="Second Shop")
     ShopMemberFactory(shop=second, user=sc["owner"])
     r = register(sc["owner"])
-    assert (r.status_code, r.json()["code"]) == (400, "shop_required")
+    assert (r.status_code, r.json()["code"]) == (422, "shop_required")
     r = register(sc["owner"], shop=second.slug)
     assert r.status_code == 201 and r.json()["shop"]["slug"] == second.slug
 

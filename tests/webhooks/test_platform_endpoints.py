@@ -44,7 +44,7 @@ def test_the_integration_registers_an_endpoint_for_every_shop(hook: Any) -> None
     assert r.status_code == 201, r.json()
     assert r.json()["shop"] is None and r.json()["secret"].startswith("whsec_")
     r2 = register(sc["platform"], hook, ["*"], shop=sc.cast.shop.slug)
-    assert (r2.status_code, r2.json()["code"]) == (400, "invalid")
+    assert (r2.status_code, r2.json()["code"]) == (422, "shop_not_allowed")
     mine = as_user(sc["platform"]).get("/api/v1/webhook-endpoints/").json()["results"]
     assert [e["id"] for e in mine] == [r.json()["id"]]
     # Not a shop's: its owners do not see it.

@@ -81,6 +81,7 @@ def test_an_action_or_a_step_cannot_be_declared_twice() -> None:
             transition=existing.transition,
             guard=existing.guard,
             steps={},
+            summary="",
             description="",
         )(existing.service)
     with pytest.raises(ValueError, match="declared twice"):
@@ -89,6 +90,7 @@ def test_an_action_or_a_step_cannot_be_declared_twice() -> None:
             transition=existing.transition,
             guard=existing.guard,
             steps={"contest": steps.STEPS["contest"]},
+            summary="",
             description="",
         )(existing.service)
 

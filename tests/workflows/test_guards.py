@@ -369,7 +369,7 @@ def test_seller_escalates_from_awaiting_seller_at_any_time() -> None:
 
 def test_a_party_escalates_with_its_own_reason() -> None:
     sc = dispute_in("awaiting_buyer")
-    problem(act(sc, "buyer", "escalate", {"reason": "seller_request"}), 400, "invalid")
+    problem(act(sc, "buyer", "escalate", {"reason": "seller_request"}), 422, "unprocessable")
     ok(act(sc, "buyer", "escalate", {"reason": "abusive_conduct"}), "escalated")
 
 
@@ -640,8 +640,8 @@ def test_replacement_shipped_then_confirmed_closes() -> None:
     problem(act(sc, "buyer", "confirm-received", {}), 409, "invalid_transition")
     problem(
         act(sc, "owner", "fulfil", {"kind": "replacement_shipment", "carrier": "UPS"}),
-        400,
-        "invalid",
+        422,
+        "unprocessable",
     )
     data = ok(
         act(

@@ -107,10 +107,10 @@ def test_a_disputed_return_needs_a_note_and_the_shops_own_evidence() -> None:
     sc = returned()
     before = snapshot(sc)
     r = acknowledge(sc, result="damaged")
-    assert (r.status_code, r.json()["code"]) == (400, "invalid")
+    assert (r.status_code, r.json()["code"]) == (422, "unprocessable")
     theirs = upload(sc, "buyer")
     r = acknowledge(sc, result="damaged", note="Cracked.", evidence=[theirs])
-    assert (r.status_code, r.json()["code"]) == (400, "invalid")
+    assert (r.status_code, r.json()["code"]) == (422, "unprocessable")
     r = acknowledge(sc, result="lost_in_space", note="?")
     assert (r.status_code, r.json()["code"]) == (400, "invalid")
     assert snapshot(sc)[0] == before[0] and sc.refresh().return_result == ""
