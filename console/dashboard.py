@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 
 from console.sites import may_use_console
-from mediation.errors import InvalidInput
+from mediation.errors import DomainError
 from reports.diagram import render_svg
 from reports.stats import dispute_stats, low_ratings, parse_window
 
@@ -35,8 +35,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         return refused
     error = ""
     try:
-        since, until = parse_window(request.GET)
-    except InvalidInput as exc:
+        since, until = parse_window(request.GET, allow_empty=True)
+    except DomainError as exc:
         error, since, until = exc.message, None, None
     stats = dispute_stats(since=since, until=until)
     context = {

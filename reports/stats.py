@@ -59,7 +59,7 @@ from django.db.models import (
 from django.db.models.functions import Cast, TruncWeek
 from django.utils import timezone
 
-from mediation.errors import InvalidInput
+from mediation.errors import InvalidInput, RuleViolation
 from mediation.models import (
     LOW_RATING,
     SLA_STATES,
@@ -91,15 +91,16 @@ TOP_SHOPS = 10
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def parse_window(params: Any) -> tuple[date | None, date | None]:
+def parse_window(params: Any, *, allow_empty: bool = False) -> tuple[date | None, date | None]:
     """``since`` and ``until`` from the query string; 400 ``invalid_date`` for a value that
-    is not a calendar date ``YYYY-MM-DD``, 400 ``invalid_date_range`` when since > until."""
+    is not a calendar date ``YYYY-MM-DD`` (or is given twice, or empty), 422
+    ``invalid_date_range`` when since > until."""
     values: dict[str, date | None] = {}
     for name in ("since", "until"):
         if len(getattr(params, "getlist", lambda _: [])(name)) > 1:
             raise InvalidInput(f"Give {name} once.", code="invalid_date", field=name)
         raw = params.get(name)
-        if raw is None:
+        if raw is None or (allow_empty and raw == ""):  # a form's empty field: no bound
             values[name] = None
             continue
         try:
@@ -112,7 +113,7 @@ def parse_window(params: Any) -> tuple[date | None, date | None]:
             ) from None
     since, until = values["since"], values["until"]
     if since and until and since > until:
-        raise InvalidInput("since is after until.", code="invalid_date_range")
+        raise RuleViolation("since is after until.", code="invalid_date_range")
     return since, until
 
 
