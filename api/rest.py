@@ -97,6 +97,7 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 # allowed, at least one character that is not whitespace (DRF trims it; the pattern's \\s is
 # Python's, the same set). No other pattern or format is replaced.
 NO_NUL = "^[^\\u0000]+$"  # a blank value is the other branch drf-spectacular adds
+NO_NUL_OR_EMPTY = "^[^\\u0000]*$"
 NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 
 
@@ -133,6 +134,14 @@ class ApiSchema(AutoSchema):
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         if "If-Match" in headers:
             codes = (*codes, 412)
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if (
+                parameter["in"] == "query"
+                and schema.get("type") == "string"
+                and not {"enum", "format", "pattern"} & set(schema)
+            ):
+                schema["pattern"] = NO_NUL_OR_EMPTY  # as Django's form fields take it
         self.resolve_serializer(ProblemSerializer, "response")  # the component they refer to
         responses = operation.setdefault("responses", {})
         for code in sorted(codes):

@@ -45,7 +45,7 @@ def _validate(data: OrderData) -> None:
     if not data.buyer.strip():
         raise InvalidInput("buyer is required.", field="buyer")
     if len({item.sku for item in data.items}) != len(data.items):
-        raise InvalidInput("Each sku appears once per order.", field="items")
+        raise RuleViolation("Each sku appears once per order.", field="items", code="duplicate_sku")
     if not is_currency(data.currency):
         raise InvalidInput(f"{data.currency!r} is not an ISO 4217 currency.", field="currency")
     for name in ("total", "shipping"):
@@ -58,7 +58,11 @@ def _validate(data: OrderData) -> None:
                 "Each item needs a sku, a title, a quantity and a unit price.", field="items"
             )
     if data.delivered_at and data.shipped_at and data.delivered_at < data.shipped_at:
-        raise InvalidInput("delivered_at is before shipped_at.", field="delivered_at")
+        raise RuleViolation(
+            "delivered_at is before shipped_at.",
+            field="delivered_at",
+            code="delivered_before_shipped",
+        )
 
 
 def check_may_sync_orders(actor: Actor) -> None:

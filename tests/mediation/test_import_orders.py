@@ -236,7 +236,7 @@ def test_line_numbers_are_physical_lines(demo: dict[str, Any], tmp_path: Path) -
         ({"placed_at": "01/05/2025"}, "invalid: placed_at: '01/05/2025' is not an ISO 8601"),
         (
             {"shipped_at": "2025-05-03", "delivered_at": "2025-05-02"},
-            "invalid: delivered_at is before shipped_at.",
+            "delivered_before_shipped: delivered_at is before shipped_at.",
         ),
         (
             {"items": "A|Alpha|1"},

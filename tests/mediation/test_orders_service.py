@@ -222,11 +222,12 @@ def test_an_invalid_currency_names_itself(demo: dict[str, Any]) -> None:
 
 def test_delivery_before_shipping_is_refused(demo: dict[str, Any]) -> None:
     now = timezone.now()
-    with pytest.raises(InvalidInput) as info:
+    with pytest.raises(RuleViolation) as info:
         upsert_order(
             actor=SYSTEM,
             data=order_data(shipped_at=now, delivered_at=now - timedelta(hours=1)),
         )
+    assert (info.value.status, info.value.code) == (422, "delivered_before_shipped")
     assert info.value.extra == {"field": "delivered_at"}
 
 
