@@ -9,12 +9,13 @@ is configured the twelve-factor way. Every variable is listed in the README.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlunparse
 
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
@@ -497,8 +498,36 @@ STOREFRONT_DISPUTE_URL = env(
 
 # --- Celery -----------------------------------------------------------------------------
 
-# CELERY_BROKER_URL: redis://host:6379/1 in deployment; a broker on local files by default.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+
+def broker_url(explicit: str, redis_url: str) -> str:
+    """CELERY_BROKER_URL when set; with only REDIS_URL, the same Redis server's next database
+    (the cache on /0, the broker on /1); with neither, the broker on local files.
+
+    Never the cache's database: a cache flush (FLUSHDB) would drop the queued tasks with it,
+    and an eviction policy meant for cache entries could evict them. REDIS_URL's database
+    15, the last of a default Redis server's 16, has no next one, and a socket path
+    (unix://) is not a URL Celery's broker takes: then set CELERY_BROKER_URL.
+    """
+    if explicit:
+        return explicit
+    if not redis_url:
+        return "filesystem://"
+    first = urlparse(re.split("[;,]", redis_url)[0])  # the cache writes to the first server
+    query = parse_qs(first.query)
+    # redis-py takes ?db= before the path; Celery's broker (kombu) reads the path only.
+    db_text = query.pop("db", [first.path.strip("/") or "0"])[-1]
+    if first.scheme not in {"redis", "rediss"} or not db_text.isdigit() or int(db_text) >= 15:
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_URL cannot follow REDIS_URL ({first.scheme}://, database "
+            f"{db_text}): set it, to another Redis database than the cache's."
+        )
+    parts = first._replace(path=f"/{int(db_text) + 1}", query=urlencode(query, doseq=True))
+    return urlunparse(parts)
+
+
+# CELERY_BROKER_URL: redis://host:6379/1 in deployment. Unset: REDIS_URL's server, on the
+# database after the cache's; without REDIS_URL, a broker on local files.
+CELERY_BROKER_URL = broker_url(env("CELERY_BROKER_URL"), REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(DATA_DIR / "broker"),
