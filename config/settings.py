@@ -456,21 +456,41 @@ MESSAGE_MAX_PER_DISPUTE = env_int("MESSAGE_MAX_PER_DISPUTE", 200)
 # processes. 0 turns it off.
 MESSAGE_RATE_PER_MINUTE = env_int("MESSAGE_RATE_PER_MINUTE", 10)
 
-# --- Cache (throttling, idempotency locks) ------------------------------------------------
+# --- Cache (request rates, the deadline policy's copy) ------------------------------------
 
-# REDIS_URL: redis://host:6379/0, the cache every web process shares (request rates,
-# idempotency locks). Unset (the embedded default): files under DATA_DIR/cache, shared by the
-# processes of one machine, so that two workers never let through twice the rate.
+# REDIS_URL: redis://host:6379/0, the cache every web process shares (request rates, the
+# deadline policy table). Unset (the embedded default): files under DATA_DIR/cache, shared by
+# the processes of one machine, so that two workers never let through twice the rate. Both
+# fail open (config/cache.py): while the cache cannot be reached, requests are not
+# rate-limited and cached values are read from the database, with a warning in the log.
 REDIS_URL = env("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {
+# CACHE_SOCKET_TIMEOUT_SECONDS: how long a cache operation waits for Redis (to connect, then
+# for an answer) before the request goes on without the cache.
+CACHE_SOCKET_TIMEOUT = env_int("CACHE_SOCKET_TIMEOUT_SECONDS", 1)
+
+
+def cache_config(redis_url: str, socket_timeout: int) -> dict[str, dict[str, Any]]:
+    """CACHES: Redis at ``redis_url``, or the embedded default's files; both fail open."""
+    if redis_url:
+        return {
+            "default": {
+                "BACKEND": "config.cache.RedisCache",
+                "LOCATION": redis_url,
+                "OPTIONS": {
+                    "socket_connect_timeout": socket_timeout,
+                    "socket_timeout": socket_timeout,
+                },
+            }
+        }
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "config.cache.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
+
+
+CACHES = cache_config(REDIS_URL, CACHE_SOCKET_TIMEOUT)
 
 # --- Email ------------------------------------------------------------------------------
 
