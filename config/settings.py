@@ -850,5 +850,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-health-check logs every failed check with its traceback, each probe; the
+        # readiness view (api/health.py) logs once when what is unavailable changes.
+        "health_check": {"level": "ERROR"},
+    },
 }

@@ -1,5 +1,5 @@
-"""The cache fails open (config/cache.py): against a Redis that refuses, one that hangs, and a
-cache folder that cannot be used.
+"""The cache fails open (config/cache.py): against a Redis that refuses, one that hangs, one
+killed in the middle of the test and started again, and a cache folder that cannot be used.
 
 Every outage here has a location of its own (a free port, a folder of the test's), since the
 record of an outage is per location and per process."""
@@ -23,8 +23,10 @@ from rest_framework.throttling import SimpleRateThrottle
 from config.cache import FileBasedCache, RedisCache
 from mediation.models import DeadlinePolicy
 from tests.factories import UserFactory
-from tests.outages import free_port
+from tests.outages import REDIS_SERVER, RedisServer, free_port
 from workflows import policy
+
+PROBLEM = "application/problem+json"
 
 
 def refused_url(db: int = 7, auth: str = "") -> str:
@@ -192,3 +194,53 @@ def test_the_deadline_policy_is_read_from_the_database_while_redis_refuses(
         row.save()
     row.refresh_from_db()
     assert row.duration == before
+
+
+@pytest.mark.skipif(REDIS_SERVER is None, reason="needs redis-server")
+@pytest.mark.django_db
+def test_redis_killed_mid_test_then_back(
+    settings: Any, low_rates: None, api: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = RedisServer().start()
+    try:
+        use_cache(settings, server.url(db=7))
+        alice = api.as_user(UserFactory(username="alice"))
+        # Redis up: the rate is counted and the fourth request in the minute is refused.
+        for _ in range(3):
+            assert alice.get("/api/v1/disputes/").status_code == 200
+        assert alice.get("/api/v1/disputes/").status_code == 429
+        assert api.client.get("/readyz").status_code == 200
+
+        with caplog.at_level(logging.WARNING):
+            server.kill()
+            for _ in range(5):
+                assert alice.get("/api/v1/disputes/").status_code == 200
+            ready = api.client.get("/readyz")
+            assert ready.status_code == 503
+            assert ready["Content-Type"].startswith(PROBLEM)
+            body = ready.json()
+            assert body["code"] == "cache_unavailable" and body["unavailable"] == ["cache"]
+            assert (body["cache"], body["database"], body["broker"], body["storage"]) == (
+                "unavailable",
+                "ok",
+                "ok",
+                "ok",
+            )
+            assert "Connection refused" not in ready.content.decode()  # reasons go to the log
+
+            server.start()  # back, empty
+            back = api.client.get("/readyz")
+            assert back.status_code == 200, back.content
+            assert back.json()["cache"] == "ok"
+            # Counted again at once (the readiness probe ended the pause): 3, then refused.
+            for _ in range(3):
+                assert alice.get("/api/v1/disputes/").status_code == 200
+            assert alice.get("/api/v1/disputes/").status_code == 429
+        warnings = cache_warnings(caplog)
+        assert len(warnings) == 2, warnings
+        assert "is unavailable" in warnings[0] and "answers again" in warnings[1]
+        readiness = [r.getMessage() for r in caplog.records if r.name == "api.health"]
+        assert readiness[-2].startswith("Not ready: cache unavailable (")
+        assert readiness[-1] == "Ready again: cache back."
+    finally:
+        server.kill()
