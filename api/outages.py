@@ -1,10 +1,11 @@
-"""Dependencies that stop answering: a log of each outage that says it once, not once per
-request.
+"""Dependencies that stop answering: what counts as the database being unavailable, and a log
+of each outage that says it once, not once per request.
 
 During an outage every request meets it: a line (or a traceback) per request would bury
 the one line that matters. :class:`Outage` logs when it starts, then at most once a minute
 while it lasts (with how many operations were answered without the dependency), and once when
-it ends. The fail-open cache (config/cache.py) keeps one per cache location.
+it ends. The API's error handler and the console's middleware use :data:`DATABASE`; the
+fail-open cache (config/cache.py) keeps one per cache location.
 """
 
 from __future__ import annotations
@@ -12,6 +13,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from typing import Any
+
+from django.db.backends.signals import connection_created
+from django.db.utils import InterfaceError, OperationalError
+from django.dispatch import receiver
 
 logger = logging.getLogger(__name__)
 
@@ -106,3 +112,45 @@ def reason(exc: BaseException) -> str:
     """The error's type and first line (drivers add hints on the lines after)."""
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+# PostgreSQL SQLSTATEs of a server that is not there for us: class 08 (connection exception),
+# shutting down or starting up (57P01 admin shutdown, 57P02 crash shutdown, 57P03 cannot
+# connect now) and no connection slot left (53300). A deadlock, a serialization failure, a
+# lock or statement time-out are OperationalErrors too, but of a database that answers.
+_PG_UNAVAILABLE = ("57P01", "57P02", "57P03", "53300")
+# SQLite's primary result codes for a file that is locked past the busy timeout, cannot be
+# opened, or cannot be read or written: SQLITE_BUSY, SQLITE_LOCKED, SQLITE_IOERR, SQLITE_CANTOPEN.
+_SQLITE_UNAVAILABLE = {5, 6, 10, 14}
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database cannot be reached (or used at all) right now, as
+    opposed to a query it refused: Django's InterfaceError (a connection already closed), or
+    an OperationalError whose driver error is a connection failure. psycopg's errors without
+    a SQLSTATE are the client's own (connection refused, server closed the connection)."""
+    if isinstance(exc, InterfaceError):
+        return True
+    if not isinstance(exc, OperationalError):
+        return False
+    cause: Any = exc.__cause__
+    if hasattr(cause, "sqlite_errorcode"):
+        return (cause.sqlite_errorcode & 0xFF) in _SQLITE_UNAVAILABLE
+    if hasattr(cause, "sqlstate"):
+        state = cause.sqlstate
+        return state is None or state.startswith("08") or state in _PG_UNAVAILABLE
+    return False
+
+
+DATABASE = Outage(
+    "The database",
+    "answering 503 database_unavailable with Retry-After until it answers again",
+    level=logging.ERROR,
+    unit="requests",
+)
+
+
+@receiver(connection_created, dispatch_uid="database-outage-ended")
+def _connected(**kwargs: object) -> None:
+    """A new connection was made: the database answers (again)."""
+    DATABASE.answered()

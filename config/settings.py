@@ -73,6 +73,10 @@ def database_from_url(url: str) -> dict:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+            # A connection kept from an earlier request is checked (SELECT 1) before its first
+            # use in the next one, and replaced if the server dropped it (a restart, a
+            # failover, an idle timeout): the request goes on instead of failing on it.
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
     raise ValueError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")
@@ -125,6 +129,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
+    # A view that meets an unavailable database answers 503 problem+json, not a 500 page.
+    "config.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -237,6 +243,9 @@ TEMPLATES = [
 
 # DATABASE_URL: sqlite:///var/db.sqlite3 (default) or postgres://user:pass@host:5432/name.
 DATABASES = {"default": database_from_url(env("DATABASE_URL", f"sqlite:///{DATA_DIR}/db.sqlite3"))}
+# DATABASE_RETRY_AFTER_SECONDS: the Retry-After of a 503 database_unavailable, the answer to
+# a request that finds the database unreachable.
+DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Axes first: it refuses a locked-out account or address before any password is checked.

@@ -97,6 +97,10 @@ def test_readyz_names_a_storage_that_cannot_be_written(
     assert body["storage"] == "unavailable" and body["database"] == "ok"
 
 
+# An unreachable database (503 database_unavailable from /readyz, the API and the console):
+# tests/test_database_outage.py, against a real server.
+
+
 @pytest.mark.django_db
 def test_readyz_needs_no_auth_even_with_a_bad_token(client: Client) -> None:
     response = client.get("/readyz", HTTP_AUTHORIZATION="Token not-a-real-token")
