@@ -63,6 +63,8 @@ def test_readyz_names_an_unreachable_broker(
 ) -> None:
     from celery import current_app
 
+    # Celery reads CELERY_BROKER_URL from the environment before its settings.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
     monkeypatch.setitem(current_app.conf, "broker_url", "redis://127.0.0.1:1/8")
     response = client.get("/readyz")
     assert response.status_code == 503
