@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +19,7 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from api.outages import DATABASE, database_unavailable
 from mediation.errors import DomainError, RateLimited
 
 logger = logging.getLogger(__name__)
@@ -59,10 +61,43 @@ def problem_response(data: dict[str, Any], headers: dict[str, str] | None = None
     return Response(data, status=data["status"], content_type=PROBLEM, headers=headers)
 
 
+def database_unavailable_problem(instance: str) -> tuple[dict[str, Any], dict[str, str]]:
+    """503 ``database_unavailable`` and its ``Retry-After`` header: the database cannot be
+    reached (a restart, a failover, a network cut), so the same request may well succeed in
+    a few seconds (``DATABASE_RETRY_AFTER_SECONDS``)."""
+    seconds = settings.DATABASE_RETRY_AFTER
+    body = problem(
+        503,
+        "database_unavailable",
+        "The database does not answer",
+        f"The service cannot reach its database right now; try again in {seconds} seconds.",
+        instance,
+        retry_after=seconds,
+    )
+    return body, {"Retry-After": str(seconds)}
+
+
+def database_unavailable_response(request: HttpRequest, exc: BaseException) -> JsonResponse:
+    """The answer of a Django view (the console, the probes) whose database is unavailable.
+    Logged once per outage (:data:`api.outages.DATABASE`), not with a traceback per request:
+    the response is marked as logged, so Django's request log skips it too."""
+    DATABASE.failed(exc)
+    body, headers = database_unavailable_problem(request.get_full_path())
+    response = JsonResponse(body, status=503, content_type=PROBLEM, headers=headers)
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
+
+
 def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     request = context.get("request")
     instance = request.get_full_path() if request is not None else ""
     set_rollback()
+    if database_unavailable(exc):
+        DATABASE.failed(exc)
+        body, retry_after = database_unavailable_problem(instance)
+        response = problem_response(body, retry_after)
+        response._has_been_logged = True  # type: ignore[attr-defined]
+        return response
     if isinstance(exc, DomainError):
         details = {k: v for k, v in exc.extra.items() if v is not None}
         sent: dict[str, str] = {}
@@ -182,6 +217,11 @@ def not_found_view(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error_view(request: HttpRequest) -> JsonResponse:
+    # Django calls this while it handles the exception: one raised outside any view (a
+    # middleware saving the session, say) by an unavailable database is a 503 too.
+    exc = sys.exc_info()[1]
+    if exc is not None and database_unavailable(exc):
+        return database_unavailable_response(request, exc)
     return _json_problem(request, 500, "internal_error", "Something went wrong on our side")
 
 

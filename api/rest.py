@@ -54,10 +54,15 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     415: ("UnsupportedMediaType", "The body's (or an uploaded file's) type is not accepted"),
     422: ("UnprocessableContent", "Well-formed, but a rule of the dispute process refuses it"),
     429: ("TooManyRequests", "Too many requests or logins: wait Retry-After seconds"),
+    503: (
+        "ServiceUnavailable",
+        "The database cannot be reached (`database_unavailable`): retry after Retry-After seconds",
+    ),
 }
-READ_PROBLEMS = (400, 401, 403, 404, 429)
-WRITE_PROBLEMS = (400, 401, 403, 404, 409, 413, 415, 422, 429)
-DELETE_PROBLEMS = (400, 401, 403, 404, 409, 429)
+# 503: any request that needs the database may meet it unreachable (a restart, a failover).
+READ_PROBLEMS = (400, 401, 403, 404, 429, 503)
+WRITE_PROBLEMS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
+DELETE_PROBLEMS = (400, 401, 403, 404, 409, 429, 503)
 
 
 def add_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

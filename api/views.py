@@ -8,7 +8,6 @@ from typing import Any, cast
 from django.contrib.auth import authenticate, user_logged_in
 from django.core.exceptions import ImproperlyConfigured
 from django.core.files.storage import default_storage
-from django.db import connection
 from django.http import FileResponse, HttpRequest, JsonResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -21,7 +20,6 @@ from rest_framework.throttling import AnonRateThrottle, BaseThrottle
 from rest_framework.views import APIView
 
 from api import serializers as s
-from api.errors import PROBLEM, problem
 from api.filters import DisputeFilter, OrderFilter
 from api.idempotency import idempotent
 from api.pagination import CURSOR_PARAMETERS, ChainPagination, CursorPage, ThreadPagination
@@ -74,23 +72,6 @@ def expected_version(request: Request, dispute_id: Any) -> int | None:
 
 def health(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
-
-
-def ready(request: HttpRequest) -> JsonResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # the database is down or unreachable
-        body = problem(
-            503,
-            "database_unavailable",
-            "The database does not answer",
-            f"The readiness check could not query the database ({exc.__class__.__name__}).",
-            request.get_full_path(),
-        )
-        return JsonResponse(body, status=503, content_type=PROBLEM)
-    return JsonResponse({"status": "ok", "database": "ok"})
 
 
 class TokenThrottle(AnonRateThrottle):

@@ -1,4 +1,5 @@
-"""A ``Permissions-Policy`` header on every response (Django has no setting for it)."""
+"""Middleware of our own: a ``Permissions-Policy`` header on every response (Django has no
+setting for it), and a 503 instead of a 500 page when the database is unavailable."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+
+from api.errors import database_unavailable_response
+from api.outages import database_unavailable
 
 
 def permissions_policy(features: dict[str, list[str]]) -> str:
@@ -27,3 +31,25 @@ class PermissionsPolicyMiddleware:
         if header and "Permissions-Policy" not in response:
             response["Permissions-Policy"] = header
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A Django view (the console, the probes) that meets an unavailable database answers 503
+    problem+json ``database_unavailable`` with ``Retry-After``, logged once per outage, rather
+    than a 500 with a traceback per request. The API's views answer the same through DRF's
+    exception handler (api/errors.py), which sees their exceptions first; an exception raised
+    by another middleware reaches ``handler500`` (api.errors.server_error_view), which does
+    the same."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        return self.get_response(request)
+
+    def process_exception(
+        self, request: HttpRequest, exception: Exception
+    ) -> HttpResponseBase | None:
+        if database_unavailable(exception):
+            return database_unavailable_response(request, exception)
+        return None

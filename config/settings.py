@@ -9,12 +9,13 @@ is configured the twelve-factor way. Every variable is listed in the README.
 from __future__ import annotations
 
 import os
+import re
 from datetime import timedelta
 from decimal import Decimal
 from hashlib import sha256
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlunparse
 
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
@@ -72,6 +73,10 @@ def database_from_url(url: str) -> dict:
             "HOST": parsed.hostname or "",
             "PORT": str(parsed.port or ""),
             "CONN_MAX_AGE": env_int("DATABASE_CONN_MAX_AGE", 60),
+            # A connection kept from an earlier request is checked (SELECT 1) before its first
+            # use in the next one, and replaced if the server dropped it (a restart, a
+            # failover, an idle timeout): the request goes on instead of failing on it.
+            "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
         }
     raise ValueError(f"DATABASE_URL scheme {parsed.scheme!r} is not supported")
@@ -124,6 +129,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
+    # A view that meets an unavailable database answers 503 problem+json, not a 500 page.
+    "config.middleware.DatabaseUnavailableMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -236,6 +243,9 @@ TEMPLATES = [
 
 # DATABASE_URL: sqlite:///var/db.sqlite3 (default) or postgres://user:pass@host:5432/name.
 DATABASES = {"default": database_from_url(env("DATABASE_URL", f"sqlite:///{DATA_DIR}/db.sqlite3"))}
+# DATABASE_RETRY_AFTER_SECONDS: the Retry-After of a 503 database_unavailable, the answer to
+# a request that finds the database unreachable.
+DATABASE_RETRY_AFTER = env_int("DATABASE_RETRY_AFTER_SECONDS", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Axes first: it refuses a locked-out account or address before any password is checked.
@@ -455,21 +465,41 @@ MESSAGE_MAX_PER_DISPUTE = env_int("MESSAGE_MAX_PER_DISPUTE", 200)
 # processes. 0 turns it off.
 MESSAGE_RATE_PER_MINUTE = env_int("MESSAGE_RATE_PER_MINUTE", 10)
 
-# --- Cache (throttling, idempotency locks) ------------------------------------------------
+# --- Cache (request rates, the deadline policy's copy) ------------------------------------
 
-# REDIS_URL: redis://host:6379/0, the cache every web process shares (request rates,
-# idempotency locks). Unset (the embedded default): files under DATA_DIR/cache, shared by the
-# processes of one machine, so that two workers never let through twice the rate.
+# REDIS_URL: redis://host:6379/0, the cache every web process shares (request rates, the
+# deadline policy table). Unset (the embedded default): files under DATA_DIR/cache, shared by
+# the processes of one machine, so that two workers never let through twice the rate. Both
+# fail open (config/cache.py): while the cache cannot be reached, requests are not
+# rate-limited and cached values are read from the database, with a warning in the log.
 REDIS_URL = env("REDIS_URL", "")
-if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "config.cache.RedisCache", "LOCATION": REDIS_URL}}
-else:
-    CACHES = {
+# CACHE_SOCKET_TIMEOUT_SECONDS: how long a cache operation waits for Redis (to connect, then
+# for an answer) before the request goes on without the cache.
+CACHE_SOCKET_TIMEOUT = env_int("CACHE_SOCKET_TIMEOUT_SECONDS", 1)
+
+
+def cache_config(redis_url: str, socket_timeout: int) -> dict[str, dict[str, Any]]:
+    """CACHES: Redis at ``redis_url``, or the embedded default's files; both fail open."""
+    if redis_url:
+        return {
+            "default": {
+                "BACKEND": "config.cache.RedisCache",
+                "LOCATION": redis_url,
+                "OPTIONS": {
+                    "socket_connect_timeout": socket_timeout,
+                    "socket_timeout": socket_timeout,
+                },
+            }
+        }
+    return {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "config.cache.FileBasedCache",
             "LOCATION": str(DATA_DIR / "cache"),
         }
     }
+
+
+CACHES = cache_config(REDIS_URL, CACHE_SOCKET_TIMEOUT)
 
 # --- Email ------------------------------------------------------------------------------
 
@@ -497,8 +527,36 @@ STOREFRONT_DISPUTE_URL = env(
 
 # --- Celery -----------------------------------------------------------------------------
 
-# CELERY_BROKER_URL: redis://host:6379/1 in deployment; a broker on local files by default.
-CELERY_BROKER_URL = env("CELERY_BROKER_URL", "filesystem://")
+
+def broker_url(explicit: str, redis_url: str) -> str:
+    """CELERY_BROKER_URL when set; with only REDIS_URL, the same Redis server's next database
+    (the cache on /0, the broker on /1); with neither, the broker on local files.
+
+    Never the cache's database: a cache flush (FLUSHDB) would drop the queued tasks with it,
+    and an eviction policy meant for cache entries could evict them. REDIS_URL's database
+    15, the last of a default Redis server's 16, has no next one, and a socket path
+    (unix://) is not a URL Celery's broker takes: then set CELERY_BROKER_URL.
+    """
+    if explicit:
+        return explicit
+    if not redis_url:
+        return "filesystem://"
+    first = urlparse(re.split("[;,]", redis_url)[0])  # the cache writes to the first server
+    query = parse_qs(first.query)
+    # redis-py takes ?db= before the path; Celery's broker (kombu) reads the path only.
+    db_text = query.pop("db", [first.path.strip("/") or "0"])[-1]
+    if first.scheme not in {"redis", "rediss"} or not db_text.isdigit() or int(db_text) >= 15:
+        raise ImproperlyConfigured(
+            f"CELERY_BROKER_URL cannot follow REDIS_URL ({first.scheme}://, database "
+            f"{db_text}): set it, to another Redis database than the cache's."
+        )
+    parts = first._replace(path=f"/{int(db_text) + 1}", query=urlencode(query, doseq=True))
+    return urlunparse(parts)
+
+
+# CELERY_BROKER_URL: redis://host:6379/1 in deployment. Unset: REDIS_URL's server, on the
+# database after the cache's; without REDIS_URL, a broker on local files.
+CELERY_BROKER_URL = broker_url(env("CELERY_BROKER_URL"), REDIS_URL)
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {
         "data_folder_in": str(DATA_DIR / "broker"),
@@ -801,5 +859,10 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # django-health-check logs every failed check with its traceback, each probe; the
+        # readiness view (api/health.py) logs once when what is unavailable changes.
+        "health_check": {"level": "ERROR"},
+    },
 }

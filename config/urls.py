@@ -8,7 +8,8 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from api.views import health, ready
+from api.health import ready
+from api.views import health
 
 handler400 = "api.errors.bad_request_view"
 handler403 = "api.errors.permission_denied_view"

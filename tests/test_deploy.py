@@ -309,6 +309,31 @@ def test_redis_urls_point_at_the_redis_service() -> None:
         assert urlparse(env["REDIS_URL"]).path != urlparse(env["CELERY_BROKER_URL"]).path
 
 
+def test_the_broker_follows_redis_url_to_another_database() -> None:
+    """With only REDIS_URL set, the broker takes the next database of the same server, never
+    the cache's; with CELERY_BROKER_URL set, that; without either, local files."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    from config.settings import broker_url
+
+    assert broker_url("", "redis://redis:6379/0") == "redis://redis:6379/1"
+    assert broker_url("", "redis://:secret@redis") == "redis://:secret@redis/1"
+    assert broker_url("", "rediss://r:6380/4?ssl_cert_reqs=required") == (
+        "rediss://r:6380/5?ssl_cert_reqs=required"
+    )
+    assert broker_url("", "redis://r/3?db=5") == "redis://r/6"  # redis-py reads ?db= first
+    assert broker_url("", "redis://a:6379/2,redis://b:6379/2") == "redis://a:6379/3"
+    assert broker_url("redis://broker:6379/0", "redis://redis:6379/0") == "redis://broker:6379/0"
+    assert broker_url("", "") == "filesystem://"
+    for no_next in ("redis://redis:6379/15", "unix:///run/redis.sock?db=1"):
+        with pytest.raises(ImproperlyConfigured, match="set it"):
+            broker_url("", no_next)
+    for name in APP_SERVICES:  # compose names both; they stay apart
+        env = environment(services()[name])
+        effective = broker_url(env.get("CELERY_BROKER_URL", ""), env["REDIS_URL"])
+        assert urlparse(effective).path != urlparse(env["REDIS_URL"]).path
+
+
 def test_mail_goes_to_the_mail_catcher() -> None:
     from django.utils.module_loading import import_string
 

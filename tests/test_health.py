@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -41,35 +43,64 @@ def test_healthz_stays_up_when_the_database_is_down(client: Client) -> None:
 
 
 @pytest.mark.django_db
-def test_readyz_reports_the_database_ok(client: Client) -> None:
+def test_readyz_reports_each_dependency_ok(client: Client) -> None:
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/json")
-    body = response.json()
-    assert body["status"] == "ok"
-    assert body["database"] == "ok"
+    assert response.json() == {
+        "status": "ok",
+        "database": "ok",
+        "cache": "ok",
+        "broker": "ok",
+        "storage": "ok",
+    }
+    assert "no-store" in response["Cache-Control"]
 
 
 @pytest.mark.django_db
-def test_readyz_answers_503_problem_when_the_database_query_fails(client: Client) -> None:
-    with database_down() as cursor:
-        response = client.get("/readyz")
-    assert cursor.called
+def test_readyz_names_an_unreachable_broker(
+    client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from celery import current_app
+
+    # Celery reads CELERY_BROKER_URL from the environment before its settings.
+    monkeypatch.delenv("CELERY_BROKER_URL", raising=False)
+    monkeypatch.setitem(current_app.conf, "broker_url", "redis://127.0.0.1:1/8")
+    response = client.get("/readyz")
     assert response.status_code == 503
     assert response["Content-Type"].startswith(PROBLEM)
     body = response.json()
-    assert body.get("database") != "ok"
-    assert "connection refused" not in response.content.decode()  # no internals leaked
+    assert (body["status"], body["code"], body["unavailable"]) == (
+        503,
+        "broker_unavailable",
+        ["broker"],
+    )
+    assert body["type"] == "urn:mediation:problem:broker_unavailable" and body["title"]
+    assert (body["database"], body["cache"], body["broker"], body["storage"]) == (
+        "ok",
+        "ok",
+        "unavailable",
+        "ok",
+    )
+    assert "refused" not in response.content.decode().lower()  # reasons go to the log
 
 
 @pytest.mark.django_db
-def test_readyz_failure_body_is_a_problem_document(client: Client) -> None:
-    with database_down():
-        response = client.get("/readyz")
+def test_readyz_names_a_storage_that_cannot_be_written(
+    client: Client, settings: Any, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("where the media folder should be")
+    settings.MEDIA_ROOT = str(blocker / "media")
+    response = client.get("/readyz")
+    assert response.status_code == 503
     body = response.json()
-    assert body["status"] == 503
-    assert body["type"] and body["title"] and body["code"] == "database_unavailable"
-    assert response["Content-Type"].startswith("application/problem+json")
+    assert body["code"] == "storage_unavailable" and body["unavailable"] == ["storage"]
+    assert body["storage"] == "unavailable" and body["database"] == "ok"
+
+
+# An unreachable database (503 database_unavailable from /readyz, the API and the console):
+# tests/test_database_outage.py, against a real server.
 
 
 @pytest.mark.django_db
