@@ -41,6 +41,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse, urlunparse
 
 import pytest
@@ -208,9 +209,9 @@ def wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> No
 
 @contextmanager
 def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
-    """gunicorn as the Dockerfile runs it (two workers, here with four threads each) on a
-    free port of 8400-8499, in a process group of its own; stopped (and, if need be,
-    killed with its workers) after."""
+    """gunicorn serving config.wsgi as the Dockerfile does (here two workers of four
+    threads, for two cores) on a free port of 8400-8499, in a process group of its own;
+    stopped after, and killed with its workers if they outlive the warm shutdown."""
     port = free_port()
     with log.open("w") as out:
         server = subprocess.Popen(
@@ -232,14 +233,15 @@ def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    pids = [server.pid]
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_ready(url, server, log)
-        pids += live.descendants(server.pid)
         yield url
     finally:
+        pids = [server.pid, *live.descendants(server.pid)]
         live.stop(server)
+        with suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
         for pid in pids:
             with suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
@@ -296,24 +298,38 @@ class Result:
         logouts = "-"
         if self.usage:
             logouts = f"{self.usage['logout']}/{self.usage['logout_all']}"
-        return (
-            f"{self.role:<9} {self.tested:>3}/{self.selected:<3} {self.cases:>7} "
-            f"{self.failures:>8} {logouts:>9} {self.seconds:>8.0f}  "
-            f"{'ok' if self.exit_code == 0 else f'exit {self.exit_code}'}"
+        result = "ok" if self.exit_code == 0 else f"exit {self.exit_code}"
+        return line(
+            self.role,
+            f"{self.tested}/{self.selected}",
+            self.cases,
+            self.failures,
+            logouts,
+            f"{self.seconds:.0f}",
+            result,
         )
 
 
-HEADER = "role      ops     cases failures   logouts  seconds  result"
+def line(
+    role: str, ops: str, cases: Any, failures: Any, logouts: str, seconds: str, result: str
+) -> str:
+    return f"{role:<9} {ops:>6} {cases:>7} {failures:>8} {logouts:>9} {seconds:>7}  {result}"
 
 
 def table(results: list[Result], title: str) -> str:
-    lines = [title, HEADER, *(r.row() for r in results)]
-    total = sum(r.seconds for r in results)
-    lines.append(
-        f"{'total':<9} {'':>7} {sum(r.cases for r in results):>7} "
-        f"{sum(r.failures for r in results):>8} {'':>9} {total:>8.0f}"
+    """One line a role: operations tested of those selected, test cases generated, unique
+    failures, logout / logout-all calls given a pool's token, seconds, the exit status."""
+    header = line("role", "ops", "cases", "failures", "logouts", "seconds", "result")
+    total = line(
+        "total",
+        "",
+        sum(r.cases for r in results),
+        sum(r.failures for r in results),
+        "",
+        f"{sum(r.seconds for r in results):.0f}",
+        "",
     )
-    return "\n".join(lines)
+    return "\n".join([title, header, *(r.row() for r in results), total])
 
 
 def role_config(role: Role, directory: Path) -> Path:
@@ -321,7 +337,6 @@ def role_config(role: Role, directory: Path) -> Path:
     CONTRACT_OTHER_EXAMPLES, per-operation example counts."""
     text = (HERE / "schemathesis.toml").read_text()
     cache = json.dumps(str(directory / "cache"))
-    # Top-level keys go before the first table.
     text = f"[cache]\ndirectory = {cache}\n\n{text}"
     if OTHER_EXAMPLES is not None:
         # Without --max-examples on the command line, the stateful phase would fall back to
