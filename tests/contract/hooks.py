@@ -9,10 +9,10 @@ started (CONTRACT_TOKEN_POOL, this role's entry):
 
 * ``logout``: more tokens of the role's own user. Logging one out leaves the others, the
   role's main token among them, alive.
-* ``logout_all``: one token each of stand-ins of the same kind (another buyer, co-owner or
-  lead mediator), each used once: logging out everywhere revokes that stand-in's only
-  token, and the next call gets a live token of the next stand-in, never one of the role's
-  user.
+* ``logout_all``: one token each of stand-ins of the same kind (another buyer, another
+  shop's owner, another lead mediator), each used once: logging out everywhere revokes
+  that stand-in's only token, and the next call gets a live token of the next stand-in,
+  never one of the role's user.
 
 Calls that carry anything else (no credentials, a made-up one: the auth checks' probes) are
 left alone, and the platform's API key, which no logout revokes, has no pools. Were a pool

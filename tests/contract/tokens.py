@@ -28,7 +28,8 @@ PLATFORM_KEY = "demo0key.storefront-demo-key-not-secret"
 
 def _stand_ins(kind: str, role: str, count: int) -> list[Any]:
     """``count`` people of the role's kind who only ever log out everywhere: a buyer (no
-    roles), a co-owner of paper-petals, or a lead mediator. Without a usable password."""
+    roles), an owner of a shop of their own (no orders: the demo shops' members, who hear
+    of their disputes, stay as they are), or a lead mediator. No usable password."""
     user_model = get_user_model()
     users = [user_model(username=f"contract-{role}-{n:04d}") for n in range(count)]
     for user in users:
@@ -36,7 +37,7 @@ def _stand_ins(kind: str, role: str, count: int) -> list[Any]:
         user.is_staff = kind == "mediator"
     users = user_model.objects.bulk_create(users)
     if kind == "owner":
-        shop = Shop.objects.get(slug="paper-petals")
+        shop = Shop.objects.create(slug=f"contract-{role}", name="Logout stand-ins")
         ShopMember.objects.bulk_create(
             ShopMember(shop=shop, user=user, role=ShopRole.OWNER) for user in users
         )
