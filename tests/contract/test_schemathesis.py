@@ -400,6 +400,10 @@ def run_schemathesis(role: Role, url: str, credentials: Path, directory: Path) -
         "--report-dir",
         str(directory),
         "--no-color",
+        # No example database in the checkout (.hypothesis/): each run starts afresh; its
+        # failures are kept as crash files for `schemathesis replay`.
+        "--generation-database",
+        ":memory:",
     ]
     if OTHER_EXAMPLES is None:
         command += ["--max-examples", str(MAX_EXAMPLES)]
