@@ -18,6 +18,9 @@ Settings (environment variables):
   first failure (schemathesis stops there by default): every failure, and the time a run
   takes once the schema holds.
 * ``CONTRACT_ROLES`` (all): a comma-separated subset of buyer, owner, mediator, platform.
+* ``CONTRACT_PARALLEL`` (1): roles run at once against the server. One schemathesis process
+  keeps about one core busy (its workers are threads); with 2, two roles share the server
+  and both cores.
 * ``CONTRACT_TOKEN_POOL`` (400): tokens in each logout pool of each role (see hooks.py).
 * ``CONTRACT_SEED``: schemathesis' random seed (each run prints the one it used).
 * ``CONTRACT_REDIS_DB`` (10) / ``CONTRACT_BROKER_DB`` (11): the Redis databases of the cache
@@ -38,6 +41,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -173,6 +177,7 @@ MAX_EXAMPLES = setting("CONTRACT_MAX_EXAMPLES", 100)
 OTHER_EXAMPLES = setting("CONTRACT_OTHER_EXAMPLES", 0) or None
 TOKEN_POOL = setting("CONTRACT_TOKEN_POOL", 400)
 CONTINUE_ON_FAILURE = bool(setting("CONTRACT_CONTINUE_ON_FAILURE", 0))
+PARALLEL = max(1, setting("CONTRACT_PARALLEL", 1))
 
 
 def selected_roles() -> list[Role]:
@@ -488,22 +493,33 @@ def test_the_server_keeps_the_openapi_contract_for_every_role(tmp_path: Path) ->
             "from tests.contract.tokens import issue; "
             f"issue({spec!r}, {TOKEN_POOL}, {str(credentials)!r})",
         )
-        results: list[Result] = []
         with gunicorn(env, tmp_path / "gunicorn.log") as url:
-            for role in roles:
-                conftest.progress(f"contract: {role.name} ({role.user}) against {url} ...")
+
+            def run(role: Role) -> Result:
                 result = run_schemathesis(role, url, credentials, tmp_path / role.name)
                 authorization = json.loads(credentials.read_text())[role.name]["authorization"]
                 result.signed_in = still_signed_in(url, authorization)
-                results.append(result)
-                conftest.progress(result.row())
+                return result
+
+            names = ", ".join(f"{r.name} ({r.user})" for r in roles)
+            conftest.progress(f"contract: {names} against {url}, {PARALLEL} at a time ...")
+            started = time.monotonic()
+            with ThreadPoolExecutor(max_workers=PARALLEL) as pool:
+                running = [pool.submit(run, role) for role in roles]
+                for done in as_completed(running):
+                    conftest.progress(done.result().row())
+            results = [future.result() for future in running]
+            wall = time.monotonic() - started
 
     mode = f"{MAX_EXAMPLES} examples per operation"
+    if PARALLEL > 1:
+        mode += f", {PARALLEL} roles at a time"
     if OTHER_EXAMPLES is not None:
         mode += f" of the role's own, {OTHER_EXAMPLES} of the others"
     if CONTINUE_ON_FAILURE:
         mode += ", continuing after failures"
     summary = table(results, f"schemathesis against openapi.yaml ({mode}); reports in {tmp_path}")
+    summary += f"\nschemathesis wall time, all roles: {wall:.0f} s" if len(results) > 1 else ""
     conftest.SUMMARIES.append(summary)
 
     problems = []
