@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api bench-scale
+.PHONY: run test test-postgres contract install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api bench-scale
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,14 @@ test: install
 #   DATABASE_URL=postgres://postgres@127.0.0.1:5432/mediation REDIS_URL=redis://127.0.0.1:6379/0 make test-postgres
 test-postgres: install
 	$(PY) -m pytest -q -p no:cacheprovider -n auto
+
+# The contract test (tests/contract/, left out of `make test`): schemathesis against a live
+# gunicorn server as four roles (buyer, shop owner, mediator, the platform's API key), every
+# check and phase, CONTRACT_MAX_EXAMPLES (100) test cases per operation. It makes its own
+# database of the suite's kind: SQLite, or PostgreSQL (and Redis) when the caller sets
+# DATABASE_URL (and REDIS_URL), as for test-postgres. See README "Contract test".
+contract: install
+	$(PY) -m pytest -q -p no:cacheprovider -m contract tests/contract
 
 lint: install
 	$(BIN)/ruff check .

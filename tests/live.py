@@ -30,15 +30,16 @@ CELERY = [str(Path(sys.executable).with_name("celery")), "-A", "config"]
 
 
 @contextmanager
-def database(tmp_path: Path) -> Iterator[str]:
-    """The URL of an empty database of the suite's kind for the processes; dropped after."""
+def database(tmp_path: Path, prefix: str = "mediation_live") -> Iterator[str]:
+    """The URL of an empty database of the suite's kind for the processes; dropped after.
+    On PostgreSQL it is named ``<prefix>_<8 hex digits>``."""
     if not PG:
         yield f"sqlite:///{tmp_path}/live.sqlite3"
         return
     import psycopg
 
     db = settings.DATABASES["default"]
-    name = f"mediation_live_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     conninfo = {
         "host": db["HOST"] or "127.0.0.1",
         "port": db["PORT"] or "5432",
