@@ -136,6 +136,8 @@ class ApiSchema(AutoSchema):
         codes: tuple[int, ...] = READ_PROBLEMS if self.method in ("GET", "HEAD") else WRITE_PROBLEMS
         if self.method == "DELETE":
             codes = DELETE_PROBLEMS
+        # A view may answer a status beyond its method's: `problems = (422,)` on the view.
+        codes = (*codes, *getattr(self.view, "problems", ()))
         headers = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}
         if "If-Match" in headers:
             codes = (*codes, 412)

@@ -174,6 +174,8 @@ class StatsSerializer(serializers.Serializer):
 class StatsView(APIView):
     """What the platform learns from its disputes (mediators only)."""
 
+    problems = (422,)  # since after until
+
     @extend_schema(
         summary="Dispute statistics",
         parameters=[

@@ -27,7 +27,7 @@ from api.rest import IDEMPOTENCY_KEY, IF_MATCH, ApiSchema, valid
 from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
 from mediation import audit
 from mediation.actors import NOT_LOADED, is_integration, loaded_membership
-from mediation.errors import Forbidden, InvalidInput, NotAuthenticated, NotFound, VersionConflict
+from mediation.errors import Forbidden, NotAuthenticated, NotFound, VersionConflict
 from mediation.models import ApiKey, Dispute, Evidence, Feedback
 from mediation.selectors import (
     chain_of,
@@ -138,7 +138,7 @@ class LogoutView(APIView):
     )
     def post(self, request: Request) -> Response:
         if not isinstance(request.auth, AuthToken):
-            raise InvalidInput(
+            raise Forbidden(
                 "Only a personal token logs out; an API key is revoked by the shop's owner.",
                 code="not_a_token",
             )

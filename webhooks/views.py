@@ -111,8 +111,11 @@ class WebhookEndpointWithSecretSerializer(WebhookEndpointSerializer):
 # An absolute http(s) URL with a host name or IPv4 address, an optional port and path (no
 # credentials, no spaces); whether it may be used (https, port, public addresses) is the
 # URL guard's to say (422 webhook_url_not_allowed).
+# The path, query and fragment in RFC 3986's characters (percent-escapes whole), so that the
+# URL is a `format: uri` when it is shown back.
 ENDPOINT_URL = (
-    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?(?:[/?#][!-~]*)?$"
+    r"^https?://[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?(?::[0-9]{1,5})?"
+    r"(?:[/?#](?:[-A-Za-z0-9._~:/?#@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)?$"
 )
 
 

@@ -1,5 +1,5 @@
 """Schemathesis hooks of the contract run (loaded through SCHEMATHESIS_HOOKS): the logout
-operations, fuzzed without ending the role's run.
+operations, fuzzed without ending the role's run, and cursors, which only the API makes.
 
 ``POST /auth/logout/`` revokes the token it carries and ``POST /auth/logout-all/`` every
 token of its caller, so sent with the role's token either would end the run: every later
@@ -22,11 +22,14 @@ the count of such calls, written to CONTRACT_TOKEN_USAGE with the others, fails 
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import re
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
 import schemathesis
 
@@ -64,8 +67,35 @@ def _next_token(pool: str) -> str | None:
         return token
 
 
+_POSITION = re.compile(r"-?\d{1,19}")
+
+
+def issued_cursor(value: Any) -> bool:
+    """A cursor the API could have put in a ``next`` or ``previous`` link (DRF's: base64 of
+    ``o=<offset>&r=<reverse>&p=<position>``)."""
+    try:
+        decoded = base64.b64decode(str(value).encode("ascii"), validate=True).decode("ascii")
+    except (ValueError, UnicodeError):
+        return False
+    parts = parse_qs(decoded, keep_blank_values=True)
+    if not parts or set(parts) - {"o", "r", "p"}:
+        return False
+    return all(_POSITION.fullmatch(v[0] or "0") for k, v in parts.items() if k in ("o", "p"))
+
+
+def _drop_made_up_cursor(case: Any) -> None:
+    """A cursor is a position the API hands out in ``next`` and ``previous``: any string is
+    schema-valid, but a made-up one is no position (400 invalid, as the negative cases and
+    tests/api/test_pagination.py check). A positive case asks for the first page instead."""
+    mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
+    query = case.query
+    if mode == "positive" and query and "cursor" in query and not issued_cursor(query["cursor"]):
+        del query["cursor"]
+
+
 @schemathesis.hook
 def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
+    _drop_made_up_cursor(case)
     pool = POOLS.get(case.operation.path)
     if pool is None or case.method.upper() != "POST":
         return
