@@ -573,11 +573,18 @@ def _text(**kwargs: Any) -> serializers.CharField:
     return serializers.CharField(max_length=MAX_TEXT, **kwargs)
 
 
+# Row ids are positive 64-bit integers: a larger one can name no row (and SQLite cannot
+# even take it as a parameter).
+MAX_ID = 2**63 - 1
+
+
+def _id(**kwargs: Any) -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+
+
 class DisputeCreateSerializer(serializers.Serializer):
-    order = serializers.IntegerField(help_text="The order's id (from GET /api/v1/orders/)")
-    items = serializers.ListField(
-        child=serializers.IntegerField(), required=False, default=list, max_length=500
-    )
+    order = _id(help_text="The order's id (from GET /api/v1/orders/)")
+    items = serializers.ListField(child=_id(), required=False, default=list, max_length=500)
     reason = serializers.ChoiceField(choices=Reason.choices)
     requested_outcome = serializers.ChoiceField(choices=PARTY_REMEDY_CHOICES)
     requested_amount = _amount(required=False, allow_null=True, default=None)
@@ -626,7 +633,7 @@ class AcknowledgeReturnSerializer(serializers.Serializer):
     )
     note = _text()
     evidence = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=_id(),
         required=False,
         max_length=20,
         help_text="Ids of evidence you uploaded to this dispute (photos of what arrived).",
@@ -656,9 +663,7 @@ class ContestSerializer(serializers.Serializer):
 @input_for("accept-offer")
 class AcceptOfferSerializer(serializers.Serializer):
     # The service's offer_id: the open offer by default.
-    offer = serializers.IntegerField(
-        source="offer_id", required=False, allow_null=True, default=None
-    )
+    offer = _id(source="offer_id", required=False, allow_null=True, default=None)
 
 
 @input_for("counter")

@@ -215,3 +215,21 @@ def test_an_idempotency_key_is_visible_ascii(demo: dict[str, Any], alice: Any, k
         HTTP_IDEMPOTENCY_KEY=key,
     )
     assert _problem(r, 400, "invalid")["field"] == "Idempotency-Key"
+
+
+def test_ids_beyond_64_bits_are_refused_not_a_500(demo: dict[str, Any], alice: Any) -> None:
+    order = demo["alice"].orders.filter(external_id="PP-1001").get()
+    body = {
+        "order": order.pk,
+        "items": [1, -18446744073709551615, 2**64],
+        "reason": "missing_parts",
+        "requested_outcome": "return_and_refund",
+        "description": "Two stems are missing.",
+    }
+    errors = _problem(alice.post("/api/v1/disputes/", body, format="json"), 400, "invalid")[
+        "errors"
+    ]
+    assert set(errors) == {"items[1]", "items[2]"}
+    body.update(order=2**70, items=[])
+    _problem(alice.post("/api/v1/disputes/", body, format="json"), 400, "invalid")
+    assert alice.get(f"/api/v1/disputes/{2**70}/").status_code == 404
