@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -65,8 +67,29 @@ def broker(redis_db: int) -> Iterator[str]:
     """``filesystem://`` (files under the processes' DATA_DIR), or an emptied Redis database
     (``redis_db``, not the cache's) when the suite runs with ``REDIS_URL``; emptied again
     after, so no message outlives its test."""
+    with redis_database(redis_db) as url:
+        yield url or "filesystem://"
+
+
+def free_port(ports: range) -> int:
+    """A port of 127.0.0.1 in ``ports`` that nothing listens on now (tried in random order,
+    so that tests running at once rarely pick the same one)."""
+    for port in random.sample(ports, len(ports)):
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise AssertionError(f"no free port in {ports.start}-{ports.stop - 1}")
+
+
+@contextmanager
+def redis_database(redis_db: int) -> Iterator[str | None]:
+    """The URL of database ``redis_db`` of the suite's ``REDIS_URL`` server, emptied before
+    and after; None when the suite runs without Redis."""
     if not os.environ.get("REDIS_URL"):
-        yield "filesystem://"
+        yield None
         return
     import redis
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import random
 import shutil
 import signal
 import socket
@@ -25,21 +24,16 @@ from typing import IO, Any
 
 from django.conf import settings
 
+from tests import live
+
 ROOT = Path(settings.BASE_DIR)
 PORTS = range(8500, 8600)
 REDIS_SERVER = shutil.which("redis-server")
 
 
 def free_port() -> int:
-    """A port of 127.0.0.1 that nothing listens on now."""
-    for port in random.sample(PORTS, len(PORTS)):
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free port in 8500-8599")
+    """A port of 8500-8599 that nothing listens on now."""
+    return live.free_port(PORTS)
 
 
 def _wait_for(port: int, process: subprocess.Popen[bytes], what: str, seconds: float = 30) -> None:

@@ -34,7 +34,6 @@ import os
 import re
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -46,7 +45,6 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse, urlunparse
 
 import pytest
 
@@ -204,17 +202,6 @@ def unknown_operations() -> list[str]:
 # --- The server ---------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    for port in PORTS:
-        with socket.socket() as probe:
-            try:
-                probe.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    raise AssertionError(f"no free port in {PORTS.start}-{PORTS.stop - 1}")
-
-
 def wait_until_ready(url: str, server: subprocess.Popen[bytes], log: Path) -> None:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -231,7 +218,7 @@ def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
     """gunicorn serving config.wsgi as the Dockerfile does (here two workers of four
     threads, for two cores) on a free port of 8400-8499, in a process group of its own;
     stopped after, and killed with its workers if they outlive the warm shutdown."""
-    port = free_port()
+    port = live.free_port(PORTS)
     with log.open("w") as out:
         server = subprocess.Popen(
             [
@@ -266,24 +253,10 @@ def gunicorn(env: dict[str, str], log: Path) -> Iterator[str]:
                 os.kill(pid, signal.SIGKILL)
 
 
-@contextmanager
-def cache_database() -> Iterator[str | None]:
+def cache_database() -> Any:
     """The Redis URL of the server's cache (CONTRACT_REDIS_DB of the suite's REDIS_URL),
     emptied before and after; None on the embedded default (files under DATA_DIR)."""
-    if not os.environ.get("REDIS_URL"):
-        yield None
-        return
-    import redis
-
-    db = setting("CONTRACT_REDIS_DB", 10)
-    url = urlunparse(urlparse(os.environ["REDIS_URL"])._replace(path=f"/{db}"))
-    client = redis.Redis.from_url(url)
-    client.flushdb()
-    try:
-        yield url
-    finally:
-        client.flushdb()
-        client.close()
+    return live.redis_database(setting("CONTRACT_REDIS_DB", 10))
 
 
 def still_signed_in(url: str, authorization: str) -> int:
