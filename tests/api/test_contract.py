@@ -64,6 +64,43 @@ def test_request_bodies_are_closed_objects() -> None:
         assert schema["additionalProperties"] is False, name
 
 
+def _strings_with_branches(node: Any) -> Any:
+    """Every ``oneOf`` of string schemas in the document."""
+    if isinstance(node, dict):
+        branches = node.get("oneOf")
+        if isinstance(branches, list) and all(b.get("type") == "string" for b in branches):
+            yield node
+        for value in node.values():
+            yield from _strings_with_branches(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from _strings_with_branches(value)
+
+
+def test_a_blank_string_is_allowed_by_one_schema_not_two() -> None:
+    """A blank-allowed string is one schema whose pattern admits "" (a NUL never); where a
+    ``oneOf`` remains (a blank e-mail address), "" matches exactly one of its branches, so
+    that neither a validator nor a fuzzer mutating one branch takes "" for invalid."""
+    from jsonschema import Draft202012Validator, FormatChecker
+
+    description = SCHEMA["components"]["schemas"]["EvidenceUploadRequest"]["properties"][
+        "description"
+    ]
+    assert "oneOf" not in description, description
+    validator = Draft202012Validator(description, format_checker=FormatChecker())
+    assert validator.is_valid("") and validator.is_valid("a note")
+    assert not validator.is_valid("a\u0000b")
+    remaining = list(_strings_with_branches(SCHEMA))
+    assert remaining, "the blank e-mail address keeps its two branches"
+    for node in remaining:
+        matching = [
+            b
+            for b in node["oneOf"]
+            if Draft202012Validator(b, format_checker=FormatChecker()).is_valid("")
+        ]
+        assert len(matching) == 1, node
+
+
 def test_paginated_lists_are_declared_as_pages() -> None:
     for path in (
         "/api/v1/disputes/",
