@@ -38,4 +38,4 @@ EXPOSE 8000
 
 # docker-compose.yml runs migrations before this in the web service; worker and beat
 # override the command.
-CMD ["gunicorn", "config.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "-c", "config/gunicorn.conf.py", "config.wsgi:application", "--bind", "0.0.0.0:8000"]

@@ -225,6 +225,18 @@ def server_error_view(request: HttpRequest) -> JsonResponse:
     return _json_problem(request, 500, "internal_error", "Something went wrong on our side")
 
 
+def uri_too_long_response(request: HttpRequest, limit: int) -> JsonResponse:
+    """414 ``uri_too_long``: the path and query string are longer than MAX_URL_LENGTH."""
+    body = problem(
+        414,
+        "uri_too_long",
+        "The address is too long",
+        f"The path and query string may be at most {limit} characters long.",
+        request.path[:200],
+    )
+    return JsonResponse(body, status=414, content_type=PROBLEM)
+
+
 def bad_request_view(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return _json_problem(request, 400, "invalid", "Bad request")
 

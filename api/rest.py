@@ -51,6 +51,7 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     409: ("Conflict", "The state does not allow this now, or a concurrent request won"),
     412: ("PreconditionFailed", "If-Match names a version that is not the current one"),
     413: ("ContentTooLarge", "The request body is larger than allowed"),
+    414: ("UriTooLong", "The path and query string are longer than MAX_URL_LENGTH"),
     415: ("UnsupportedMediaType", "The body's (or an uploaded file's) type is not accepted"),
     422: ("UnprocessableContent", "Well-formed, but a rule of the dispute process refuses it"),
     429: ("TooManyRequests", "Too many requests or logins: wait Retry-After seconds"),
@@ -60,9 +61,10 @@ PROBLEMS: dict[int, tuple[str, str]] = {
     ),
 }
 # 503: any request that needs the database may meet it unreachable (a restart, a failover).
-READ_PROBLEMS = (400, 401, 403, 404, 429, 503)
-WRITE_PROBLEMS = (400, 401, 403, 404, 409, 413, 415, 422, 429, 503)
-DELETE_PROBLEMS = (400, 401, 403, 404, 409, 429, 503)
+# 414: any address may be too long (a query string of thousands of characters).
+READ_PROBLEMS = (400, 401, 403, 404, 414, 429, 503)
+WRITE_PROBLEMS = (400, 401, 403, 404, 409, 413, 414, 415, 422, 429, 503)
+DELETE_PROBLEMS = (400, 401, 403, 404, 409, 414, 429, 503)
 
 
 def add_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:

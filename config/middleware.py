@@ -1,5 +1,6 @@
 """Middleware of our own: a ``Permissions-Policy`` header on every response (Django has no
-setting for it), and a 503 instead of a 500 page when the database is unavailable."""
+setting for it), a 503 instead of a 500 page when the database is unavailable, and a 414
+problem for an address beyond ``MAX_URL_LENGTH``."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import Callable
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 
-from api.errors import database_unavailable_response
+from api.errors import database_unavailable_response, uri_too_long_response
 from api.outages import database_unavailable
 
 
@@ -53,3 +54,20 @@ class DatabaseUnavailableMiddleware:
         if database_unavailable(exception):
             return database_unavailable_response(request, exception)
         return None
+
+
+class UrlLengthMiddleware:
+    """An address (path and query string, as sent) longer than :setting:`MAX_URL_LENGTH`
+    is refused with 414 problem+json ``uri_too_long`` before anything reads it. gunicorn
+    (config/gunicorn.conf.py) lets request lines of up to 8,190 bytes through, so that this
+    answer, not its own HTML page, is what a client sees below that."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponseBase]) -> None:
+        self.get_response = get_response
+        self.limit = settings.MAX_URL_LENGTH
+
+    def __call__(self, request: HttpRequest) -> HttpResponseBase:
+        raw = request.META.get("RAW_URI") or request.get_full_path()
+        if len(raw) > self.limit:
+            return uri_too_long_response(request, self.limit)
+        return self.get_response(request)

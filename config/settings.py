@@ -127,6 +127,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: an address over MAX_URL_LENGTH is answered 414 before anything reads it.
+    "config.middleware.UrlLengthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
     # A view that meets an unavailable database answers 503 problem+json, not a 500 page.
@@ -142,6 +144,10 @@ MIDDLEWARE = [
     # Last: turns a login refused for a locked-out account or address into its answer.
     "axes.middleware.AxesMiddleware",
 ]
+
+# MAX_URL_LENGTH: the longest path and query string taken (4096 characters); a longer one is
+# 414 problem+json `uri_too_long`. gunicorn reads request lines of up to 8190 bytes.
+MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 4096)
 
 # --- HTTPS and security headers (README "Production security settings") --------------------
 
@@ -513,8 +519,17 @@ EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
 # EMAIL_USE_TLS (STARTTLS, usually port 587) or EMAIL_USE_SSL (implicit TLS, port 465).
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 EMAIL_USE_SSL = env_bool("EMAIL_USE_SSL", False)
-# EMAIL_TIMEOUT: seconds an SMTP connection may take; mail is sent by the outbox relay.
+# EMAIL_TIMEOUT: seconds each step of an SMTP conversation may take.
 EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 10)
+# Emails are written by the outbox relay and sent after it commits (notifications.sender).
+# NOTIFICATION_SEND_BATCH_SIZE: emails one sender run sends over one connection.
+NOTIFICATION_SEND_BATCH_SIZE = env_int("NOTIFICATION_SEND_BATCH_SIZE", 50)
+# NOTIFICATION_SEND_LEASE_SECONDS: how long a claimed email is left to its sender before
+# another may send it (the first died); well above EMAIL_TIMEOUT.
+NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 300)
+# NOTIFICATION_MAX_ATTEMPTS: attempts of an email that fails for a temporary reason
+# (10: about 28 hours of retries) before it is marked failed.
+NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "disputes@marketplace.local")
 # CONSOLE_CASE_URL: the link in mediators' emails (the case in the console); {id} as above.
 CONSOLE_CASE_URL = env(
@@ -615,6 +630,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "mediation.anchor_audit_heads",
         "schedule": AUDIT_ANCHOR_INTERVAL,
         "options": {"expires": AUDIT_ANCHOR_INTERVAL * 0.9},
+    },
+    # Emails due: retries of temporary failures, and those a lost queue message left.
+    "send-emails": {
+        "task": "notifications.send_emails",
+        "schedule": BEAT_INTERVAL,
+        "options": _BEAT_OPTIONS,
     },
     # Webhook deliveries whose retry time has come (exponential backoff over about 24 h).
     "retry-webhooks": {

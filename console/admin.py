@@ -619,9 +619,20 @@ class OutboxEventAdmin(ReadOnlyLog):
 
 @admin.register(Notification)
 class NotificationAdmin(ReadOnlyLog):
-    """Every email the service sent, skipped (opted out, no address) or failed to send."""
+    """Every email of the service: waiting or being sent (with the time of its next try),
+    sent, skipped (opted out, no address) or failed for good."""
 
-    list_display = ["kind", "user", "party", "email", "status", "sent_at", "created_at"]
+    list_display = [
+        "kind",
+        "user",
+        "party",
+        "email",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "sent_at",
+        "created_at",
+    ]
     list_filter = ["status", "kind", "party"]
     search_fields = ["email", "user__username", "subject"]
     list_select_related = ["user"]

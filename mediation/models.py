@@ -933,6 +933,9 @@ class OutboxEvent(models.Model):
     to_state = models.CharField(max_length=30, blank=True)
     # The party-visible facts of the change; internal events reach mediators only.
     payload = models.JSONField(default=dict)
+    # The dispute as its consumers show it, taken in the change's transaction (the webhooks:
+    # the body each endpoint's viewer gets, by viewer); empty when no one was subscribed.
+    snapshot = models.JSONField(default=dict, blank=True)
     internal = models.BooleanField(default=False)
     created_at = models.DateTimeField()
     relayed_at = models.DateTimeField(null=True, blank=True)
@@ -1102,6 +1105,8 @@ class Evidence(models.Model):
 
 
 class NotificationStatus(models.TextChoices):
+    PENDING = "pending", "Waiting to be sent"
+    SENDING = "sending", "Being sent"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
     SKIPPED = "skipped", "Skipped"
@@ -1110,9 +1115,13 @@ class NotificationStatus(models.TextChoices):
 class Notification(models.Model):
     """One email about one outbox event to one person (DESIGN §6): at most one per pair.
 
-    ``notifications.emails`` writes the row with the result of the send, in the relay's
-    transaction, so a re-relay of the event finds it and sends nothing new. ``skipped``
-    rows say why nothing was sent (opted out, no address); ``failed`` ones keep the error.
+    The relay's consumer (``notifications.emails``) writes the row, with the message
+    rendered, as ``pending`` in the relay's transaction; a re-relay of the event finds it
+    and adds nothing. The sender (``notifications.sender``) claims due rows in a committed
+    step (``sending``, leased until ``next_attempt_at``), talks to the mail server outside
+    any transaction and records ``sent``, a retry (``pending`` again, with the error and a
+    later ``next_attempt_at``) or ``failed`` for good. Every attempt carries the row's
+    ``message_id``. ``skipped`` rows say why nothing was sent (opted out, no address).
     """
 
     event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="notifications")
@@ -1128,11 +1137,25 @@ class Notification(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The Message-ID header of every attempt: a resend after a crash is the same message.
+    message_id = models.CharField(max_length=255, blank=True)
+    body_text = models.TextField(blank=True)
+    body_html = models.TextField(blank=True)
+    # When the sender may take the row: the next try of a pending one, the end of the lease
+    # of one being sent; None once it is sent, skipped or failed for good.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         constraints = [
             models.UniqueConstraint(fields=["event", "user"], name="notification_once_per_user")
+        ]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                name="notification_due",
+                condition=models.Q(next_attempt_at__isnull=False),
+            )
         ]
 
     def __str__(self) -> str:

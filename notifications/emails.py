@@ -14,22 +14,21 @@ What can be turned off
     (routine steps: raised, offers, counters, replies, deliveries). Rulings, agreements,
     escalations, closures and a mediator's question (:data:`ALWAYS`) always go out.
 
-At least once, at most one more time
-    The relay calls :func:`consume` inside its transaction, with the event row locked.
-    Each recipient's :class:`~mediation.models.Notification` row (unique per event and
-    user) is written right after its send, in that transaction. A re-relay finds the row
-    and sends nothing. A crash between the send and the commit rolls the row back and
-    leaves the event unrelayed, so the next relay sends that email once more: a duplicate
-    is possible, a lost email is not. Sends are bounded by ``EMAIL_TIMEOUT``.
+Written here, sent by the sender
+    The relay calls :func:`consume` inside its transaction, with the event row locked. It
+    renders each recipient's email and writes it as a ``pending``
+    :class:`~mediation.models.Notification` row (unique per event and user), with the
+    Message-ID every attempt will carry; nothing is sent here, so the relay's transaction
+    never waits for a mail server. A re-relay finds the rows and adds nothing. After the
+    relay commits, :mod:`notifications.sender` claims each row in a committed step, sends
+    it and records the result: at least once, and twice only if the sender dies between
+    the server's acceptance and that record (then with the same Message-ID).
 
 Failures
-    A failed send is logged and its row marked ``failed`` with the error. When every send
-    of the event failed (the mail server is down, most likely), :func:`consume` raises so
-    the relay offers the event again on its next run (its savepoint rolls back the failed
-    rows; nothing was sent). Webhooks are another consumer in another savepoint and are
-    not held up. After :data:`MAX_SEND_ATTEMPTS` runs the failed rows are kept and the
-    event is let go. A failure of some recipients only (a refused address) is recorded and
-    not retried.
+    A temporary failure (the mail server is down or answers 4xx) is retried on the
+    sender's schedule (:data:`notifications.sender.RETRY_DELAYS`, about a day); an address
+    the server refuses (5xx) fails that row for good and the others go on. Webhooks are
+    another consumer and are never held up by mail.
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives, get_connection
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -64,6 +62,7 @@ from mediation.models import (
     State,
 )
 from mediation.money import format_money
+from notifications import sender, tasks
 from notifications.preferences import ALWAYS, REMINDERS, skip_reason
 from workflows import events, steps, transitions
 from workflows.base import deadline_for
@@ -77,15 +76,8 @@ KINDS: dict[str, str] = transitions.NOTIFICATION_KINDS
 STATE_KINDS = {s.notification for s in steps.STATE_STEPS.values() if s.notification}
 # These say themselves where the case went, so the state's own email is not sent as well.
 CARRIES_STATE = {"ruled", "agreed", "fulfilment_recorded"}
-# Relay runs in which a send may fail for every recipient before the event is let go.
-MAX_SEND_ATTEMPTS = 30
-
 BUYER, SELLER = Party.BUYER.value, Party.SELLER.value
 MEDIATORS = "mediator"
-
-
-class NotificationsFailed(Exception):
-    """Every email of an event failed; the relay offers the event again."""
 
 
 @dataclass
@@ -481,26 +473,15 @@ def subject_for(kind: str, party: str, ctx: dict[str, Any]) -> str:
     return _one_line(text, 200)
 
 
-def build_message(
-    kind: str, recipient: Recipient, entry: AuditEntry, dispute: Dispute, event_id: Any
-) -> EmailMultiAlternatives:
+def render(
+    kind: str, recipient: Recipient, entry: AuditEntry, dispute: Dispute
+) -> tuple[str, str, str]:
+    """The subject, plain text and HTML of one email."""
     ctx = context_for(kind, recipient, entry, dispute)
     ctx["subject"] = subject = subject_for(kind, recipient.party, ctx)
     text = render_to_string(f"notifications/{kind}.txt", ctx)
     html = render_to_string(f"notifications/{kind}.html", ctx)
-    message = EmailMultiAlternatives(
-        subject=subject,
-        body=_tidy(text),
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[recipient.user.email],
-        headers={
-            "Auto-Submitted": "auto-generated",
-            "X-Mediation-Event": str(event_id),
-            "X-Mediation-Dispute": str(dispute.pk),
-        },
-    )
-    message.attach_alternative(html, "text/html")
-    return message
+    return subject, _tidy(text), html
 
 
 def _tidy(text: str) -> str:
@@ -525,7 +506,8 @@ MEDIATOR_WORK = {
 
 
 def consume(event: Any) -> None:
-    """Send the emails of one outbox event (idempotent by event and recipient)."""
+    """Write the emails of one outbox event, to be sent after commit (idempotent by event
+    and recipient)."""
     if event.internal or (event.type not in KINDS and event.type not in MEDIATOR_WORK):
         return
     entry = AuditEntry.objects.filter(dispute_id=event.dispute_id, seq=event.audit_seq).first()
@@ -544,68 +526,39 @@ def consume(event: Any) -> None:
             for user in mediators_for(work, dispute)
             if user.pk not in told
         ]
-    people = [person for _, person in sends]
-    if not people:
+    if not sends:
         return
-    rows = {n.user_id: n for n in Notification.objects.filter(event_id=event.pk)}
+    written = set(Notification.objects.filter(event_id=event.pk).values_list("user_id", flat=True))
     preferences = {
         p.user_id: p
-        for p in NotificationPreference.objects.filter(user_id__in=[r.user.pk for r in people])
-    }
-    outgoing: list[tuple[Notification, EmailMultiAlternatives]] = []
-    for kind, person in sends:
-        row = rows.get(person.user.pk) or Notification(
-            event_id=event.pk, user=person.user, kind=kind, party=person.party
+        for p in NotificationPreference.objects.filter(
+            user_id__in=[person.user.pk for _, person in sends]
         )
-        if row.status in {NotificationStatus.SENT, NotificationStatus.SKIPPED}:
+    }
+    now = timezone.now()
+    rows: list[Notification] = []
+    for kind, person in sends:
+        if person.user.pk in written:
             continue
-        row.email = person.user.email or ""
+        written.add(person.user.pk)
+        row = Notification(
+            event_id=event.pk,
+            user=person.user,
+            kind=kind,
+            party=person.party,
+            email=person.user.email or "",
+        )
         why = skip_reason(kind, person.user, preferences.get(person.user.pk))
         if why:
             row.status, row.error = NotificationStatus.SKIPPED, why
-            row.save()
-            continue
-        # Render everything before sending anything: a template error sends nothing.
-        message = build_message(kind, person, entry, dispute, event.pk)
-        row.subject = message.subject[:300]
-        outgoing.append((row, message))
-    if not outgoing:
-        return
-    failures = _send(outgoing)
-    if failures == len(outgoing) and event.attempts + 1 < MAX_SEND_ATTEMPTS:
-        raise NotificationsFailed(
-            f"{failures} email(s) of {event.type} could not be sent; the relay will retry"
-        )
-
-
-def _send(outgoing: list[tuple[Notification, EmailMultiAlternatives]]) -> int:
-    connection = get_connection()
-    failures = 0
-    try:
-        try:
-            connection.open()
-        except Exception:
-            logger.warning("Could not open the mail connection", exc_info=True)
-        for row, message in outgoing:
-            message.connection = connection
-            row.attempts += 1
-            try:
-                message.send()
-            except Exception as exc:
-                failures += 1
-                logger.warning(
-                    "Notification %s to user %s failed", row.kind, row.user_id, exc_info=True
-                )
-                row.status = NotificationStatus.FAILED
-                row.error = f"{exc.__class__.__name__}: {exc}"[:2000]
-            else:
-                row.status = NotificationStatus.SENT
-                row.sent_at = timezone.now()
-                row.error = ""
-            row.save()
-    finally:
-        try:
-            connection.close()
-        except Exception:
-            logger.debug("Closing the mail connection failed", exc_info=True)
-    return failures
+        else:
+            # Rendered now, in the relay's transaction: a template error writes nothing
+            # (the relay offers the event again), and what is sent is what was written.
+            subject, text, html = render(kind, person, entry, dispute)
+            row.status, row.next_attempt_at = NotificationStatus.PENDING, now
+            row.subject, row.body_text, row.body_html = subject[:300], text, html
+            row.message_id = sender.message_id(event.pk, person.user.pk)
+        rows.append(row)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    if any(r.status == NotificationStatus.PENDING for r in rows):
+        tasks.send_soon()

@@ -203,6 +203,26 @@ def test_web_migrates_before_serving_with_gunicorn() -> None:
     assert re.search(r"migrate[^;|&]*&&[^;|&]*gunicorn", services()["web"]["command"][2])
 
 
+def test_gunicorn_reads_the_projects_settings_file() -> None:
+    """Timeouts, worker recycling and the request-line limit come from config/gunicorn.conf.py;
+    the address a client sees past the service's own 414 limit is the file's."""
+    from django.conf import settings
+    from gunicorn.config import Config
+
+    options = parse_gunicorn(program("web", "gunicorn"))
+    assert options.config == "config/gunicorn.conf.py" and (ROOT / options.config).is_file()
+    config = Config()
+    namespace: dict[str, Any] = {}
+    exec(compile((ROOT / options.config).read_text(), options.config, "exec"), namespace)
+    for name, value in namespace.items():
+        if name in config.settings:
+            config.set(name, value)
+    assert config.limit_request_line == 8190 > settings.MAX_URL_LENGTH
+    assert config.timeout == 30 and config.graceful_timeout == 25
+    assert config.max_requests == 2000 and config.max_requests_jitter == 200
+    assert config.workers == 3
+
+
 def test_gunicorn_serves_the_wsgi_application() -> None:
     from gunicorn.util import import_app
 

@@ -1,5 +1,5 @@
-"""A worker killed with SIGKILL in the middle of webhook deliveries loses nothing and
-applies nothing twice (the transactional outbox of DESIGN §6, issue item 4).
+"""A worker killed with SIGKILL in the middle of webhook deliveries and of emails loses
+nothing and applies nothing twice (the transactional outbox of DESIGN §6).
 
 A real prefork worker (two pool processes) and beat run against their own database and
 the suite's broker (:mod:`tests.live`). The shop's endpoint takes every event type and
@@ -16,6 +16,13 @@ retry run queues it; a message the dead worker had taken is lost on the broker o
 files (which has no redelivery) and held back by Redis until its visibility timeout, and
 either way the same retry run covers it. Receivers may therefore see an event twice,
 which is why the README tells them to ignore a repeated event id.
+
+The emails go to a real SMTP server (:mod:`tests.smtp`) that takes 2 s over each message
+(0.1 s after the kill), and the kill waits for one to be under way too. An email is claimed
+in a committed step before it is sent; the dead worker's claims come back once their lease
+ends (``NOTIFICATION_SEND_LEASE_SECONDS``, 8 s here), and beat's sender run sends them.
+Only a message whose data the server had when the worker died can arrive twice, with the
+same Message-ID; every other email arrives once.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from pathlib import Path
 
 import pytest
 
-from tests import live
+from tests import live, smtp
 from tests.webhooks.helpers import receiver, verify_signature
 
 # Every party-visible event of the Inkwell Studio's disputes: those the demo's seeding wrote
@@ -60,26 +67,30 @@ print(json.dumps({{"endpoint": endpoint.pk, "secret": secret, "events": expected
 WAIT = """
 import json, time
 from webhooks.models import WebhookDelivery
-from mediation.models import OutboxEvent
+from mediation.models import Notification, OutboxEvent
 deliveries = WebhookDelivery.objects.filter(endpoint_id={endpoint})
+emails = Notification.objects.filter(status__in=["pending", "sending"])
 deadline = time.monotonic() + {timeout}
 while time.monotonic() < deadline:
     if (
         not OutboxEvent.objects.filter(relayed_at__isnull=True).exists()
         and deliveries.count() >= {count}
         and not deliveries.exclude(status="succeeded").exists()
+        and not emails.exists()
     ):
         break
     time.sleep(0.5)
 print(json.dumps({{
     "unrelayed": OutboxEvent.objects.filter(relayed_at__isnull=True).count(),
     "deliveries": [[str(e), s] for e, s in deliveries.values_list("event_id", "status")],
+    "emails": [list(row) for row in Notification.objects.values_list("message_id", "status")],
 }}))
 """
 
 MESSAGES = 3
 DELAY = 2.0  # seconds the receiver takes to answer
-LEASE = 8  # WEBHOOKS_DELIVERY_LEASE_SECONDS of the processes
+LEASE = 8  # WEBHOOKS_DELIVERY_LEASE_SECONDS and NOTIFICATION_SEND_LEASE_SECONDS
+MAIL_DELAY = 2.0  # seconds the mail server takes over each message until the kill (then 0.1)
 
 
 @pytest.fixture
@@ -93,8 +104,14 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(
 ) -> None:
     started = time.monotonic()
     logs = tmp_path / "workers.log"
-    with live.broker(redis_db=14) as broker, receiver() as hook, logs.open("w") as log:
+    with (
+        live.broker(redis_db=14) as broker,
+        receiver() as hook,
+        smtp.serving() as mailbox,
+        logs.open("w") as log,
+    ):
         hook.delay = DELAY
+        mailbox.delay = MAIL_DELAY
         env = live.environment(
             tmp_path,
             database_url,
@@ -102,6 +119,10 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(
             BEAT_INTERVAL_SECONDS="2",
             WEBHOOKS_TIMEOUT_SECONDS="5",
             WEBHOOKS_DELIVERY_LEASE_SECONDS=str(LEASE),
+            NOTIFICATION_SEND_LEASE_SECONDS=str(LEASE),
+            # Short sender runs, so that emails and webhooks take turns on the two processes.
+            NOTIFICATION_SEND_BATCH_SIZE="3",
+            **mailbox.environment(),
         )
         live.manage(env, "migrate", "--noinput")
         live.manage(env, "seed_demo")
@@ -113,18 +134,24 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(
         first = live.worker(env, log, concurrency=2)
         second = None
         try:
-            # Mid-delivery: a few requests answered or under way, at least one still open.
+            # Mid-delivery: a few requests answered or under way, at least one still open,
+            # and an email with the mail server.
             deadline = time.monotonic() + 40
-            while not (len(hook.requests) >= 3 and hook.in_flight):
+            while not (len(hook.requests) >= 3 and hook.in_flight and mailbox.in_flight):
                 assert time.monotonic() < deadline, logs.read_text()[-4000:]
                 assert first.poll() is None and beat.poll() is None, logs.read_text()[-4000:]
                 time.sleep(0.05)
             interrupted = set(hook.in_flight)
+            mail_interrupted = set(mailbox.in_flight)
             killed = live.kill(first)
+            mailbox.delay = 0.1
             received_before_kill = len(hook.requests)
             assert len(killed) >= 3  # the main process and its two pool processes
             assert not any(live.alive(pid) for pid in killed)
-            log.write(f"\n=== SIGKILL {killed}; open at the receiver: {interrupted} ===\n")
+            log.write(
+                f"\n=== SIGKILL {killed}; open at the receiver: {interrupted}; "
+                f"with the mail server: {mail_interrupted} ===\n"
+            )
             log.flush()
 
             second = live.worker(env, log, concurrency=2)
@@ -160,3 +187,13 @@ def test_a_worker_killed_mid_delivery_loses_nothing_and_applies_nothing_twice(
         if event not in applied:
             applied.append(event)
     assert sorted(applied) == sorted(expected)
+
+    # The mail server: every email the database says was sent arrived; only one whose data
+    # the server had when the worker died arrived twice, each time with its Message-ID.
+    emails = state["emails"]
+    assert emails and {status for _, status in emails} <= {"sent", "skipped"}, report
+    sent = {message_id for message_id, status in emails if status == "sent"}
+    arrived = mailbox.message_ids()
+    assert set(arrived) == sent, (sorted(set(arrived) ^ sent), report)
+    twice = {message_id for message_id, n in arrived.items() if n > 1}
+    assert twice <= mail_interrupted and all(arrived[m] == 2 for m in twice), (arrived, report)

@@ -9,7 +9,9 @@ class WebhooksConfig(AppConfig):
     verbose_name = "Webhooks"
 
     def ready(self) -> None:
-        from webhooks import fanout
-        from workflows import relay
+        from webhooks import delivery, fanout
+        from workflows import events, relay
 
         relay.register("webhooks", fanout.fan_out)
+        # The body shows the dispute as the change left it, not as it is when sent.
+        events.register_snapshot("webhooks", delivery.snapshot)

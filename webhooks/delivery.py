@@ -39,12 +39,13 @@ from rest_framework.utils.encoders import JSONEncoder
 # published for this (the one import of webhooks into api, declared in pyproject.toml).
 from api.serializers import DisputeSerializer
 from mediation.actors import SYSTEM, is_integration
-from mediation.models import ShopMember, ShopRole
+from mediation.models import Dispute, OutboxEvent, ShopMember, ShopRole
 from mediation.selectors import dispute_detail_queryset
 from webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from webhooks.signing import SIGNATURE_HEADER, signature_header, signing_secrets
 from webhooks.url_guard import Target, UrlNotAllowed, check_url
 from workflows.steps import REFUND_DUE_EVENT
+from workflows.transitions import PARTY_EVENT_TYPES
 
 logger = logging.getLogger(__name__)
 
@@ -78,13 +79,61 @@ def _viewer_for(endpoint: WebhookEndpoint) -> Any:
     return member.user if member is not None else SYSTEM
 
 
+def viewer_key(viewer: Any) -> str:
+    """The key of a viewer's snapshot in ``OutboxEvent.snapshot``."""
+    return "system" if viewer is SYSTEM or getattr(viewer, "pk", None) is None else str(viewer.pk)
+
+
+def _render(dispute_id: int, viewer: Any) -> Any:
+    dispute = dispute_detail_queryset(viewer, by_id=True).get(pk=dispute_id)
+    data = DisputeSerializer(dispute, context={"request": SimpleNamespace(user=viewer)}).data
+    return json.loads(json.dumps(data, cls=JSONEncoder))
+
+
+def snapshot(rows: list[OutboxEvent]) -> None:
+    """An outbox snapshotter (workflows.events): in the change's transaction, the dispute as
+    each subscribed endpoint's viewer sees it, on every row of the change an endpoint will
+    get. No endpoint, no snapshot (one query)."""
+    party = [r for r in rows if not r.internal and r.type in PARTY_EVENT_TYPES]
+    if not party:
+        return
+    dispute_ids = {r.dispute_id for r in party}
+    endpoints = list(
+        WebhookEndpoint.objects.filter(active=True)
+        .filter(
+            Q(shop_id__isnull=True)
+            | Q(shop_id__in=Dispute.objects.filter(pk__in=dispute_ids).values("shop_id"))
+        )
+        .select_related("created_by")
+    )
+    if not endpoints:
+        return
+    shops = dict(Dispute.objects.filter(pk__in=dispute_ids).values_list("pk", "shop_id"))
+    viewers: dict[int | None, Any] = {}  # by the endpoint's pk
+    rendered: dict[tuple[int, str], Any] = {}
+    for row in party:
+        for endpoint in endpoints:
+            mine = endpoint.shop_id is None or endpoint.shop_id == shops.get(row.dispute_id)
+            if not mine or not endpoint.subscribes_to(row.type):
+                continue
+            if endpoint.pk not in viewers:
+                viewers[endpoint.pk] = _viewer_for(endpoint)
+            viewer = viewers[endpoint.pk]
+            key = (row.dispute_id, viewer_key(viewer))
+            if key not in rendered:
+                rendered[key] = _render(row.dispute_id, viewer)
+            row.snapshot[key[1]] = rendered[key]
+
+
 def build_body(delivery: WebhookDelivery) -> str:
-    """``{"id", "type", "created_at", "data"}``: the dispute as the API shows it to the
-    shop's owner, rendered now."""
+    """``{"id", "type", "created_at", "data"}``: the dispute as the API showed it to the
+    endpoint's viewer (the shop's owner) when the event happened, from the event's snapshot;
+    rendered now only for an event without one (an endpoint registered after it)."""
     event = delivery.event
     viewer = _viewer_for(delivery.endpoint)
-    dispute = dispute_detail_queryset(viewer, by_id=True).get(pk=event.dispute_id)
-    data = DisputeSerializer(dispute, context={"request": SimpleNamespace(user=viewer)}).data
+    data = (event.snapshot or {}).get(viewer_key(viewer))
+    if data is None:
+        data = _render(event.dispute_id, viewer)
     payload = {
         "id": str(event.pk),
         "type": event.type,

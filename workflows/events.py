@@ -10,10 +10,21 @@ reach the parties' webhooks or mail.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from mediation.models import AuditEntry, OutboxEvent, State, Visibility
 from workflows import relay, steps
+
+# Called with the rows of each change before they are written, in its transaction: a
+# consumer that must show the dispute as it was then (the webhooks' body) keeps a snapshot
+# in ``OutboxEvent.snapshot``. Registered by the consumer's app (webhooks.apps).
+Snapshotter = Callable[[list[OutboxEvent]], None]
+_snapshotters: dict[str, Snapshotter] = {}
+
+
+def register_snapshot(name: str, snapshot: Snapshotter) -> None:
+    _snapshotters[name] = snapshot
 
 
 def types_for(entry: AuditEntry) -> list[str]:
@@ -53,8 +64,13 @@ def events_for(entry: AuditEntry) -> list[OutboxEvent]:
 
 
 def outbox_rows(entries: list[AuditEntry]) -> list[OutboxEvent]:
-    """The outbox rows of ``entries`` (not saved)."""
-    return [event for entry in entries for event in events_for(entry)]
+    """The outbox rows of ``entries`` (not saved), with their consumers' snapshots of the
+    disputes as the change left them (the caller has written the change)."""
+    rows = [event for entry in entries for event in events_for(entry)]
+    if rows:
+        for snapshot in _snapshotters.values():
+            snapshot(rows)
+    return rows
 
 
 def emit(entries: list[AuditEntry]) -> list[OutboxEvent]:

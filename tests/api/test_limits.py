@@ -12,6 +12,7 @@ from django.core.exceptions import RequestDataTooBig
 from hypothesis import given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
+from rest_framework.test import APIClient
 
 from api.parsers import LimitedJSONParser, loads, nesting_depth, read_body
 from mediation.models import AuditEntry, Dispute, Message, Order
@@ -181,6 +182,27 @@ def test_an_oversized_body_is_a_413_for_anonymous_clients_too(db: Any, settings:
     body = json.dumps({"username": "u" * 2000, "password": "p"}).encode()
     r = _post(as_user(None), "/api/v1/auth/token/", body)
     assert (r.status_code, r.json()["code"]) == (413, "request_too_large")
+
+
+def test_an_address_beyond_the_url_limit_is_a_414_problem(sc: Any, settings: Any) -> None:
+    """A query string of thousands of characters (a fuzzer's repeated parameters) is 414
+    ``uri_too_long``, as problem+json, for anyone and on any route; up to the limit it is
+    read as usual."""
+    limit = settings.MAX_URL_LENGTH
+    path = "/api/v1/disputes/?state=closed"
+    padding = "&page_size=1" * ((limit - len(path)) // len("&page_size=1") + 1)
+    client = as_user(sc["buyer"])
+    for who, c in (("buyer", client), ("anonymous", APIClient())):
+        response = c.get(path + padding)
+        assert response.status_code == 414, (who, response.content)
+        assert response["Content-Type"] == "application/problem+json"
+        body = response.json()
+        assert body["code"] == "uri_too_long" and str(limit) in body["detail"], body
+    for url in ("/admin/?q=" + "x" * limit, "/readyz?" + "x" * limit):
+        assert client.get(url).status_code == 414, url
+    fits = "/api/v1/disputes/?search=" + "x" * (limit - len("/api/v1/disputes/?search="))
+    assert len(fits) == limit
+    assert client.get(fits).status_code == 200
 
 
 def test_oversized_text_fields_of_an_evidence_upload_are_a_413(sc: Any, settings: Any) -> None:

@@ -25,16 +25,14 @@ from mediation.models import (
     OutboxEvent,
 )
 from notifications import emails as notifications
+from notifications import sender
+from tests.mailbox import relay_all, send_all
 from tests.scenarios import Scenario, dispute_in, make_cast, raise_dispute
+from tests.smtp import closed_port, smtp_server
 from workflows import conversation, relay, sweeper
 from workflows import transitions as t
 
 pytestmark = pytest.mark.django_db
-
-
-def relay_all() -> None:
-    while relay.relay_pending().relayed:
-        pass
 
 
 def settled(state: str, **options: Any) -> Scenario:
@@ -353,69 +351,136 @@ def test_a_re_relay_sends_nothing_new() -> None:
     assert Notification.objects.count() == sent
 
 
-class FailingBackend(BaseEmailBackend):
-    """Refuses every message, or only those to ``refuse``."""
+def test_the_relay_only_writes_the_emails_and_the_sender_sends_them(settings: Any) -> None:
+    """The relay's transaction never talks to a mail server: it leaves rendered, pending
+    rows; the sender sends them, each with its Message-ID."""
+    cast = make_cast()
+    raise_dispute(cast)
+    assert relay.relay_pending().relayed == 1
+    rows = list(Notification.objects.order_by("user_id"))
+    assert [r.status for r in rows] == ["pending", "pending"] and mail.outbox == []
+    assert all(r.subject and r.body_text and r.body_html.startswith("<!DOCTYPE") for r in rows)
+    for r in rows:
+        domain = settings.DEFAULT_FROM_EMAIL.rsplit("@", 1)[1]
+        assert r.message_id.startswith("<") and r.message_id.endswith(f"@{domain}>")
+        assert f".n.{r.event_id}.{r.user_id}@" in r.message_id
+    assert len({r.message_id for r in rows}) == 2
+    assert send_all().sent == 2
+    assert recipients() == to(cast.owner, cast.agent)
+    ids = {m.to[0]: m.extra_headers["Message-ID"] for m in mail.outbox}
+    assert ids == {r.email: r.message_id for r in rows}
+    assert {r.status for r in Notification.objects.all()} == {"sent"}
+    assert send_all().sent == 0  # sent once
 
-    refuse: set[str] | None = None
+
+class Killed(BaseException):
+    """The sender's process dying mid-send (kill -9): nothing after it runs."""
+
+
+class DyingBackend(BaseEmailBackend):
+    """A connection that dies before the message reaches the server."""
 
     def send_messages(self, email_messages: Any) -> int:
-        for message in email_messages:
-            if self.refuse is None or set(message.to) & self.refuse:
-                raise ConnectionRefusedError("mail server unavailable")
-            mail.outbox.append(message)
-        return len(email_messages)
+        raise Killed
 
 
-BACKEND = f"{__name__}.FailingBackend"
+@pytest.mark.django_db(transaction=True)
+def test_a_sender_killed_mid_send_leaves_a_claim_that_is_sent_once_after_its_lease(
+    settings: Any, monkeypatch: Any
+) -> None:
+    """The claim commits before anything is sent: a killed sender leaves the row
+    ``sending`` (not rolled back to a state that would send it at once, twice), and once
+    the lease is over the next run sends it, once, with the same Message-ID."""
+    cast = make_cast()
+    raise_dispute(cast)
+    relay.relay_pending()
+    settings.EMAIL_BACKEND = f"{__name__}.DyingBackend"
+    with pytest.raises(Killed):
+        sender.send_due()
+    claimed = Notification.objects.get(status="sending")  # committed: a fresh read sees it
+    assert claimed.attempts == 1
+    assert claimed.next_attempt_at is not None
+    lease_end = claimed.next_attempt_at
+    lease = timedelta(seconds=settings.NOTIFICATION_SEND_LEASE_SECONDS)
+    assert lease_end > timezone.now() + lease - timedelta(seconds=60)
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    assert send_all().sent == 1  # the other one; the claimed one waits for its lease
+    assert [m.to for m in mail.outbox] != [[claimed.email]]
+    later = lease_end + timedelta(seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert send_all().sent == 1
+    again = [m for m in mail.outbox if m.to == [claimed.email]]
+    assert len(again) == 1 and again[0].extra_headers["Message-ID"] == claimed.message_id
+    row = Notification.objects.get(pk=claimed.pk)
+    assert (row.status, row.attempts, row.next_attempt_at) == ("sent", 2, None)
 
 
-def test_a_mail_outage_is_retried_by_the_relay_without_holding_up_webhooks(
+def test_a_mail_outage_is_retried_on_schedule_without_holding_up_webhooks(
     settings: Any, monkeypatch: Any
 ) -> None:
     from tests.webhooks.helpers import make_endpoint
     from webhooks.models import WebhookDelivery
 
-    settings.EMAIL_BACKEND = BACKEND
-    monkeypatch.setattr(FailingBackend, "refuse", None)
     cast = make_cast()
     make_endpoint(cast.shop, "https://hooks.example.com/d")
     raise_dispute(cast)
-    report = relay.relay_pending()
-    assert report.failed == 1 and report.relayed == 0
-    event = OutboxEvent.objects.get(type="dispute.raised")
-    assert event.relayed_at is None and "notifications" in event.last_error
-    assert WebhookDelivery.objects.filter(event=event).count() == 1  # webhooks went ahead
-    assert not Notification.objects.exists()  # nothing was sent, nothing is recorded
-
-    monkeypatch.setattr(FailingBackend, "refuse", set())  # the server is back
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", closed_port()  # the server is down
     relay_all()
-    assert recipients() == to(cast.owner, cast.agent)
+    event = OutboxEvent.objects.get(type="dispute.raised")
+    assert event.relayed_at is not None  # the relay is not held up by mail
     assert WebhookDelivery.objects.filter(event=event).count() == 1
+    rows = list(Notification.objects.all())
+    assert {(r.status, r.attempts) for r in rows} == {("pending", 1)}
+    assert all("Connection refused" in r.error or "Errno" in r.error for r in rows), rows
+    first_retry = min(r.next_attempt_at for r in rows if r.next_attempt_at)
+    assert first_retry > timezone.now() + timedelta(seconds=50)
+    assert send_all().sent == 0  # not due yet
+
+    with smtp_server(settings) as box:  # the server is back, a minute later
+        monkeypatch.setattr(timezone, "now", lambda: first_retry + timedelta(seconds=10))
+        assert send_all().sent == 2
+    assert box.recipients() == to(cast.owner, cast.agent)
+    assert {str(m["Message-ID"]).strip() for m in box.messages} == {r.message_id for r in rows}
 
 
-def test_after_the_last_attempt_failures_are_recorded_and_the_event_let_go(
+def test_a_temporary_refusal_is_retried_and_failed_after_the_last_attempt(
     settings: Any, monkeypatch: Any
 ) -> None:
-    settings.EMAIL_BACKEND = BACKEND
-    monkeypatch.setattr(FailingBackend, "refuse", None)
     cast = make_cast()
     raise_dispute(cast)
-    OutboxEvent.objects.update(attempts=notifications.MAX_SEND_ATTEMPTS - 1)
-    assert relay.relay_pending().relayed == 1
-    rows = Notification.objects.all()
-    assert {r.status for r in rows} == {"failed"} and len(rows) == 2
-    assert all("mail server unavailable" in r.error for r in rows)
+    relay_all()
+    Notification.objects.update(status="pending", next_attempt_at=timezone.now(), attempts=0)
+    settings.NOTIFICATION_MAX_ATTEMPTS = 3
+    with smtp_server(settings) as box:
+        box.busy = True  # 451 to every message
+        clock = timezone.now()
+        for attempt in (1, 2):
+            report = send_all()
+            assert (report.retrying, report.failed) == (2, 0), attempt
+            wait = sender.RETRY_DELAYS[attempt - 1]
+            clock += timedelta(seconds=wait + 1)
+            monkeypatch.setattr(timezone, "now", lambda at=clock: at)
+        report = send_all()
+        assert (report.retrying, report.failed) == (0, 2)
+    rows = list(Notification.objects.all())
+    assert {(r.status, r.attempts, r.next_attempt_at) for r in rows} == {("failed", 3, None)}
+    assert all("451" in r.error for r in rows) and box.messages == []
 
 
-def test_one_refused_address_does_not_hold_back_the_others(settings: Any, monkeypatch: Any) -> None:
-    settings.EMAIL_BACKEND = BACKEND
+def test_one_refused_address_does_not_hold_back_the_others(settings: Any) -> None:
     cast = make_cast()
-    monkeypatch.setattr(FailingBackend, "refuse", {cast.agent.email})
     raise_dispute(cast)
-    assert relay.relay_pending().relayed == 1
-    assert recipients() == to(cast.owner)
-    statuses = {n.user_id: n.status for n in Notification.objects.all()}
+    with smtp_server(settings) as box:
+        box.refuse = {cast.agent.email}
+        relay_all()
+        assert send_all().sent == 0  # a refusal for good is not retried
+    assert box.recipients() == to(cast.owner)
+    rows = {n.user_id: n for n in Notification.objects.all()}
+    statuses = {pk: n.status for pk, n in rows.items()}
     assert statuses == {cast.owner.pk: "sent", cast.agent.pk: "failed"}
+    assert "550" in rows[cast.agent.pk].error and rows[cast.agent.pk].next_attempt_at is None
 
 
 # --- The message itself -------------------------------------------------------------------------
@@ -454,9 +519,9 @@ def test_every_kind_renders_for_every_party() -> None:
     for kind in set(notifications.KINDS.values()):
         for party, user in (("buyer", sc["buyer"]), ("seller", sc["owner"])):
             person = notifications.Recipient(user, party)
-            message = notifications.build_message(kind, person, entry, sc.dispute, "e")
-            assert message.subject and "order" in message.subject
-            assert message.body.startswith("Hello ")
-            assert sc.cast.order.external_id in message.body
-            assert "{{" not in message.body and "{%" not in message.body
-            assert str(message.alternatives[0][0]).startswith("<!DOCTYPE html>")
+            subject, text, html = notifications.render(kind, person, entry, sc.dispute)
+            assert subject and "order" in subject
+            assert text.startswith("Hello ")
+            assert sc.cast.order.external_id in text
+            assert "{{" not in text and "{%" not in text
+            assert html.startswith("<!DOCTYPE html>")

@@ -73,6 +73,42 @@ def test_a_change_is_delivered_signed_with_the_dispute_as_the_shop_sees_it(hook:
         assert data["state"] == "escalated"
 
 
+def test_each_webhook_shows_the_dispute_as_its_event_left_it_not_as_it_is_when_sent(
+    hook: Any,
+) -> None:
+    """Events that wait in the outbox (a backlog) are still sent as they happened: the
+    escalation's webhooks say "escalated" though the case was closed before they went."""
+    sc, _ = escalated_scenario(hook)
+    t.withdraw(dispute_id=sc.id, actor=sc["buyer"], note="Sorted it out with the shop.")
+    assert sc.refresh().state == "closed"
+    run_all()
+    states = {
+        r.headers["Mediation-Event-Type"]: json.loads(r.body)["data"]["state"]
+        for r in hook.requests
+    }
+    assert states["dispute.escalation_requested"] == "escalated"
+    assert states["dispute.escalated"] == "escalated"
+    assert states["dispute.closed"] == "closed"
+    snapshot = OutboxEvent.objects.get(type="dispute.escalated").snapshot
+    assert list(snapshot) == [str(sc["owner"].pk)]  # the endpoint's viewer, its owner
+
+
+def test_no_snapshot_is_taken_when_no_endpoint_listens(hook: Any) -> None:
+    sc = dispute_in("awaiting_buyer")
+    assert all(e.snapshot == {} for e in OutboxEvent.objects.filter(dispute_id=sc.id))
+
+
+def test_an_event_without_a_snapshot_is_rendered_when_sent(hook: Any) -> None:
+    """An endpoint registered after the event (before the relay) gets the dispute as it is."""
+    sc = dispute_in("awaiting_buyer")
+    t.escalate(dispute_id=sc.id, actor=sc["buyer"], reason="buyer_request", note="Help")
+    make_endpoint(sc.cast.shop, hook.url, ["dispute.escalated"], created_by=sc["owner"])
+    assert OutboxEvent.objects.get(type="dispute.escalated").snapshot == {}
+    run_all()
+    (request,) = hook.requests
+    assert json.loads(request.body)["data"]["state"] == "escalated"
+
+
 def test_signature_format_and_time_tolerance() -> None:
     body = b'{"id":"x"}'
     now = int(timezone.now().timestamp())

@@ -14,19 +14,14 @@ from django.core import mail
 
 from mediation.models import Message, ShopMember
 from tests.console.helpers import browser
+from tests.mailbox import relay_all
 from tests.scenarios import Scenario, as_user, dispute_in
-from workflows import relay
 
 pytestmark = pytest.mark.django_db
 
 
 def post(sc: Scenario, actor: str, path: str, body: dict[str, Any] | None = None) -> Any:
     return as_user(sc[actor]).post(f"/api/v1/disputes/{sc.id}/{path}", body or {}, format="json")
-
-
-def relay_all() -> None:
-    while relay.relay_pending().relayed:
-        pass
 
 
 def reported_ids(user: Any) -> set[int]:

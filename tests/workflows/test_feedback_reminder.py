@@ -13,18 +13,14 @@ from django.test import override_settings
 
 from mediation.errors import Forbidden, RuleViolation
 from mediation.models import AuditEntry, Dispute, Notification, NotificationPreference
+from tests.mailbox import relay_all
 from tests.scenarios import Scenario, _rule, as_user, dispute_in, travel
-from workflows import conversation, relay, sweeper
+from workflows import conversation, sweeper
 from workflows import transitions as t
 
 pytestmark = pytest.mark.django_db
 
 AFTER = timedelta(hours=48)
-
-
-def relay_all() -> None:
-    while relay.relay_pending().relayed:
-        pass
 
 
 def closed(**options: Any) -> Scenario:

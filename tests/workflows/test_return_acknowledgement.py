@@ -12,8 +12,8 @@ from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from mediation.models import AuditEntry, Dispute, Evidence, ReturnResult
+from tests.mailbox import relay_all
 from tests.scenarios import Scenario, as_user, dispute_in
-from workflows import relay
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_as_expected_is_the_default_and_the_refund_follows() -> None:
 def test_a_return_not_as_expected_escalates_at_once(result: str) -> None:
     sc = returned()
     photo = upload(sc, "owner")
-    relay.relay_pending()
+    relay_all()
     mail.outbox.clear()
     r = acknowledge(sc, result=result, note="The box was empty.", evidence=[photo])
     assert r.status_code == 200, r.json()
@@ -89,8 +89,7 @@ def test_a_return_not_as_expected_escalates_at_once(result: str) -> None:
         "reported the returned item: " + ReturnResult(result).label.lower() in s for s in summaries
     ), summaries
     # Both sides hear that the platform stepped in, and why.
-    while relay.relay_pending().relayed:
-        pass
+    relay_all()
     bodies = {address: m.body for m in mail.outbox for address in m.to}
     assert sc["buyer"].email in bodies
     assert "did not arrive as expected" in bodies[sc["buyer"].email]

@@ -15,8 +15,8 @@ import pytest
 from django.core import mail
 
 from mediation.models import AuditEntry, Dispute, Offer, OfferStatus, OutboxEvent
+from tests.mailbox import relay_all
 from tests.scenarios import Scenario, as_user, dispute_in
-from workflows import relay
 
 pytestmark = pytest.mark.django_db
 
@@ -161,12 +161,10 @@ def test_the_owner_rejects_an_agents_offer() -> None:
 
 def test_the_owner_is_asked_to_approve_an_agents_concession() -> None:
     sc = dispute_in("awaiting_seller")
-    while relay.relay_pending().relayed:
-        pass
+    relay_all()
     mail.outbox.clear()
     assert post(sc, "agent", "accept-request/", {"note": "Fair enough."}).status_code == 202
-    while relay.relay_pending().relayed:
-        pass
+    relay_all()
     assert [m.to for m in mail.outbox] == [[sc["owner"].email]]
     body = mail.outbox[0].body
     assert "would like to accept the customer's request, a full refund of 250.00 USD" in body

@@ -1,0 +1,32 @@
+"""gunicorn's settings for the web process (the Dockerfile's CMD, compose, the contract and
+API benchmarks): ``gunicorn -c config/gunicorn.conf.py config.wsgi:application``.
+
+Each may be set in the environment; the README's "Configuration" lists them.
+"""
+
+import os
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+# WEB_CONCURRENCY: worker processes (gunicorn's own variable); GUNICORN_THREADS each.
+workers = _int("WEB_CONCURRENCY", 3)
+threads = _int("GUNICORN_THREADS", 1)
+# GUNICORN_TIMEOUT: a worker silent this long is killed and replaced (a request stuck on a
+# dependency); GUNICORN_GRACEFUL_TIMEOUT: what a worker gets to finish its requests on a
+# restart or stop (compose's stop_grace_period is longer).
+timeout = _int("GUNICORN_TIMEOUT", 30)
+graceful_timeout = _int("GUNICORN_GRACEFUL_TIMEOUT", 25)
+keepalive = _int("GUNICORN_KEEPALIVE", 5)
+# GUNICORN_MAX_REQUESTS: a worker is replaced after this many requests (plus up to 10 %
+# jitter, so they do not all restart at once), which bounds any slow leak.
+max_requests = _int("GUNICORN_MAX_REQUESTS", 2000)
+max_requests_jitter = max_requests // 10
+# The longest request line read (gunicorn's maximum): the service itself answers a longer
+# address than MAX_URL_LENGTH with 414 problem+json (config.middleware.UrlLengthMiddleware).
+limit_request_line = 8190
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
