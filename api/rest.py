@@ -101,10 +101,15 @@ IDEMPOTENCY_KEY = OpenApiParameter(
 
 
 # Request strings as DRF's CharField takes them: never a NUL character, and, unless blank is
-# allowed, at least one character that is not whitespace (DRF trims it; the pattern's \\s is
-# Python's, the same set). No other pattern or format is replaced.
+# allowed, at least one character that is not whitespace. DRF trims with str.strip(), whose
+# whitespace is written out here (U+0085 and U+001C-U+001F among it): a regex engine's \\s
+# is not the same set everywhere. No other pattern or format is replaced.
+WHITESPACE = (
+    "\\t\\n\\u000b\\u000c\\r\\u001c-\\u001f \\u0085\\u00a0\\u1680\\u2000-\\u200a"
+    "\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
 NO_NUL = "^[^\\u0000]*$"  # blank allowed: the empty string matches too
-NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+NOT_BLANK = f"^[^\\u0000]*[^\\u0000{WHITESPACE}][^\\u0000]*$"
 
 
 SLUG = "^[-a-zA-Z0-9_]+$"  # DRF's SlugField (ASCII)

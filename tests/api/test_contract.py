@@ -10,6 +10,9 @@ from typing import Any
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 
 from mediation.models import Dispute
 
@@ -99,6 +102,37 @@ def test_a_blank_string_is_allowed_by_one_schema_not_two() -> None:
             if Draft202012Validator(b, format_checker=FormatChecker()).is_valid("")
         ]
         assert len(matching) == 1, node
+
+
+NOT_BLANK_PATTERN = SCHEMA["components"]["schemas"]["ContestRequest"]["properties"]["statement"][
+    "pattern"
+]
+
+
+def test_a_required_text_pattern_refuses_exactly_what_drf_trims_to_blank() -> None:
+    """DRF trims with str.strip(): every character it strips (U+0085 among them, which some
+    regex engines' \\s leaves out) is spelt out in the pattern, so that what the schema calls
+    valid is never "may not be blank" at the server."""
+    import re
+    import sys
+
+    # A JSON Schema pattern is an ECMA-262 regex, whose \\s is not Python's: it leaves out
+    # U+0085 and U+001C-U+001F (so a fuzzer sent "\\u0085" as valid text) and takes U+FEFF.
+    # Only explicit characters mean the same to every engine.
+    assert "\\s" not in NOT_BLANK_PATTERN and "\\S" not in NOT_BLANK_PATTERN
+    pattern = re.compile(NOT_BLANK_PATTERN)
+    whitespace = [c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace()]
+    assert not [c for c in whitespace if pattern.match(c) or pattern.match(f" {c}\t")]
+    others = [c for c in map(chr, range(1, 0x3100)) if not c.isspace()]
+    assert all(pattern.match(c) for c in others)
+    assert pattern.match(" a ") and not pattern.match("a\u0000")
+
+
+@given(st.from_regex(NOT_BLANK_PATTERN, fullmatch=True))
+@hsettings(max_examples=300, deadline=None)
+def test_strings_generated_from_the_pattern_are_never_blank_once_trimmed(value: str) -> None:
+    # What a fuzzer does with the pattern (hypothesis' from_regex, as schemathesis uses it).
+    assert value.strip() != ""
 
 
 def test_paginated_lists_are_declared_as_pages() -> None:
