@@ -484,6 +484,9 @@ def test_the_server_keeps_the_openapi_contract_for_every_role(tmp_path: Path) ->
             # Errors with their tracebacks (django.request still logs each 4xx in a line).
             LOG_LEVEL="ERROR",
             GUNICORN_ACCESS_LOG="",
+            # No worker recycling: a run of ~16,000 requests would restart each worker
+            # several times, each restart a fresh Django start-up on a busy machine.
+            GUNICORN_MAX_REQUESTS="0",
         )
         env.pop("REDIS_URL", None)
         if cache_url:
