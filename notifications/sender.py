@@ -80,7 +80,9 @@ def due(now: datetime | None = None) -> Q:
 def _claim(now: datetime) -> Notification | None:
     with transaction.atomic():
         row = (
+            # The event too (build() names its dispute), locked: the notification row only.
             Notification.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("event")
             .filter(due(now))
             .order_by("next_attempt_at", "id")
             .first()
@@ -123,8 +125,12 @@ def _record(row: Notification, error: BaseException | None, report: SendReport) 
     now = timezone.now()
     fields: dict[str, object]
     if error is None:
-        fields = {"status": NotificationStatus.SENT, "sent_at": now, "error": ""}
-        fields["next_attempt_at"] = None
+        fields = {
+            "status": NotificationStatus.SENT,
+            "sent_at": now,
+            "error": "",
+            "next_attempt_at": None,
+        }
         report.sent += 1
     else:
         wait = None if permanent(error) else retry_delay(row.attempts)
