@@ -3,6 +3,7 @@ client sends can set a state, an actor or a refunded amount."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 from dataclasses import fields as dataclass_fields
 from typing import Any, TypeVar
@@ -56,13 +57,49 @@ def _slug() -> serializers.SlugRelatedField[Any]:
 # --- Output ---------------------------------------------------------------------------------
 
 
+# What each output serializer class's fields are built from (its field class, arguments and
+# keyword arguments), worked out once per class: see ReadModelSerializer.get_fields.
+_FIELD_RECIPES: dict[type, dict[str, Any]] = {}
+
+
+def _holds_a_field(field: Any) -> bool:
+    """A list serializer, or a field given another field (``child=``): constructed from a
+    deep copy, since the field it holds is bound to its first parent."""
+    values = [*field._args, *field._kwargs.values()]
+    return isinstance(field, serializers.ListSerializer) or any(
+        isinstance(v, serializers.Field) for v in values
+    )
+
+
 class ReadModelSerializer(serializers.ModelSerializer):
     """An output of model rows, every field read-only, whose schema still says what the
     model column allows: a blank choice (``"outcome": ""`` while open) and a null (``assigned_to``
     before anyone holds the case). DRF drops both from read-only fields."""
 
+    # ModelSerializer works its fields out of the model's metadata for every instance (a
+    # dispute's response builds five serializers, a page of disputes two per row for the
+    # offers and rulings): here that is done once per class, and each instance constructs
+    # its fields from the recipe (the way DRF copies a declared field, without the metadata
+    # walk; a field holding another, a list serializer's child or a list field's, is
+    # deep-copied, so no two instances share it).
     def get_fields(self) -> dict[str, serializers.Field]:
-        fields = super().get_fields()
+        recipes = _FIELD_RECIPES.get(type(self))
+        if recipes is None:
+            recipes = _FIELD_RECIPES[type(self)] = {
+                name: field if _holds_a_field(field) else (type(field), field._args, field._kwargs)
+                for name, field in self._model_fields().items()  # type: ignore[attr-defined]
+            }
+        fields: dict[str, serializers.Field] = {}
+        for name, recipe in recipes.items():
+            if isinstance(recipe, tuple):
+                cls, args, kwargs = recipe
+                fields[name] = cls(*args, **kwargs)
+            else:
+                fields[name] = copy.deepcopy(recipe)
+        return fields
+
+    def _model_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = super().get_fields()
         model: Any = self.Meta.model
         opts = model._meta
         for name, field in fields.items():
@@ -73,10 +110,12 @@ class ReadModelSerializer(serializers.ModelSerializer):
                 column = opts.get_field(source)
             except FieldDoesNotExist:
                 continue
+            # In the keyword arguments too, which the recipe constructs the field from.
+            kwargs = field._kwargs
             if getattr(column, "null", False):
-                field.allow_null = True
+                field.allow_null = kwargs["allow_null"] = True
             if getattr(column, "blank", False) and isinstance(field, serializers.ChoiceField):
-                field.allow_blank = True
+                field.allow_blank = kwargs["allow_blank"] = True
         return fields
 
 

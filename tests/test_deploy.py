@@ -662,7 +662,9 @@ def test_ci_runs_both_suites_in_parallel_and_checks_the_layers() -> None:
     makefile = (CI_RUN.parents[1] / "Makefile").read_text()
     test_target = makefile.split("\ntest: install\n", 1)[1].split("\n\n", 1)[0]
     assert "-n auto" in test_target  # make test, the first run
-    assert "-p no:cacheprovider -n auto --create-db" in script  # the PostgreSQL run
+    assert "-p no:cacheprovider -n 3 --create-db" in script  # the PostgreSQL run
+    # on throw-away databases, whose commits need not wait for the WAL flush
+    assert "synchronous_commit%3Doff" in script
     assert "lint-imports" in script
     assert "the suite took" in script
 
