@@ -1,7 +1,9 @@
 # The image of the web, worker and beat services of docker-compose.yml (DESIGN §10).
 # Dependencies come from the lock; the code runs from /app as an unprivileged user, with static
 # assets collected at build time and served by whitenoise.
-FROM python:3.11-slim
+# Pinned by tag, down to the patch release and the Debian release: a rebuild gets the same
+# interpreter and system libraries until this line is changed on purpose.
+FROM python:3.11.11-slim-bookworm
 
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

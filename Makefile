@@ -91,6 +91,7 @@ bench-api: install
 	DATABASE_URL=$(BENCH_API_DATABASE_URL) REDIS_URL=$(BENCH_API_REDIS_URL) \
 	CELERY_BROKER_URL=$(BENCH_API_REDIS_URL) BENCH_REDIS_URL=$(BENCH_API_REDIS_URL) \
 	API_THROTTLE_USER=1000000/minute DJANGO_DEBUG=0 DJANGO_HTTPS=0 \
+	DJANGO_SECRET_KEY=$${DJANGO_SECRET_KEY:-bench-api-throw-away-database-not-a-secret-0123456789} \
 	$(PY) manage.py bench_api $(BENCH_API_ARGS)
 
 # Every list of the API and the console timed at two sizes of one marketplace (p50/p95,

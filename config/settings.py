@@ -23,19 +23,37 @@ from django.core.exceptions import ImproperlyConfigured
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
+def env_raw(name: str) -> str | None:
+    """The variable ``name``, or the content of the file ``NAME_FILE`` names (a mounted
+    secret: Docker's and Kubernetes' way), with the file's final line break dropped; None
+    when neither is set. Both set at once is refused, as is a file that cannot be read."""
+    value = os.environ.get(name)
+    path = os.environ.get(f"{name}_FILE")
+    if not path:
+        return value
+    if value is not None:
+        raise ImproperlyConfigured(f"{name} and {name}_FILE are both set: set one of them.")
+    try:
+        content = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ImproperlyConfigured(f"{name}_FILE={path}: cannot read the file ({exc}).") from None
+    return content.removesuffix("\n").removesuffix("\r")
+
+
 def env(name: str, default: str = "") -> str:
-    return os.environ.get(name, default)
+    value = env_raw(name)
+    return default if value is None else value
 
 
 def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name)
+    value = env_raw(name)
     if value is None:
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
+    value = env_raw(name)
     return int(value) if value not in (None, "") else default
 
 
@@ -85,9 +103,19 @@ def database_from_url(url: str) -> dict:
 # --- Core -----------------------------------------------------------------------------
 
 # DJANGO_SECRET_KEY: required in deployment; the default only suits a laptop.
-SECRET_KEY = env("DJANGO_SECRET_KEY", "insecure-local-development-key-change-me")
-# DJANGO_DEBUG: "1" for development pages; off by default.
+DEVELOPMENT_SECRET_KEY = "insecure-local-development-key-change-me"
+SECRET_KEY = env("DJANGO_SECRET_KEY")
+SECRET_KEY = SECRET_KEY if SECRET_KEY.strip() else DEVELOPMENT_SECRET_KEY
+# DJANGO_DEBUG: "1" for development pages; off by default. A deployment says DJANGO_DEBUG=0,
+# and then the service does not start on the development key (a key anyone can read here
+# would let anyone sign sessions, password-reset links and the derived audit key).
 DEBUG = env_bool("DJANGO_DEBUG", False)
+if env_raw("DJANGO_DEBUG") is not None and not DEBUG and SECRET_KEY == DEVELOPMENT_SECRET_KEY:
+    raise ImproperlyConfigured(
+        "DJANGO_DEBUG=0 and no DJANGO_SECRET_KEY: set DJANGO_SECRET_KEY (or "
+        "DJANGO_SECRET_KEY_FILE) to a long random string, e.g. the output of "
+        "`python -c 'import secrets; print(secrets.token_urlsafe(50))'`."
+    )
 # DJANGO_ALLOWED_HOSTS: comma-separated host names the service answers to.
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 # DJANGO_CSRF_TRUSTED_ORIGINS: origins allowed to post the console's forms (https://...).

@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import secrets
 import shutil
 import signal
 import socket
@@ -104,6 +105,8 @@ class Gunicorn:
             CELERY_BROKER_URL="filesystem://",
             DJANGO_HTTPS="0",
             DJANGO_DEBUG="0",
+            # Production settings refuse the development key.
+            DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
             LOG_LEVEL="INFO",
             **environ,
         )

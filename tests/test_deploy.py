@@ -34,7 +34,9 @@ README = ROOT / "README.md"
 CI_RUN = ROOT / ".ci" / "run"
 VENV_BIN = Path(sys.executable).parent
 
-APP_SERVICES = ("web", "worker", "beat")
+APP_SERVICES = ("migrate", "web", "worker", "beat")
+# The long-running ones, which start once the migration job has finished.
+SERVING = ("web", "worker", "beat")
 EXPECTED_SERVICES = {*APP_SERVICES, "db", "redis", "mailcatcher"}
 ENV_READERS = {"env", "env_bool", "env_int", "env_list"}
 ENV_CALLS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop"}
@@ -194,13 +196,57 @@ def test_service_programs_exist_in_the_virtualenv(name: str) -> None:
         assert (VENV_BIN / Path(argv[0]).name).exists(), f"{name} runs {argv[0]!r}: not installed"
 
 
-def test_web_migrates_before_serving_with_gunicorn() -> None:
-    argvs = commands(services()["web"])
-    assert [Path(argv[0]).name for argv in argvs] == ["python", "gunicorn"]
-    assert argvs[0][1:3] == ["manage.py", "migrate"] and "--noinput" in argvs[0]
+def test_migrations_are_a_one_off_job_that_everything_else_waits_for() -> None:
+    """Three web processes migrating one fresh database at once raced (IntegrityError):
+    the migrate service runs them once, and web, worker and beat start after it exits 0."""
+    svc = services()
+    assert commands(svc["migrate"]) == [["python", "manage.py", "migrate", "--noinput"]]
+    assert svc["migrate"]["restart"] == "no"  # a job: run once, not restarted when it exits
+    for name in SERVING:
+        assert svc[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        for argv in commands(svc[name]):
+            assert "migrate" not in argv, f"{name} migrates: only the job may"
     assert (ROOT / "manage.py").exists()
-    # && so that a failed migration does not start the server on an old schema.
-    assert re.search(r"migrate[^;|&]*&&[^;|&]*gunicorn", services()["web"]["command"][2])
+
+
+def _seconds(duration: str) -> float:
+    """A compose duration (``35s``, ``2m10s``, ``1h``) in seconds."""
+    parts = re.findall(r"(\d+(?:\.\d+)?)(h|ms|m|s|us)", duration)
+    assert parts and "".join(n + u for n, u in parts) == duration, duration
+    scale = {"h": 3600, "m": 60, "s": 1, "ms": 0.001, "us": 0.000001}
+    return sum(float(n) * scale[u] for n, u in parts)
+
+
+def test_a_stop_waits_longer_than_the_work_in_flight_may_take() -> None:
+    """Docker sends SIGTERM, then SIGKILL after stop_grace_period (10 s by default): web's
+    grace is above gunicorn's graceful timeout, the worker's above the task time limit, so a
+    stop or a rolling update ends no request and no task half-way."""
+    from django.conf import settings
+
+    svc = services()
+    gunicorn_conf = (ROOT / "config" / "gunicorn.conf.py").read_text()
+    graceful = re.search(r'"GUNICORN_GRACEFUL_TIMEOUT",\s*(\d+)', gunicorn_conf)
+    assert graceful, "config/gunicorn.conf.py reads GUNICORN_GRACEFUL_TIMEOUT"
+    assert _seconds(svc["web"]["stop_grace_period"]) > int(graceful.group(1))
+    assert _seconds(svc["worker"]["stop_grace_period"]) > settings.CELERY_TASK_TIME_LIMIT
+    assert _seconds("2m10s") == 130
+
+
+def test_every_image_is_pinned_to_a_release() -> None:
+    """No ``latest`` and no bare major version: a rebuild or a pull gets what was tested."""
+    for name, service in services().items():
+        image = service["image"]
+        if name in APP_SERVICES:
+            # The image built here, tagged IMAGE_TAG by whoever builds it.
+            built = re.fullmatch(r"mediation-service:\$\{IMAGE_TAG:-([\w.-]+)\}", image)
+            assert built and built.group(1) != "latest", (name, image)
+            continue
+        repository, _, tag = image.rpartition(":")
+        assert repository and tag, f"{name}: {image} has no tag"
+        # A release: PostgreSQL's 16.6 (its minor is the patch release), Redis' 7.4.1.
+        assert re.fullmatch(r"v?\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?", tag), f"{name}: {image}"
+    base = next(args for keyword, args in dockerfile_instructions() if keyword == "FROM")
+    assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-[a-z]+", base), base
 
 
 def test_gunicorn_reads_the_projects_settings_file() -> None:
@@ -384,9 +430,6 @@ def test_services_wait_for_what_they_need() -> None:
         depends = svc[name]["depends_on"]
         assert depends["db"]["condition"] == "service_healthy"
         assert depends["redis"]["condition"] == "service_healthy"
-    # web runs the migrations; worker and beat must not start on an unmigrated database.
-    for name in ("worker", "beat"):
-        assert svc[name]["depends_on"]["web"]["condition"] == "service_healthy"
 
 
 def test_web_healthcheck_probes_a_real_endpoint_on_the_served_port() -> None:
@@ -426,7 +469,7 @@ def test_settings_load_with_the_compose_environment() -> None:
 
 def test_dockerfile_base_image_satisfies_requires_python() -> None:
     base = next(args for keyword, args in dockerfile_instructions() if keyword == "FROM")
-    match = re.fullmatch(r"python:(\d+)\.(\d+)-slim(?:\S*)?(?: AS \w+)?", base, re.IGNORECASE)
+    match = re.fullmatch(r"python:(\d+)\.(\d+)\.\d+-slim(?:\S*)?(?: AS \w+)?", base, re.IGNORECASE)
     assert match, base
     requires = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
     minimum = re.fullmatch(r">=\s*(\d+)\.(\d+)", requires)

@@ -473,6 +473,8 @@ class Command(BaseCommand):
             **os.environ,
             "DATABASE_URL": db_url,
             "DJANGO_DEBUG": "0",
+            # Production settings refuse the development key.
+            "DJANGO_SECRET_KEY": settings.SECRET_KEY,
             # Plain http on loopback, as `make run` serves: no redirect to https.
             "DJANGO_HTTPS": "0",
             "API_THROTTLE_USER": THROTTLE,

@@ -17,6 +17,7 @@ import hashlib
 import http.client
 import json
 import os
+import secrets
 import socket
 import subprocess
 import sys
@@ -66,6 +67,8 @@ class Server:
             "DATA_DIR": str(data_dir),
             "STATIC_ROOT": str(data_dir / "static"),
             "DJANGO_DEBUG": "0",
+            # Production settings refuse the development key (the demo data's own database).
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
             # Plain http on loopback, as `make run` serves: no redirect to https.
             "DJANGO_HTTPS": "0",
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
