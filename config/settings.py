@@ -915,3 +915,29 @@ LOGGING = {
         "health_check": {"level": "ERROR"},
     },
 }
+
+# --- Error reporting ------------------------------------------------------------------------
+# SENTRY_DSN: where unhandled errors go (Sentry, or a server speaking its protocol such as
+# GlitchTip): a web request's, a Celery task's, and every ERROR log record with its traceback
+# (the API's 500 problem logs one). Off when unset. No personal data is sent: no user,
+# address or cookie, no request body; Authorization headers and the like are scrubbed.
+SENTRY_DSN = env("SENTRY_DSN").strip()
+# SENTRY_ENVIRONMENT and SENTRY_RELEASE tag the events (the release: the image's version).
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production")
+SENTRY_RELEASE = env("SENTRY_RELEASE") or None
+# SENTRY_TRACES_SAMPLE_RATE: the share of requests and tasks traced for performance (0: none).
+SENTRY_TRACES_SAMPLE_RATE = float(env("SENTRY_TRACES_SAMPLE_RATE", "0"))
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.celery import CeleryIntegration
+    from sentry_sdk.integrations.django import DjangoIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        release=SENTRY_RELEASE,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+        send_default_pii=False,
+        max_request_body_size="never",
+        integrations=[DjangoIntegration(), CeleryIntegration()],
+    )
