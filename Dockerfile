@@ -10,6 +10,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     DJANGO_SETTINGS_MODULE=config.settings \
+    LOG_FORMAT=json \
     DATA_DIR=/data \
     MEDIA_ROOT=/data/media \
     STATIC_ROOT=/app/staticfiles

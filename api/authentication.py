@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import structlog
 from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -49,6 +50,12 @@ def _is_api_key(credential: str) -> bool:
     return "." in credential
 
 
+def _logged_as(user: Any) -> None:
+    """The records logged for the rest of the request name the user the credential is
+    for (django-structlog binds it from the session, before DRF authenticates)."""
+    structlog.contextvars.bind_contextvars(user_id=user.pk)
+
+
 class TokenAuthentication(KnoxTokenAuthentication):
     """A personal token: found by its digest (the primary key), refused once expired; its
     expiry moves on with use (at most once a minute) up to ``API_TOKEN_MAX_TTL_DAYS``."""
@@ -77,6 +84,7 @@ class TokenAuthentication(KnoxTokenAuthentication):
             self.renew_token(auth_token)
         if not auth_token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        _logged_as(auth_token.user)
         return auth_token.user, auth_token
 
 
@@ -112,6 +120,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         if api_key.last_used_at is None or now - api_key.last_used_at >= precision:
             ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
             api_key.last_used_at = now
+        _logged_as(api_key.user)
         return api_key.user, api_key
 
     def authenticate_header(self, request: Request) -> str:

@@ -3,12 +3,15 @@
 import os
 
 from celery import Celery
+from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("mediation")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+# A task's log records carry the request_id (and user_id) of the request that enqueued it.
+app.steps["worker"].add(DjangoStructLogInitStep)
 
 
 def _make_broker_folders() -> None:

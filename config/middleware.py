@@ -1,16 +1,75 @@
-"""Middleware of our own: a ``Permissions-Policy`` header on every response (Django has no
-setting for it), a 503 instead of a 500 page when the database is unavailable, and a 414
-problem for an address beyond ``MAX_URL_LENGTH``."""
+"""Middleware of our own: the request's id and dispute in its log records, a
+``Permissions-Policy`` header on every response (Django has no setting for it), a 503 instead
+of a 500 page when the database is unavailable, and a 414 problem for an address beyond
+``MAX_URL_LENGTH``."""
 
 from __future__ import annotations
 
+import re
+import uuid
 from collections.abc import Callable
+from typing import Any
 
+import structlog
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
+from django.utils.functional import SimpleLazyObject, empty
+from django_structlog.middlewares import RequestMiddleware
 
 from api.errors import database_unavailable_response, uri_too_long_response
 from api.outages import database_unavailable
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# What a caller's (or a proxy's) request id may be: a UUID, a trace id, a short token.
+REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+
+
+class RequestLogMiddleware(RequestMiddleware):
+    """django-structlog's request middleware (``request_id`` and ``user_id`` bound for every
+    record logged during the request, a ``request_finished`` record at its end), and:
+
+    * an ``X-Request-ID`` that is not a plain id (too long, spaces, control characters, a
+      forged log line) is replaced by a new UUID before anything logs it;
+    * the id goes back in the response's ``X-Request-ID``;
+    * a view of one dispute binds ``dispute_id``;
+    * the user is named only once something resolved it (DRF's authentication, the console's
+      session): reading it for the log alone would query the session, which may be the very
+      database that is down (the 503 would turn into a 500 here, outside every handler)."""
+
+    def prepare(self, request: HttpRequest) -> None:
+        sent = request.META.get("HTTP_X_REQUEST_ID")
+        if sent is not None and not REQUEST_ID.fullmatch(sent):
+            request.META["HTTP_X_REQUEST_ID"] = str(uuid.uuid4())
+            request.__dict__.pop("headers", None)  # HttpRequest.headers, read from META
+        super().prepare(request)
+
+    def handle_response(self, request: HttpRequest, response: HttpResponseBase) -> None:
+        request_id = structlog.contextvars.get_contextvars().get("request_id")
+        if isinstance(request_id, str):
+            response[REQUEST_ID_HEADER] = request_id
+        super().handle_response(request, response)  # type: ignore[arg-type]
+
+    def process_view(
+        self,
+        request: HttpRequest,
+        view: Callable[..., Any],
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> None:
+        dispute_id = kwargs.get("dispute_id")
+        if dispute_id is not None:
+            structlog.contextvars.bind_contextvars(dispute_id=dispute_id)
+
+    @staticmethod
+    def bind_user_id(request: HttpRequest) -> None:
+        user = request.__dict__.get("user")
+        if user is None:
+            return
+        if isinstance(user, SimpleLazyObject):
+            if user._wrapped is empty:  # type: ignore[attr-defined]
+                return  # never needed by the request: not looked up for the log either
+            user = user._wrapped  # type: ignore[attr-defined]
+        structlog.contextvars.bind_contextvars(user_id=getattr(user, "pk", None))
 
 
 def permissions_policy(features: dict[str, list[str]]) -> str:

@@ -8,6 +8,7 @@ is configured the twelve-factor way. Every variable is listed in the README.
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from datetime import timedelta
@@ -19,6 +20,8 @@ from urllib.parse import parse_qs, unquote, urlencode, urlparse, urlunparse
 
 from csp.constants import NONCE
 from django.core.exceptions import ImproperlyConfigured
+
+from config.logs import configure_structlog, logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -142,6 +145,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    # Structured logs: the request's and the task's ids in every record (config/logs.py).
+    "django_structlog",
     "django_celery_beat",
     "mediation",
     "workflows",
@@ -155,7 +160,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First: an address over MAX_URL_LENGTH is answered 414 before anything reads it.
+    # First: each request's id (and its user, dispute) in every record logged while it runs,
+    # X-Request-ID in its response.
+    "config.middleware.RequestLogMiddleware",
+    # Then: an address over MAX_URL_LENGTH is answered 414 before anything reads it.
     "config.middleware.UrlLengthMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.PermissionsPolicyMiddleware",
@@ -903,18 +911,26 @@ PROBLEM_SELLER_MIN_DISPUTES = env_int("PROBLEM_SELLER_MIN_DISPUTES", 5)
 PROBLEM_SELLER_RATE_FACTOR = float(env("PROBLEM_SELLER_RATE_FACTOR", "3"))
 PROBLEM_SELLER_LOSS_RATE_FACTOR = float(env("PROBLEM_SELLER_LOSS_RATE_FACTOR", "1.5"))
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", "INFO")},
-    "loggers": {
-        "django.db.backends": {"level": "WARNING"},
-        # django-health-check logs every failed check with its traceback, each probe; the
-        # readiness view (api/health.py) logs once when what is unavailable changes.
-        "health_check": {"level": "ERROR"},
-    },
-}
+# LOG_FORMAT: "plain" (readable lines, the default) or "json" (one JSON object a line, for a
+# log collector; the image and compose set it). LOG_LEVEL: the root level. Every record carries
+# the request_id, user_id and dispute_id of the request or task it belongs to (config/logs.py).
+LOG_FORMAT = env("LOG_FORMAT", "plain").strip().lower() or "plain"
+LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", "INFO"))
+configure_structlog()
+# django-structlog: the request's id (X-Request-ID when well-formed: RequestLogMiddleware
+# checks it), its user, and the same ids carried into the Celery tasks it enqueues. A
+# request's start is a DEBUG event; its end is INFO (a 4xx's too). No client address: behind
+# a proxy it is whatever the client claims.
+DJANGO_STRUCTLOG_CELERY_ENABLED = True
+DJANGO_STRUCTLOG_TRUST_UPSTREAM_REQUEST_ID = True
+DJANGO_STRUCTLOG_IP_LOGGING_ENABLED = False
+DJANGO_STRUCTLOG_STATUS_START_LOG_LEVEL = logging.DEBUG
+DJANGO_STRUCTLOG_STATUS_4XX_LOG_LEVEL = logging.INFO
+# A 5xx's summary is a warning: a crash is logged (and reported) as an error where it
+# happens, and an outage's 503s would otherwise each be an error report.
+DJANGO_STRUCTLOG_STATUS_5XX_LOG_LEVEL = logging.WARNING
+# Celery's worker keeps the service's logging (the JSON lines) instead of its own format.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- Error reporting ------------------------------------------------------------------------
 # SENTRY_DSN: where unhandled errors go (Sentry, or a server speaking its protocol such as
