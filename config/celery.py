@@ -1,8 +1,11 @@
 """The Celery app. Broker and schedule come from settings (CELERY_* variables)."""
 
+import logging
 import os
+from typing import Any
 
 from celery import Celery
+from celery.signals import task_revoked
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -12,6 +15,7 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 # A task's log records carry the request_id (and user_id) of the request that enqueued it.
 app.steps["worker"].add(DjangoStructLogInitStep)
+logger = logging.getLogger("config.celery")
 
 
 def _make_broker_folders() -> None:
@@ -27,3 +31,47 @@ def _make_broker_folders() -> None:
 
 
 _make_broker_folders()
+
+
+# --- Tasks that expired in a queue -----------------------------------------------------------
+# A periodic task carries an expiry (the sweeper's: 0.9 of its interval): a worker that takes
+# it later discards it, since the next run does its work. That must not pass silently: a
+# queue that is always too slow would drop every sweep. Each expiry is logged as a warning
+# and counted (the cache's "celery-expired:<task name>", per task name).
+EXPIRED_KEY = "celery-expired:{}"
+
+
+@task_revoked.connect
+def _count_expired(
+    sender: Any = None, request: Any = None, expired: bool = False, **_: Any
+) -> None:
+    if not expired:
+        return
+    name = getattr(request, "task", None) or getattr(sender, "name", None) or "unknown"
+    delivery = getattr(request, "delivery_info", None) or {}
+    logger.warning(
+        "Task %s expired in the queue before a worker took it (queue %s): its work waits for "
+        "the next run. A queue whose tasks expire needs more workers.",
+        name,
+        delivery.get("routing_key") or "?",
+    )
+    count_expired(name)
+
+
+def count_expired(name: str) -> int | None:
+    from django.core.cache import cache
+
+    key = EXPIRED_KEY.format(name)
+    try:
+        cache.add(key, 0, timeout=None)
+        return cache.incr(key)
+    except Exception:  # the cache fails open: the warning above still says it
+        logger.warning("Could not count the expiry of %s", name, exc_info=True)
+        return None
+
+
+def expired_count(name: str) -> int:
+    """How many times tasks named ``name`` expired in a queue (since the cache was emptied)."""
+    from django.core.cache import cache
+
+    return int(cache.get(EXPIRED_KEY.format(name)) or 0)

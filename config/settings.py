@@ -629,6 +629,21 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_TASK_TIME_LIMIT = 120
 CELERY_TASK_SOFT_TIME_LIMIT = 100
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Three queues, each with workers of its own in deployment (compose's worker, worker-webhooks
+# and worker-emails), so that a backlog of one kind never delays another: under load the
+# deadline sweep once waited 54 s behind webhook deliveries, near its expiry. "celery" (the
+# default): the deadline sweeper, the outbox relay, the audit anchors and housekeeping;
+# "webhooks": deliveries and their retries; "emails": the email sender. A worker of the
+# embedded default (`make run`) and the tests' workers take all three (WORKER_QUEUES).
+CELERY_TASK_DEFAULT_QUEUE = "celery"
+QUEUE_SYSTEM, QUEUE_WEBHOOKS, QUEUE_EMAILS = "celery", "webhooks", "emails"
+WORKER_QUEUES = (QUEUE_SYSTEM, QUEUE_WEBHOOKS, QUEUE_EMAILS)
+CELERY_TASK_ROUTES = {
+    "webhooks.*": {"queue": QUEUE_WEBHOOKS},
+    "api.deliver_webhook": {"queue": QUEUE_WEBHOOKS},
+    "api.retry_due_webhooks": {"queue": QUEUE_WEBHOOKS},
+    "notifications.*": {"queue": QUEUE_EMAILS},
+}
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = "UTC"
 # Periodic tasks; django_celery_beat's DatabaseScheduler copies these entries into its table.

@@ -162,6 +162,8 @@ def worker(env: dict[str, str], log: IO[str], concurrency: int = 1) -> subproces
         "INFO",
         "--without-gossip",
         "--without-mingle",
+        "--queues",
+        ",".join(settings.WORKER_QUEUES),
     )
 
 

@@ -34,9 +34,10 @@ README = ROOT / "README.md"
 CI_RUN = ROOT / ".ci" / "run"
 VENV_BIN = Path(sys.executable).parent
 
-APP_SERVICES = ("migrate", "web", "worker", "beat")
+WORKERS = ("worker", "worker-webhooks", "worker-emails")
+APP_SERVICES = ("migrate", "web", *WORKERS, "beat")
 # The long-running ones, which start once the migration job has finished.
-SERVING = ("web", "worker", "beat")
+SERVING = ("web", *WORKERS, "beat")
 EXPECTED_SERVICES = {*APP_SERVICES, "db", "redis", "mailcatcher"}
 ENV_READERS = {"env", "env_bool", "env_int", "env_list"}
 ENV_CALLS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop"}

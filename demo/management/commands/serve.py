@@ -43,6 +43,9 @@ def commands(*, port: int, web_workers: int, concurrency: int) -> dict[str, list
             str(concurrency),
             "--without-gossip",
             "--without-mingle",
+            # One worker for every queue on a laptop (deployment runs one per queue).
+            "--queues",
+            ",".join(settings.WORKER_QUEUES),
         ],
         "beat": [*celery, "beat", "--loglevel", "INFO", "--pidfile", ""],
     }
