@@ -22,6 +22,7 @@ from rest_framework.views import APIView
 from api import serializers as s
 from api.filters import DisputeFilter, OrderFilter
 from api.idempotency import idempotent
+from api.metrics import counted
 from api.pagination import CURSOR_PARAMETERS, ChainPagination, CursorPage, ThreadPagination
 from api.rest import IDEMPOTENCY_KEY, IF_MATCH, ApiSchema, valid
 from api.uploads import EvidenceMultiPartParser, EvidenceUploadHandler, check_content_length
@@ -446,13 +447,15 @@ class DisputeActionView(APIView):
     @idempotent
     def post(self, request: Request, dispute_id: int) -> Response:
         action = self.action_spec
-        body = valid(s.INPUTS[action.slug], request)
-        result = action.service(
-            dispute_id=dispute_id,
-            actor=request.user,
-            expected_version=expected_version(request, dispute_id),
-            **body,
-        )
+        with counted(action.slug) as done:
+            body = valid(s.INPUTS[action.slug], request)
+            result = action.service(
+                dispute_id=dispute_id,
+                actor=request.user,
+                expected_version=expected_version(request, dispute_id),
+                **body,
+            )
+            done(result)
         code = status.HTTP_202_ACCEPTED if result.waiting_for_approval else status.HTTP_200_OK
         return _dispute_response(request, result.dispute, code)
 
@@ -477,14 +480,16 @@ class OfferDecisionView(DisputeActionView):
     @idempotent
     def post(self, request: Request, dispute_id: int, offer_id: int) -> Response:  # type: ignore[override]
         action = self.action_spec
-        body = valid(s.INPUTS[action.slug], request)
-        result = action.service(
-            dispute_id=dispute_id,
-            offer_id=offer_id,
-            actor=request.user,
-            expected_version=expected_version(request, dispute_id),
-            **body,
-        )
+        with counted(action.slug) as done:
+            body = valid(s.INPUTS[action.slug], request)
+            result = action.service(
+                dispute_id=dispute_id,
+                offer_id=offer_id,
+                actor=request.user,
+                expected_version=expected_version(request, dispute_id),
+                **body,
+            )
+            done(result)
         return _dispute_response(request, result.dispute)
 
 

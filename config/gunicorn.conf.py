@@ -30,3 +30,28 @@ max_requests_jitter = max_requests // 10
 # address than MAX_URL_LENGTH with 414 problem+json (config.middleware.UrlLengthMiddleware).
 limit_request_line = 8190
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+
+# With PROMETHEUS_MULTIPROC_DIR set (compose's web), each worker writes its request metrics
+# to files there and /metrics adds up every worker's (config/metrics.py): the folder is
+# emptied when gunicorn starts (no counts of an earlier run), and an exited worker's gauges
+# are marked dead so they stop counting.
+_metrics_dir = os.environ.get("PROMETHEUS_MULTIPROC_DIR", "").strip()
+
+
+def on_starting(server: object) -> None:
+    if not _metrics_dir:
+        return
+    import pathlib
+
+    folder = pathlib.Path(_metrics_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: object, worker: object) -> None:
+    if not _metrics_dir:
+        return
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[attr-defined]

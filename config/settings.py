@@ -147,6 +147,8 @@ INSTALLED_APPS = [
     "csp",
     # Structured logs: the request's and the task's ids in every record (config/logs.py).
     "django_structlog",
+    # /metrics: request rate, latency and status by view (config/metrics.py).
+    "django_prometheus",
     "django_celery_beat",
     "mediation",
     "workflows",
@@ -163,6 +165,8 @@ MIDDLEWARE = [
     # First: each request's id (and its user, dispute) in every record logged while it runs,
     # X-Request-ID in its response.
     "config.middleware.RequestLogMiddleware",
+    # Request counts and latency by view, around everything else (django-prometheus).
+    "django_prometheus.middleware.PrometheusBeforeMiddleware",
     # Then: an address over MAX_URL_LENGTH is answered 414 before anything reads it.
     "config.middleware.UrlLengthMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -177,9 +181,20 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    # Last: turns a login refused for a locked-out account or address into its answer.
+    # Turns a login refused for a locked-out account or address into its answer.
     "axes.middleware.AxesMiddleware",
+    # Last: the view's name, status and latency for the request metrics.
+    "django_prometheus.middleware.PrometheusAfterMiddleware",
 ]
+
+# METRICS_TOKEN: the bearer token Prometheus sends for GET /metrics; unset, /metrics is off
+# (404). PROMETHEUS_MULTIPROC_DIR (prometheus_client's own variable, set by the image): a
+# folder where each gunicorn worker writes its counters, so a scrape adds them all up.
+METRICS_TOKEN = env("METRICS_TOKEN").strip()
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Before django-prometheus creates its metrics, in any process of that environment (a
+    # management command in the web container too): gunicorn empties it when it starts.
+    Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]).mkdir(parents=True, exist_ok=True)
 
 # MAX_URL_LENGTH: the longest path and query string taken (4096 characters); a longer one is
 # 414 problem+json `uri_too_long`. gunicorn reads request lines of up to 8190 bytes.
@@ -193,7 +208,8 @@ MAX_URL_LENGTH = env_int("MAX_URL_LENGTH", 4096)
 # session and CSRF cookies are Secure, and HSTS is sent.
 HTTPS = env_bool("DJANGO_HTTPS", not DEBUG)
 SECURE_SSL_REDIRECT = HTTPS
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The probes and the metrics scrape come over the internal network, on plain http.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = HTTPS
 CSRF_COOKIE_SECURE = HTTPS
 # DJANGO_HSTS_SECONDS: Strict-Transport-Security max-age with DJANGO_HTTPS (one year).

@@ -10,6 +10,7 @@ from drf_spectacular.views import (
 
 from api.health import ready
 from api.views import health
+from config.metrics import metrics_view
 
 handler400 = "api.errors.bad_request_view"
 handler403 = "api.errors.permission_denied_view"
@@ -19,6 +20,8 @@ handler500 = "api.errors.server_error_view"
 urlpatterns = [
     path("healthz", health, name="healthz"),
     path("readyz", ready, name="readyz"),
+    # For Prometheus, behind METRICS_TOKEN (config/metrics.py).
+    path("metrics", metrics_view, name="metrics"),
     # Browsers ask every site for /favicon.ico; the console's icon is a static file.
     path(
         "favicon.ico",

@@ -453,10 +453,12 @@ def test_web_healthcheck_probes_a_real_endpoint_on_the_served_port() -> None:
         assert url.hostname in allowed
 
 
-def test_settings_load_with_the_compose_environment() -> None:
+def test_settings_load_with_the_compose_environment(tmp_path: Path) -> None:
     """gunicorn --check-config imports the app in a fresh process with web's environment."""
     env = {**os.environ, **environment(services()["web"])}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    assert env["PROMETHEUS_MULTIPROC_DIR"] == "/tmp/prometheus"
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(tmp_path / "prometheus")  # not this machine's /tmp
     argv = program("web", "gunicorn")
     result = subprocess.run(
         [str(VENV_BIN / "gunicorn"), "--check-config", *argv[1:]],

@@ -5,9 +5,11 @@ the commands do. The outbox relay's task is defined beside the relay
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from celery import shared_task
+from django.core.cache import cache
 from django.db import InterfaceError, OperationalError
 
 from workflows import credentials, storage_sweep, sweeper
@@ -32,7 +34,24 @@ def sweep_deadlines() -> dict[str, Any]:
     """Every minute (CELERY_BEAT_SCHEDULE): apply due deadline transitions, flag SLA
     breaches, send due reminders. Stops between batches after 50 s so runs do not pile up;
     what is left is done by the next run, and overlapping runs share the work."""
-    return sweeper.sweep(max_seconds=50).as_dict()
+    report = sweeper.sweep(max_seconds=50).as_dict()
+    _record_sweep_run()
+    return report
+
+
+# The sweeper's last run and its count, for /metrics (config/metrics.py): in the cache, which
+# every process shares, since the run happens in a worker and the scrape in web.
+SWEEP_LAST_RUN_KEY = "metrics:sweep:last-run"
+SWEEP_RUNS_KEY = "metrics:sweep:runs"
+
+
+def _record_sweep_run() -> None:
+    try:
+        cache.set(SWEEP_LAST_RUN_KEY, time.time(), timeout=None)
+        cache.add(SWEEP_RUNS_KEY, 0, timeout=None)
+        cache.incr(SWEEP_RUNS_KEY)
+    except Exception:  # the cache fails open: the run itself is done
+        log.warning("The sweeper's run could not be recorded for the metrics", exc_info=True)
 
 
 @shared_task(
