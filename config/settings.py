@@ -660,7 +660,20 @@ CELERY_TASK_ROUTES = {
     "api.retry_due_webhooks": {"queue": QUEUE_WEBHOOKS},
     "notifications.*": {"queue": QUEUE_EMAILS},
 }
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# The beat scheduler. With the broker on Redis (deployment): RedBeat (celery-redbeat), which
+# keeps the schedule in Redis behind a lock, so that any number of beats may run and exactly
+# one sends: a standby takes over within BEAT_LOCK_TIMEOUT_SECONDS (30) of the active one's
+# end. Otherwise (the embedded default's single beat): django-celery-beat's DatabaseScheduler.
+REDBEAT = CELERY_BROKER_URL.startswith(("redis://", "rediss://"))
+CELERY_BEAT_SCHEDULER = (
+    "redbeat.RedBeatScheduler" if REDBEAT else "django_celery_beat.schedulers:DatabaseScheduler"
+)
+if REDBEAT:
+    CELERY_REDBEAT_REDIS_URL = CELERY_BROKER_URL
+    CELERY_REDBEAT_KEY_PREFIX = "redbeat:"
+    CELERY_REDBEAT_LOCK_TIMEOUT = env_int("BEAT_LOCK_TIMEOUT_SECONDS", 30)
+# The beat wakes at least this often (and renews its lock), well within the lock's timeout.
+CELERY_BEAT_MAX_LOOP_INTERVAL = 5
 CELERY_TIMEZONE = "UTC"
 # Periodic tasks; django_celery_beat's DatabaseScheduler copies these entries into its table.
 # The deadline sweeper runs every minute; a run not started within the minute is dropped

@@ -298,24 +298,54 @@ def test_celery_worker_runs_the_config_app() -> None:
     assert not unknown
 
 
-def test_celery_beat_uses_the_database_scheduler() -> None:
+def test_celery_beat_takes_its_scheduler_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """compose's beat names no scheduler: settings choose RedBeat on its Redis broker (a
+    lock: a second beat is a standby), django-celery-beat's on the embedded default."""
     from celery.app.utils import find_app
     from celery.beat import Scheduler
     from celery.bin.celery import celery as celery_cli
     from celery.utils.imports import symbol_by_name
-    from django.conf import settings
 
     argv = program("beat", "celery")
     assert argv[1:4] == ["-A", "config", "beat"]
     assert find_app(argv[2]).main == "mediation"
-    scheduler_path = argv[argv.index("--scheduler") + 1]
-    scheduler = symbol_by_name(scheduler_path)
-    assert isinstance(scheduler, type) and issubclass(scheduler, Scheduler)
-    assert scheduler_path == settings.CELERY_BEAT_SCHEDULER
+    assert "--scheduler" not in argv and "-S" not in argv
     unknown = {a for a in argv[4:] if a.startswith("-")} - celery_option_names(
         celery_cli.commands["beat"]
     )
     assert not unknown
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.CELERY_BEAT_SCHEDULER, getattr(s, 'CELERY_REDBEAT_REDIS_URL', ''))"
+    )
+    env = {**os.environ, **environment(services()["beat"])}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    scheduler, redis_url = done.stdout.split()[-2:]
+    assert scheduler == "redbeat.RedBeatScheduler"
+    assert redis_url == environment(services()["beat"])["CELERY_BROKER_URL"]
+    for path in (scheduler, "django_celery_beat.schedulers:DatabaseScheduler"):
+        found = symbol_by_name(path)
+        assert isinstance(found, type) and issubclass(found, Scheduler)
+    from django.conf import settings
+
+    assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+
+
+def test_workers_and_beat_have_health_checks() -> None:
+    svc = services()
+    for name in ("worker", "worker-webhooks", "worker-emails"):
+        test = " ".join(svc[name]["healthcheck"]["test"])
+        assert "inspect ping --destination celery@$$HOSTNAME" in test, name
+    assert svc["beat"]["healthcheck"]["test"] == ["CMD", "python", "manage.py", "beat_health"]
 
 
 def test_settings_scanner_finds_the_known_variables() -> None:

@@ -148,7 +148,7 @@ def test_a_task_logs_the_request_id_of_the_request_that_enqueued_it(tmp_path: Pa
     logs_file = tmp_path / "worker.log"
     with (
         live.database(tmp_path) as database_url,
-        live.broker(redis_db=12) as broker,
+        live.broker(redis_db=4) as broker,
         logs_file.open("w") as log,
     ):
         env = live.environment(tmp_path, database_url, broker, LOG_FORMAT="json")
