@@ -149,7 +149,13 @@ def start(env: dict[str, str], log: IO[str], *args: str) -> subprocess.Popen[byt
     )
 
 
-def worker(env: dict[str, str], log: IO[str], concurrency: int = 1) -> subprocess.Popen[bytes]:
+def worker(
+    env: dict[str, str],
+    log: IO[str],
+    concurrency: int = 1,
+    queues: tuple[str, ...] | None = None,
+) -> subprocess.Popen[bytes]:
+    """A prefork worker taking ``queues`` (every queue of the service by default)."""
     return start(
         env,
         log,
@@ -163,7 +169,7 @@ def worker(env: dict[str, str], log: IO[str], concurrency: int = 1) -> subproces
         "--without-gossip",
         "--without-mingle",
         "--queues",
-        ",".join(settings.WORKER_QUEUES),
+        ",".join(queues or settings.WORKER_QUEUES),
     )
 
 

@@ -101,14 +101,18 @@ class Gunicorn:
             if key not in {"DJANGO_SETTINGS_MODULE", "DATABASE_URL", "REDIS_URL"}
         }
         self.env.update(
-            DATA_DIR=str(data_dir),
-            CELERY_BROKER_URL="filesystem://",
-            DJANGO_HTTPS="0",
-            DJANGO_DEBUG="0",
-            # Production settings refuse the development key.
-            DJANGO_SECRET_KEY=os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50),
-            LOG_LEVEL="INFO",
-            **environ,
+            {
+                "DATA_DIR": str(data_dir),
+                "CELERY_BROKER_URL": "filesystem://",
+                "DJANGO_HTTPS": "0",
+                "DJANGO_DEBUG": "0",
+                # Production settings refuse the development key.
+                "DJANGO_SECRET_KEY": (
+                    os.environ.get("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
+                ),
+                "LOG_LEVEL": "INFO",
+                **environ,
+            }
         )
         self.process: subprocess.Popen[bytes] | None = None
         self._log: IO[str] | None = None

@@ -318,16 +318,11 @@ def test_celery_beat_takes_its_scheduler_from_settings(monkeypatch: pytest.Monke
         "from django.conf import settings as s; "
         "print(s.CELERY_BEAT_SCHEDULER, getattr(s, 'CELERY_REDBEAT_REDIS_URL', ''))"
     )
+    from tests.config.test_security import manage
+
     env = {**os.environ, **environment(services()["beat"])}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    done = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", code],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = manage(env, "shell", "-c", code)
     assert done.returncode == 0, done.stderr
     scheduler, redis_url = done.stdout.split()[-2:]
     assert scheduler == "redbeat.RedBeatScheduler"
