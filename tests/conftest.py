@@ -140,3 +140,20 @@ def tamper(db: Any) -> Iterator[None]:
             )
             cursor.execute("SET CONSTRAINTS ALL DEFERRED")
     yield
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The figures tests report (``record_property("figures", line)``: the scale-out test's),
+    at the end of the run, from pytest-xdist's workers too."""
+    lines = [
+        value
+        for key in ("passed", "failed")
+        for report in terminalreporter.stats.get(key, [])
+        if getattr(report, "when", "call") == "call"
+        for name, value in getattr(report, "user_properties", [])
+        if name == "figures"
+    ]
+    if lines:
+        terminalreporter.section("figures", sep="-")
+        for line in lines:
+            terminalreporter.write_line(line)

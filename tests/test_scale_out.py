@@ -1,6 +1,7 @@
 """Scale-out on real parts (PostgreSQL + Redis): two web processes, two workers on separate
 queues and one beat, all from the same code and settings, under a bounded load sent through
-both web processes, with the webhook worker killed (SIGKILL) mid-run and replaced.
+both web processes, with the webhook worker killed (SIGKILL) mid-run and replaced. Its
+figures are printed at the end of pytest's output (the "figures" section).
 
 At the end: no answer was a 5xx; every audit chain verifies (``verify_audit``, in a process
 of its own); every party-visible event reached the shop's endpoint, each at least once and
@@ -98,7 +99,7 @@ def database_url(tmp_path: Path) -> Iterator[str]:
 
 
 def test_two_webs_two_queues_one_beat_and_a_killed_worker(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_url: str, record_property: Any
 ) -> None:
     started = time.monotonic()
     logs = tmp_path / "processes.log"
@@ -226,11 +227,12 @@ def test_two_webs_two_queues_one_beat_and_a_killed_worker(
 
     seconds = sorted(s for _, s, _ in answers)
     p95 = seconds[int(0.95 * (len(seconds) - 1))]
-    print(
-        f"\nscale-out: {len(answers)} requests through 2 web processes "
+    record_property(
+        "figures",
+        f"scale-out: {len(answers)} requests through 2 web processes "
         f"({Counter(w for _, _, w in answers)}), statuses {dict(statuses)}, "
         f"p50 {1000 * statistics.median(seconds):.0f} ms, p95 {1000 * p95:.0f} ms; "
         f"{len(expected)} events, {len(ids)} webhook requests for them "
         f"({len(ids) - len(set(ids))} repeated after the kill), {len(sent)} emails; "
-        f"{elapsed:.0f} s in all"
+        f"{elapsed:.0f} s in all",
     )
