@@ -38,7 +38,7 @@ WORKERS = ("worker", "worker-webhooks", "worker-emails")
 APP_SERVICES = ("migrate", "web", *WORKERS, "beat")
 # The long-running ones, which start once the migration job has finished.
 SERVING = ("web", *WORKERS, "beat")
-EXPECTED_SERVICES = {*APP_SERVICES, "db", "redis", "mailcatcher"}
+EXPECTED_SERVICES = {*APP_SERVICES, "db", "redis", "mailcatcher", "minio", "createbuckets"}
 ENV_READERS = {"env", "env_bool", "env_int", "env_list"}
 ENV_CALLS = {"os.environ.get", "os.getenv", "os.environ.setdefault", "os.environ.pop"}
 # What an operator must pass for `docker compose up` (${NAME:?...} in the compose file).
@@ -244,8 +244,10 @@ def test_every_image_is_pinned_to_a_release() -> None:
             continue
         repository, _, tag = image.rpartition(":")
         assert repository and tag, f"{name}: {image} has no tag"
-        # A release: PostgreSQL's 16.6 (its minor is the patch release), Redis' 7.4.1.
-        assert re.fullmatch(r"v?\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?", tag), f"{name}: {image}"
+        # A release: PostgreSQL's 16.6 (its minor is the patch release), Redis' 7.4.1,
+        # MinIO's RELEASE.2025-09-07T16-13-09Z.
+        release = r"v?\d+\.\d+(\.\d+)?(-[a-z0-9.]+)?|RELEASE\.\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ"
+        assert re.fullmatch(release, tag), f"{name}: {image}"
     base = next(args for keyword, args in dockerfile_instructions() if keyword == "FROM")
     assert re.fullmatch(r"python:\d+\.\d+\.\d+-slim-[a-z]+", base), base
 
@@ -613,9 +615,6 @@ def test_dockerfile_and_compose_agree_on_paths() -> None:
         env = environment(services()[name])
         for key in ("STATIC_ROOT", "MEDIA_ROOT", "DATA_DIR"):
             assert env.get(key, image_env[key]) == image_env[key], (name, key)
-    for name in ("web", "worker"):
-        mounts = [str(v).split(":")[1] for v in services()[name].get("volumes", [])]
-        assert image_env["MEDIA_ROOT"] in mounts, f"{name} needs the shared media volume"
 
 
 @pytest.mark.parametrize("name", APP_SERVICES)
@@ -626,18 +625,49 @@ def test_audit_key_is_required_not_committed(name: str) -> None:
         environment(services()[name], environ={"DJANGO_SECRET_KEY": "set"})
 
 
-def test_audit_checkpoints_go_to_a_volume_web_and_worker_share() -> None:
-    """The worker writes the checkpoints (the anchoring task), web reads them (verify_audit):
-    on a named volume of its own, created by the image as the app user's folder."""
-    anchors = {environment(services()[name])["AUDIT_ANCHOR_DIR"] for name in APP_SERVICES}
-    assert len(anchors) == 1
-    (folder,) = anchors
-    for name in ("web", "worker"):
-        mounts = dict(str(v).split(":")[::-1] for v in services()[name].get("volumes", []))
-        assert folder in mounts, f"{name} needs the audit-anchors volume"
-        assert mounts[folder] in compose()["volumes"]
-    run = " ".join(args for keyword, args in dockerfile_instructions() if keyword == "RUN")
-    assert folder in run
+def test_evidence_and_checkpoints_are_on_s3_compatible_storage(tmp_path: Path) -> None:
+    """No shared volume (one host only): every app service reads and writes the evidence and
+    the audit checkpoints in MinIO's buckets, which the createbuckets job makes before they
+    start (the evidence's versioned, the checkpoints' locked)."""
+    from tests.config.test_security import manage
+
+    svc = services()
+    for name in APP_SERVICES:
+        assert not svc[name].get("volumes"), f"{name} mounts a volume: only one host has it"
+    for name in SERVING:
+        depends = svc[name]["depends_on"]["createbuckets"]
+        assert depends["condition"] == "service_completed_successfully", name
+    assert svc["createbuckets"]["depends_on"]["minio"]["condition"] == "service_healthy"
+    assert svc["createbuckets"]["restart"] == "no"
+    script = svc["createbuckets"]["entrypoint"][2]
+    env = environment(svc["web"])
+    evidence, anchors = env["AWS_STORAGE_BUCKET_NAME"], env["AUDIT_ANCHOR_BUCKET"]
+    assert f"mc mb --ignore-existing local/{evidence}" in script
+    assert f"mc version enable local/{evidence}" in script
+    assert f"mc mb --ignore-existing --with-lock local/{anchors}" in script
+    assert f"mc retention set --default GOVERNANCE 365d local/{anchors}" in script
+    assert evidence != anchors
+    minio = environment(svc["minio"])
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"]) == (
+        minio["MINIO_ROOT_USER"],
+        minio["MINIO_ROOT_PASSWORD"],
+    )
+    assert urlparse(env["AWS_S3_ENDPOINT_URL"]).hostname == "minio"
+
+    code = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps({k: s.STORAGES[k] for k in ('default', 'audit_anchors')}))"
+    )
+    run_env = {**os.environ, **env, "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prom")}
+    run_env.pop("DJANGO_SETTINGS_MODULE", None)
+    done = manage(run_env, "shell", "-c", code)
+    assert done.returncode == 0, done.stderr
+    storages = json.loads(done.stdout.strip().splitlines()[-1])
+    for key, bucket in (("default", evidence), ("audit_anchors", anchors)):
+        assert storages[key]["BACKEND"] == "storages.backends.s3.S3Storage", key
+        options = storages[key]["OPTIONS"]
+        assert options["bucket_name"] == bucket
+        assert options["endpoint_url"] == env["AWS_S3_ENDPOINT_URL"]
 
 
 def test_dockerignore_keeps_local_state_out_but_the_code_in() -> None:
