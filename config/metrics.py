@@ -11,10 +11,11 @@ Two kinds of figures:
 - **read when scraped** (:class:`Operations`), from what the database, the broker and the
   cache hold, so they are right whichever process did the work (a Celery worker in another
   container, the sweeper): the outbox's backlog and the age of its oldest event, webhook
-  deliveries waiting, emails waiting, disputes past their deadline, overdue and flagged
-  (SLA breaches), the sweeper's last run, the tasks that expired in their queues, and each
-  Celery queue's depth. Each is read through an index (a few thousand rows at a million
-  disputes), so a scrape every 15 s costs little.
+  deliveries waiting and the last five minutes' attempts by outcome, emails waiting,
+  disputes past their deadline, overdue and flagged (SLA breaches), the sweeper's last run,
+  the tasks that expired in their queues, and each Celery queue's depth. Each is read
+  through an index (a few thousand rows at a million disputes), so a scrape every 15 s
+  costs little.
 """
 
 from __future__ import annotations
@@ -23,10 +24,11 @@ import hmac
 import logging
 import os
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db.models import Count, Min, Q
+from django.db.models import Avg, Count, Min, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from prometheus_client import (
@@ -40,6 +42,8 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
+# The window of the recent webhook attempts' figures, in seconds.
+RECENT = 300
 
 
 class Operations(Collector):
@@ -73,7 +77,7 @@ class Operations(Collector):
     @staticmethod
     def _deliveries() -> Iterator[GaugeMetricFamily]:
         from mediation.models import Notification
-        from webhooks.models import WebhookDelivery
+        from webhooks.models import WebhookAttempt, WebhookDelivery
 
         waiting = GaugeMetricFamily(
             "mediation_webhook_deliveries_waiting",
@@ -83,6 +87,7 @@ class Operations(Collector):
         )
         rows = (
             WebhookDelivery.objects.filter(status__in=["pending", "retrying"])
+            .order_by()
             .values("status")
             .annotate(n=Count("pk"))
         )
@@ -90,6 +95,32 @@ class Operations(Collector):
         for status in ("pending", "retrying"):
             waiting.add_metric([status], found.get(status, 0))
         yield waiting
+        # The results: the attempts of the last RECENT seconds by outcome (from every worker,
+        # since they are rows), with their mean duration.
+        since = timezone.now() - timedelta(seconds=RECENT)
+        attempts = GaugeMetricFamily(
+            "mediation_webhook_attempts_recent",
+            f"Webhook delivery attempts of the last {RECENT} seconds, by outcome.",
+            labels=["outcome"],
+        )
+        duration = GaugeMetricFamily(
+            "mediation_webhook_attempt_duration_recent_seconds",
+            f"Mean duration of the webhook attempts of the last {RECENT} seconds, by outcome.",
+            labels=["outcome"],
+        )
+        recent: dict[bool, tuple[int, float]] = {
+            row["succeeded"]: (row["n"], row["ms"] or 0.0)
+            for row in WebhookAttempt.objects.filter(started_at__gte=since)
+            .order_by()
+            .values("succeeded")
+            .annotate(n=Count("pk"), ms=Avg("duration_ms"))
+        }
+        for outcome, succeeded in (("succeeded", True), ("failed", False)):
+            count, mean_ms = recent.get(succeeded, (0, 0.0))
+            attempts.add_metric([outcome], count)
+            duration.add_metric([outcome], mean_ms / 1000)
+        yield attempts
+        yield duration
         emails = GaugeMetricFamily(
             "mediation_emails_waiting",
             "Emails not sent yet, by status (pending: due or waiting to retry; sending: "

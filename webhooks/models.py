@@ -123,6 +123,8 @@ class WebhookAttempt(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["delivery", "number"], name="webhook_attempt_unique")
         ]
+        # /metrics counts the last minutes' attempts by outcome (config/metrics.py).
+        indexes = [models.Index(fields=["started_at"], name="webhook_attempt_started")]
 
     def __str__(self) -> str:
         return f"attempt {self.number} of delivery {self.delivery_id}"

@@ -21,6 +21,7 @@ from config.celery import count_expired
 from mediation.models import Dispute, OutboxEvent, State
 from tests.live import ROOT
 from tests.outages import _wait_for, free_port
+from webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from workflows.tasks import sweep_deadlines
 
 TOKEN = "metrics-token-for-tests-0123456789"
@@ -133,6 +134,32 @@ def test_the_operations_figures_are_read_when_scraped(
         assert ("mediation_webhook_deliveries_waiting", (("status", status),)) in found
     assert ("mediation_emails_waiting", (("status", "pending"),)) in found
     assert ("mediation_sla_breaches_open", ()) in found
+
+    # The results of the last minutes' webhook attempts, from the rows every worker writes.
+    endpoint = WebhookEndpoint.objects.create(
+        shop=dispute.shop, url="https://hooks.example/x", events=["*"], secret="s"
+    )
+    event = OutboxEvent.objects.filter(dispute=dispute).order_by("created_at").first()
+    assert event is not None
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, event_type=event.type)
+    now = timezone.now()
+    for number, (ok, ms, ago) in enumerate(
+        [(True, 100, 10), (True, 300, 20), (False, 5000, 30), (True, 50, 3600)], start=1
+    ):
+        WebhookAttempt.objects.create(
+            delivery=delivery,
+            number=number,
+            started_at=now - timedelta(seconds=ago),
+            succeeded=ok,
+            duration_ms=ms,
+        )
+    results = scrape(client)
+    recent = "mediation_webhook_attempts_recent"
+    assert results[(recent, (("outcome", "succeeded"),))] == 2  # not the hour-old one
+    assert results[(recent, (("outcome", "failed"),))] == 1
+    mean = "mediation_webhook_attempt_duration_recent_seconds"
+    assert results[(mean, (("outcome", "succeeded"),))] == pytest.approx(0.2)
+    assert results[(mean, (("outcome", "failed"),))] == pytest.approx(5.0)
 
 
 def test_gunicorn_workers_counts_add_up(tmp_path: Path) -> None:
