@@ -193,7 +193,8 @@ def test_two_webs_two_queues_one_beat_and_a_killed_worker(
         finally:
             for web in webs:
                 web.__exit__(None, None, None)
-            live.stop(*[p for p in (system, replacement, beat) if p is not None])
+            # Every process, the webhook worker too when the test failed before its kill.
+            live.stop(*[p for p in (system, hooks, replacement, beat) if p is not None])
         verified = live.manage(env, "verify_audit")
     elapsed = time.monotonic() - started
     report = f"after {elapsed:.0f} s:\n{logs.read_text()[-6000:]}"
