@@ -20,6 +20,7 @@ from django.db import transaction
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
 
+from config import cache as cache_module
 from config.cache import FileBasedCache, RedisCache
 from mediation.models import DeadlinePolicy
 from tests.factories import UserFactory
@@ -52,6 +53,10 @@ def low_rates(settings: Any, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def use_cache(settings: Any, location: str) -> None:
+    # A fresh start for this location: the outage record (config.cache) is kept per location
+    # for the process, and the test servers' ports (8500-8599) come round again, so a server
+    # an earlier test killed on this port would leave the cache "paused" (failing open).
+    cache_module._outages.pop(location, None)
     settings.CACHES = {
         "default": {
             "BACKEND": "config.cache.RedisCache",
