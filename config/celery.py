@@ -59,15 +59,9 @@ def _count_expired(
 
 
 def count_expired(name: str) -> int | None:
-    from django.core.cache import cache
+    from workflows.counters import bump
 
-    key = EXPIRED_KEY.format(name)
-    try:
-        cache.add(key, 0, timeout=None)
-        return cache.incr(key)
-    except Exception:  # the cache fails open: the warning above still says it
-        logger.warning("Could not count the expiry of %s", name, exc_info=True)
-        return None
+    return bump(EXPIRED_KEY.format(name))
 
 
 def expired_count(name: str) -> int:
