@@ -12,7 +12,8 @@ Two kinds of figures:
   cache hold, so they are right whichever process did the work (a Celery worker in another
   container, the sweeper): the outbox's backlog and the age of its oldest event, webhook
   deliveries waiting and the last five minutes' attempts by outcome, emails waiting,
-  disputes past their deadline, overdue and flagged (SLA breaches), the sweeper's last run,
+  disputes past their deadline, overdue and flagged (SLA breaches), the sweeper's last run
+  and what its passes did (the deadline transitions among them),
   the tasks that expired in their queues, and each Celery queue's depth. Each is read
   through an index (a few thousand rows at a million disputes), so a scrape every 15 s
   costs little.
@@ -38,7 +39,7 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
-from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ class Operations(Collector):
     """The figures read when scraped; a source that does not answer is left out of that
     scrape (and logged), so one down dependency never hides the others."""
 
-    def collect(self) -> Iterator[GaugeMetricFamily]:
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         for source in (self._outbox, self._deliveries, self._disputes, self._tasks, _queues):
             try:
                 yield from source()
@@ -167,7 +168,7 @@ class Operations(Collector):
         )
 
     @staticmethod
-    def _tasks() -> Iterator[GaugeMetricFamily]:
+    def _tasks() -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
         from django.core.cache import cache
 
         from config.celery import EXPIRED_KEY, app
@@ -185,6 +186,20 @@ class Operations(Collector):
             "Runs of the deadline sweeper since the cache was emptied.",
             value=int(cache.get(SWEEP_RUNS_KEY) or 0),
         )
+        from workflows.sweeper import OUTCOMES, PASSES, SWEEP_COUNT_KEY
+
+        keys = {(p, o): SWEEP_COUNT_KEY.format(p, o) for p in PASSES for o in OUTCOMES}
+        done = cache.get_many(list(keys.values()))
+        actions = CounterMetricFamily(
+            "mediation_sweeper_actions",
+            "What the deadline sweeper did since the cache was emptied, by pass (transitions: "
+            "the deadline transitions; sla_flags, reminders, feedback_reminders) and outcome "
+            "(applied; skipped: no longer due under the lock; failed).",
+            labels=["pass", "outcome"],
+        )
+        for (name, outcome), key in keys.items():
+            actions.add_metric([name, outcome], int(done.get(key) or 0))
+        yield actions
         expired = GaugeMetricFamily(
             "mediation_tasks_expired",
             "Tasks a worker discarded because they expired in their queue, by task.",

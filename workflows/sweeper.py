@@ -55,7 +55,7 @@ from mediation.models import (
     Remedy,
     State,
 )
-from workflows import base, policy
+from workflows import base, counters, policy
 from workflows.base import Result, locked_dispute
 from workflows.transitions import apply_deadline
 
@@ -247,8 +247,11 @@ def count_due(now: datetime | None = None) -> int:
 
 
 def _apply_each(
-    rows: list[Dispute], service: Callable[..., Result], outcome: PassReport, failed: set[int]
+    rows: list[Dispute], service: Callable[..., Result], outcome: PassReport, passed: set[int]
 ) -> None:
+    """``passed`` gets the rows refused or failed: the pass does not take them again (a row
+    refused while it still matches the pass's query would otherwise come back in every
+    batch until the time budget ran out)."""
     for dispute in rows:
         pk = dispute.pk
         try:
@@ -257,10 +260,11 @@ def _apply_each(
             # savepoint is rolled back.
             service(dispute_id=pk, actor=SYSTEM)
         except DomainError:
+            passed.add(pk)
             outcome.skipped += 1
         except Exception:
             log.exception("deadline sweep: %s failed on dispute %s", service.__name__, pk)
-            failed.add(pk)
+            passed.add(pk)
             outcome.failed.append(pk)
         else:
             outcome.applied += 1
@@ -282,24 +286,24 @@ def _run_pass(
     together. Should the flush fail, the batch is rolled back and taken again one
     dispute at a time, each in a savepoint, as a person's action is.
     """
-    failed: set[int] = set()
+    passed: set[int] = set()  # refused or failed: not taken again by this pass
     one_by_one = False
     while True:
         if deadline is not None and time.monotonic() >= deadline:
             return False
         outcome = PassReport()
-        batch_failed: set[int] = set()
+        batch_passed: set[int] = set()
         rows: list[Dispute] = []
         try:
             with transaction.atomic():
-                rows = list(qs.exclude(pk__in=failed)[:batch_size])
+                rows = list(qs.exclude(pk__in=passed)[:batch_size])
                 if not rows:
                     return True
                 if one_by_one:
-                    _apply_each(rows, service, outcome, batch_failed)
+                    _apply_each(rows, service, outcome, batch_passed)
                 else:
                     with base.batch(rows):
-                        _apply_each(rows, service, outcome, batch_failed)
+                        _apply_each(rows, service, outcome, batch_passed)
         except Exception:
             if one_by_one:
                 raise
@@ -309,7 +313,7 @@ def _run_pass(
             one_by_one = True
             continue
         one_by_one = False
-        failed |= batch_failed
+        passed |= batch_passed
         report.applied += outcome.applied
         report.skipped += outcome.skipped
         report.failed.extend(outcome.failed)
@@ -356,4 +360,22 @@ def sweep(
             report.complete = False
             break
     report.seconds = time.monotonic() - started
+    _count(report)
     return report
+
+
+# What the sweeps did, for /metrics (config/metrics.py reads them): in the shared cache, since
+# the sweeps run in workers and the scrape in web. One counter per pass and outcome.
+PASSES = ("transitions", "sla_flags", "reminders", "feedback_reminders")
+OUTCOMES = ("applied", "skipped", "failed")
+SWEEP_COUNT_KEY = "metrics:sweep:{}:{}"
+
+
+def _count(report: SweepReport) -> None:
+    for name in PASSES:
+        done: PassReport = getattr(report, name)
+        for outcome, n in zip(
+            OUTCOMES, (done.applied, done.skipped, len(done.failed)), strict=True
+        ):
+            if n:
+                counters.bump(SWEEP_COUNT_KEY.format(name, outcome), n)

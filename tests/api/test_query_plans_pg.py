@@ -164,3 +164,98 @@ def test_the_message_limits_are_counted_through_indexes(marketplace: dict[str, A
         for node in nodes(explain(sql, None, connection))
     }
     assert "message_author_recent" in used, used
+
+
+def _operations_rows() -> None:
+    """What a marketplace's operations tables hold: three outbox events a dispute, nearly
+    all relayed; a delivery and an attempt per event (months of them, a few waiting); an
+    email per dispute, nearly all sent. The scrape reads only the few waiting or recent."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO mediation_outboxevent (id, dispute_id, audit_seq, type, action,
+                from_state, to_state, payload, snapshot, internal, created_at, relayed_at,
+                attempts, last_error)
+            SELECT gen_random_uuid(), d.id, k, 'dispute.message', 'message', '', '', '{}',
+                '{}', false, now() - (d.id % 2000) * interval '1 hour',
+                CASE WHEN d.id % 1000 = 0 AND k = 1 THEN NULL ELSE now() END, 1, ''
+            FROM mediation_dispute d, generate_series(1, 3) k
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO api_webhookendpoint (shop_id, url, events, description, secret,
+                previous_secret, active, disabled_reason, consecutive_failures, created_at,
+                updated_at)
+            VALUES (NULL, 'https://hooks.example.com/mediation', '["*"]', '', 's', '', true,
+                '', 0, now(), now())
+            RETURNING id
+            """
+        )
+        (endpoint,) = cursor.fetchone()
+        cursor.execute(
+            """
+            INSERT INTO api_webhookdelivery (endpoint_id, event_id, event_type, status,
+                attempts, round_attempts, next_attempt_at, body, last_error, created_at,
+                updated_at)
+            SELECT %s, e.id, e.type,
+                CASE WHEN e.relayed_at IS NULL THEN 'pending' ELSE 'delivered' END, 1, 0,
+                CASE WHEN e.relayed_at IS NULL THEN now() END, '', '', e.created_at,
+                e.created_at
+            FROM mediation_outboxevent e
+            """,
+            [endpoint],
+        )
+        cursor.execute(
+            """
+            INSERT INTO api_webhookattempt (delivery_id, number, started_at, succeeded,
+                response_code, duration_ms, error, manual)
+            SELECT id, 1, created_at, true, 200, 80, '', false FROM api_webhookdelivery
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO mediation_notification (event_id, user_id, kind, party, email,
+                subject, status, error, attempts, created_at, sent_at, message_id,
+                body_text, body_html, next_attempt_at)
+            SELECT e.id, d.buyer_id, 'message', 'buyer', 'buyer@example.com', 'News',
+                CASE WHEN e.relayed_at IS NULL THEN 'pending' ELSE 'sent' END, '', 1,
+                e.created_at, e.created_at, '', '', '',
+                CASE WHEN e.relayed_at IS NULL THEN now() END
+            FROM mediation_outboxevent e JOIN mediation_dispute d ON d.id = e.dispute_id
+            WHERE e.audit_seq = 1
+            """
+        )
+        cursor.execute("ANALYZE")
+
+
+def test_the_metrics_scrape_reads_through_indexes(
+    marketplace: dict[str, Any], settings: Any
+) -> None:
+    """``GET /metrics`` every 15 s reads the outbox's backlog, the deliveries and emails
+    waiting, the last minutes' webhook attempts and the open disputes due or overdue: each
+    through the index made for it, never a whole table that grows with every change."""
+    _operations_rows()
+    settings.METRICS_TOKEN = "plans-token-0123456789abcdef"
+    tables = (
+        "mediation_dispute",
+        "mediation_outboxevent",
+        "mediation_notification",
+        "api_webhookdelivery",
+        "api_webhookattempt",
+    )
+    with CaptureQueriesContext(connection) as queries:
+        response = Client().get(
+            "/metrics", HTTP_AUTHORIZATION="Bearer plans-token-0123456789abcdef"
+        )
+    assert response.status_code == 200
+    assert b"mediation_outbox_backlog 15.0" in response.content, response.content[:2000]
+    selects = [
+        q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
+    ]
+    read = {table for sql in selects for table in tables if table in sql}
+    assert read == set(tables), read
+    problems = {
+        sql[:300]: found for sql in selects if (found := seq_scans(sql, None, connection, tables))
+    }
+    assert problems == {}, problems

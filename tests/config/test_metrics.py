@@ -119,10 +119,26 @@ def test_the_operations_figures_are_read_when_scraped(
         after[("mediation_disputes_overdue", ())] == before[("mediation_disputes_overdue", ())] + 1
     )
     runs = after[("mediation_sweeper_runs", ())]
+    applied = (("outcome", "applied"), ("pass", "transitions"))
+    transitions = after[("mediation_sweeper_actions_total", applied)]
     sweep_deadlines.apply()
     swept = scrape(client)
     assert swept[("mediation_disputes_due", ())] == before[("mediation_disputes_due", ())]
     assert swept[("mediation_sweeper_runs", ())] == runs + 1
+    # The deadline transition it applied is counted, by pass and outcome.
+    assert swept[("mediation_sweeper_actions_total", applied)] == transitions + 1
+    Dispute.objects.filter(pk=dispute.pk).update(state=State.AWAITING_SELLER)
+    skipped = (("outcome", "skipped"), ("pass", "transitions"))
+    before_skipped = swept[("mediation_sweeper_actions_total", skipped)]
+    # Due again by its row, but refused under the lock (another sweeper would have got
+    # there first): a skip, not an application.
+    from workflows import sweeper
+
+    Dispute.objects.filter(pk=dispute.pk).update(respond_by=timezone.now() + timedelta(hours=1))
+    sweeper.sweep(now=timezone.now() + timedelta(hours=2))
+    again = scrape(client)
+    assert again[("mediation_sweeper_actions_total", skipped)] == before_skipped + 1
+    assert again[("mediation_sweeper_actions_total", applied)] == transitions + 1
     assert swept[("mediation_sweeper_last_run_timestamp_seconds", ())] > 0
 
     count_expired("workflows.sweep_deadlines")

@@ -104,6 +104,18 @@ def test_a_refusal_under_the_lock_counts_as_done_elsewhere(monkeypatch: Any) -> 
     assert len(_entries(sc.id, "deadline_passed")) == 1
 
 
+def test_a_row_refused_while_it_still_matches_is_taken_once_per_sweep() -> None:
+    # Swept as of two hours ahead, a dispute due in one hour is selected, but its service
+    # decides with the real clock and refuses it: the pass moves on instead of taking the
+    # same row in every batch until its time budget runs out.
+    sc = dispute_in("awaiting_seller")
+    Dispute.objects.filter(pk=sc.id).update(respond_by=timezone.now() + timedelta(hours=1))
+    report = sweeper.sweep(now=timezone.now() + timedelta(hours=2), batch_size=1)
+    assert report.complete
+    assert report.transitions.as_dict() == {"applied": 0, "skipped": 1, "failed": []}
+    assert sc.refresh().state == S.AWAITING_SELLER
+
+
 def test_a_failing_dispute_does_not_stop_the_others(monkeypatch: Any) -> None:
     bad = dispute_in("awaiting_seller")
     good = dispute_in("awaiting_buyer")
