@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -588,6 +589,23 @@ class CredentialEventAdmin(NoEdits, admin.ModelAdmin):
 # The library's own key model is not used (``ApiKey`` is the service's).
 if admin.site.is_registered(APIKey):
     admin.site.unregister(APIKey)
+
+# Under RedBeat (the broker on Redis: deployment) the schedule lives in Redis and comes from
+# settings.CELERY_BEAT_SCHEDULE; django-celery-beat's tables would only mislead, since an
+# edit there changes nothing. With its DatabaseScheduler (the embedded default) they are the
+# schedule and stay in the console.
+if settings.REDBEAT:
+    from django_celery_beat import models as beat
+
+    for _model in (
+        beat.PeriodicTask,
+        beat.IntervalSchedule,
+        beat.CrontabSchedule,
+        beat.SolarSchedule,
+        beat.ClockedSchedule,
+    ):
+        if admin.site.is_registered(_model):
+            admin.site.unregister(_model)
 
 
 @admin.register(Feedback)

@@ -318,7 +318,10 @@ def test_celery_beat_takes_its_scheduler_from_settings(monkeypatch: pytest.Monke
     assert not unknown
     code = (
         "from django.conf import settings as s; "
-        "print(s.CELERY_BEAT_SCHEDULER, getattr(s, 'CELERY_REDBEAT_REDIS_URL', ''))"
+        "from django.contrib import admin; "
+        "from django_celery_beat.models import PeriodicTask; "
+        "print(admin.site.is_registered(PeriodicTask), "
+        "s.CELERY_BEAT_SCHEDULER, getattr(s, 'CELERY_REDBEAT_REDIS_URL', ''))"
     )
     from tests.config.test_security import manage
 
@@ -326,8 +329,11 @@ def test_celery_beat_takes_its_scheduler_from_settings(monkeypatch: pytest.Monke
     env.pop("DJANGO_SETTINGS_MODULE", None)
     done = manage(env, "shell", "-c", code)
     assert done.returncode == 0, done.stderr
-    scheduler, redis_url = done.stdout.split()[-2:]
+    in_console, scheduler, redis_url = done.stdout.split()[-3:]
     assert scheduler == "redbeat.RedBeatScheduler"
+    # The schedule is in Redis: the console does not offer the database's tables, whose
+    # edits would change nothing.
+    assert in_console == "False"
     assert redis_url == environment(services()["beat"])["CELERY_BROKER_URL"]
     for path in (scheduler, "django_celery_beat.schedulers:DatabaseScheduler"):
         found = symbol_by_name(path)
@@ -335,6 +341,11 @@ def test_celery_beat_takes_its_scheduler_from_settings(monkeypatch: pytest.Monke
     from django.conf import settings
 
     assert settings.CELERY_BEAT_SCHEDULER == "django_celery_beat.schedulers:DatabaseScheduler"
+    # On the embedded default they are the schedule, edited in the console.
+    from django.contrib import admin
+    from django_celery_beat.models import PeriodicTask
+
+    assert admin.site.is_registered(PeriodicTask)
 
 
 def test_workers_and_beat_have_health_checks() -> None:
