@@ -287,7 +287,10 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # Templates that replace the admin's own (admin/base_site.html: the console's
+        # styles on every page); the admin app is installed before the console's, so an
+        # app template of the same name would never be found.
+        "DIRS": [BASE_DIR / "console" / "overrides"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [

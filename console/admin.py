@@ -25,9 +25,11 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
+from django.utils.html import format_html
 from rest_framework_api_key.models import APIKey
 
 from console import case as console
+from console.queue import shown_amount, with_pending_ruling
 from console.sites import may_use_console
 from mediation.errors import DomainError
 from mediation.models import (
@@ -172,6 +174,44 @@ class OrderAdmin(MediatorReadable):
     @admin.display(description="Refunded")
     def refunded(self, obj: Order) -> str:
         return format_money(obj.refunded_total, obj.currency)
+
+
+class StateFilter(admin.SimpleListFilter):
+    """Open cases by default: a queue of work, not of history. ``?state__exact=<state>``
+    picks one state (closed among them), ``?state__exact=all`` every case."""
+
+    title = "state"
+    parameter_name = "state__exact"
+    ALL = "all"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [
+            *((str(v), str(label)) for v, label in State.choices),
+            (self.ALL, "All, closed too"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: Any) -> Any:
+        value = self.value()
+        if value is None:
+            return queryset.exclude(state=State.CLOSED)
+        if value == self.ALL:
+            return queryset
+        if value not in State.values:
+            return queryset.none()
+        return queryset.filter(state=value)
+
+    def choices(self, changelist: Any) -> Any:
+        yield {
+            "selected": self.value() is None,
+            "query_string": changelist.get_query_string(remove=[self.parameter_name]),
+            "display": "Open",
+        }
+        for value, label in self.lookup_choices:
+            yield {
+                "selected": self.value() == value,
+                "query_string": changelist.get_query_string({self.parameter_name: value}),
+                "display": label,
+            }
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -320,14 +360,14 @@ class DisputeAdmin(NoEdits, MediatorReadable):
         "reason",
         "shop",
         "buyer_name",
-        "requested",
+        "amount",
         "state",
         "deadline",
         "assignee",
     ]
     list_display_links = ["case"]
     list_filter = [
-        "state",
+        StateFilter,
         OverdueFilter,
         AssignmentFilter,
         ApprovalFilter,
@@ -367,13 +407,26 @@ class DisputeAdmin(NoEdits, MediatorReadable):
     def buyer_name(self, obj: Dispute) -> str:
         return obj.buyer.get_username()
 
-    @admin.display(description="Requested", ordering="requested_amount")
-    def requested(self, obj: Dispute) -> str:
-        return format_money(obj.requested_amount, obj.order.currency)
+    @admin.display(description="Amount", ordering="requested_amount")
+    def amount(self, obj: Dispute) -> Any:
+        """What the mediator decides on: a ruling waiting for approval shows its value,
+        an agreed remedy its amount, any other case the buyer's request."""
+        kind, money = shown_amount(obj)
+        return format_html('{} <small class="amount-kind">{}</small>', money, kind)
 
-    @admin.display(description="Time left", ordering=F("respond_by").asc(nulls_last=True))
+    # The queue's default order (``ordering``) is by this column's field, so the admin
+    # marks this column as the one sorted on.
+    @admin.display(description="Time left", ordering="respond_by")
     def deadline(self, obj: Dispute) -> str:
         return console.time_left(obj)
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return with_pending_ruling(super().get_queryset(request))
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        return super().changelist_view(request, {"title": "Disputes", **(extra_context or {})})
 
     @admin.display(description="Assignee", ordering="assigned_to__username")
     def assignee(self, obj: Dispute) -> str:

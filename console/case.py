@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from console import forms as cf
+from console.queue import SLA_LABELS, sla_status
 from mediation.actors import mediator_profile, with_joined_membership
 from mediation.audit import verify_entries
 from mediation.models import (
@@ -71,16 +72,29 @@ def humanize(delta: timedelta) -> str:
 
 
 def time_left(dispute: Dispute, now: datetime | None = None) -> str | SafeString:
+    """The time left to the deadline, coloured by how the case stands against it
+    (:func:`console.queue.sla_status`: on track, at risk, breached); ``-`` when closed."""
     if dispute.respond_by is None or dispute.state not in DEADLINE_STATES:
         return "-"
     now = now or timezone.now()
-    if dispute.is_overdue(now):
+    status = sla_status(dispute, now) or "on_track"
+    if status == "breached":
         return format_html(
-            '<span class="console-overdue" style="color:#ba2121;font-weight:bold">'
-            "overdue {}</span>",
+            '<span class="console-overdue sla sla-breached" title="{}">overdue {}</span>',
+            SLA_LABELS[status],
             humanize(now - dispute.respond_by),
         )
-    return humanize(dispute.respond_by - now)
+    if status == "at_risk":
+        return format_html(
+            '<span class="sla sla-at-risk" title="{}">{} <small>at risk</small></span>',
+            SLA_LABELS[status],
+            humanize(dispute.respond_by - now),
+        )
+    return format_html(
+        '<span class="sla sla-on-track" title="{}">{}</span>',
+        SLA_LABELS[status],
+        humanize(dispute.respond_by - now),
+    )
 
 
 # --- The case view ----------------------------------------------------------------------------

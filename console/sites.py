@@ -17,6 +17,7 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
+from console.queue import my_work
 from mediation.actors import mediator_profile
 
 
@@ -41,10 +42,16 @@ class ConsoleLoginForm(AdminAuthenticationForm):
 class ConsoleSite(admin.AdminSite):
     site_header = "Dispute mediation console"
     site_title = "Mediation console"
-    index_title = "Work queue and reference data"
-    # The index adds an "Insights" box: the dashboard and the state machine diagram.
+    index_title = "My work"
+    # The home page: the mediator's own work (console.queue.my_work), the insights (the
+    # dashboard, the state machine), then the reference data.
     index_template = "admin/console_index.html"
     login_form = ConsoleLoginForm
+    # No "View site": the storefront is the marketplace's, not the console's.
+    site_url = None
+
+    def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> Any:
+        return super().index(request, {"my_work": my_work(request.user), **(extra_context or {})})
 
     def has_permission(self, request: HttpRequest) -> bool:
         return may_use_console(request.user)

@@ -105,6 +105,8 @@ def test_every_list_is_read_through_an_index(marketplace: dict[str, Any]) -> Non
         (console, "/admin/mediation/dispute/?conduct=reported"),
         (console, f"/admin/mediation/dispute/{case.pk}/change/"),
         (console, "/admin/dashboard/"),
+        (console, "/admin/"),
+        (console, "/admin/mediation/dispute/?state__exact=all"),
         # A case's thread, timeline and audit trail: a page of each.
         (api["mediator"], f"/api/v1/disputes/{case.pk}/messages/"),
         (api["mediator"], f"/api/v1/disputes/{case.pk}/timeline/?page_size=2"),

@@ -33,17 +33,19 @@ def test_columns_show_reason_shop_amount_state_time_left_and_assignee(db: Any) -
         "Reason",
         "Shop",
         "Buyer",
-        "Requested",
+        "Amount",
         "State",
         "Time left",
         "Assignee",
     ):
         assert f">{header}<" in body or f">{header}</a>" in body, header
     assert "Damaged or defective" in body and "Paper Petals" in body
-    assert "250.00 USD" in body  # the requested full refund: 240.00 + 10.00 shipping
+    # The requested full refund: 240.00 + 10.00 shipping.
+    assert re.search(r"250.00 USD <small[^>]*>requested</small>", body)
     assert "Under review" in body and sc["mediator_agent"].get_username() in body
-    assert re.search(r'class="console-overdue"[^>]*>overdue 2 h 5 min<', body)
-    assert re.search(r'field-deadline">(1 d 23 h|2 d)<', body)  # the 48 h SLA, not overdue
+    assert re.search(r'class="console-overdue sla sla-breached"[^>]*>overdue 2 h 5 min<', body)
+    # The 48 h SLA, not overdue and more than a quarter of it left: on track.
+    assert re.search(r'field-deadline"><span class="sla sla-on-track" [^>]*>(1 d 23 h|2 d)<', body)
 
 
 def test_humanized_time() -> None:
@@ -61,8 +63,19 @@ def test_ordered_by_deadline_nulls_last(db: Any) -> None:
     early = raise_dispute(cast, order=cast.new_order())
     Dispute.objects.filter(pk=early.pk).update(respond_by=timezone.now() + timedelta(hours=1))
     Dispute.objects.filter(pk=late.pk).update(respond_by=timezone.now() + timedelta(hours=9))
-    rows = _rows(browser(cast.mediator_agent).get(QUEUE).content.decode())
+    everything = browser(cast.mediator_agent).get(f"{QUEUE}?state__exact=all").content.decode()
+    rows = _rows(everything)
     assert rows.index(early.pk) < rows.index(late.pk) < rows.index(closed.id)
+    # Open cases by default: the closed one is behind the state filter.
+    page = browser(cast.mediator_agent).get(QUEUE).content.decode()
+    assert _rows(page) == [early.pk, late.pk]
+    closed_only = browser(cast.mediator_agent).get(f"{QUEUE}?state__exact=closed")
+    assert _rows(closed_only.content.decode()) == [closed.id]
+    # The sort is shown where it is: "Time left" first, the case number second.
+    assert re.search(r'class="sortable column-deadline sorted ascending"', page)
+    priority = r'column-deadline.*?<span class="sortpriority" title="[^"]*">1</span>'
+    assert re.search(priority, page, re.S)
+    assert "<h1>Disputes</h1>" in page and "Select dispute" not in page
 
 
 def test_filters_and_search(db: Any) -> None:
