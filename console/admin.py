@@ -379,7 +379,8 @@ class DisputeAdmin(NoEdits, MediatorReadable):
     # Any field makes the admin show its search box; get_search_results decides.
     search_fields = ["pk"]
     search_help_text = (
-        "Case number (11 or #11), order id, buyer's user name or email, or shop name."
+        "Case number (11 or #11), order id, tracking number, a buyer's or a shop member's "
+        "user name or email, shop name, or words of a message."
     )
     paginator = BoundedCountPaginator
     # No second count of every dispute for "N total".

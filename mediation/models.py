@@ -373,6 +373,8 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["buyer", "id"], name="order_buyer_id"),
             models.Index(fields=["shop", "id"], name="order_shop_id"),
+            # The console's search by tracking number.
+            models.Index(fields=["tracking_number"], name="order_tracking"),
         ]
         constraints = [
             # The money invariant, held by the database as well as the services.
@@ -837,6 +839,8 @@ class Fulfilment(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
+        # The console's search by tracking number (a replacement's, a return's).
+        indexes = [models.Index(fields=["tracking_number"], name="fulfilment_tracking")]
 
     def __str__(self) -> str:
         return f"{self.kind} for dispute {self.dispute_id}"

@@ -6,7 +6,9 @@ import re
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.db.models import (
+    BooleanField,
     Exists,
     OuterRef,
     Prefetch,
@@ -14,6 +16,7 @@ from django.db.models import (
     QuerySet,
     prefetch_related_objects,
 )
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from mediation.actors import (
@@ -28,11 +31,13 @@ from mediation.models import (
     DEADLINE_STATES,
     AuditEntry,
     Dispute,
+    Fulfilment,
     Message,
     Offer,
     Order,
     Ruling,
     Shop,
+    ShopMember,
     State,
     Visibility,
 )
@@ -126,8 +131,10 @@ _CASE_NUMBER = re.compile(r"#?(\d{1,18})")
 
 def search_condition(term: str) -> Q:
     """The disputes a console search for ``term`` finds: the case number (``11`` or
-    ``#11``), the order's marketplace id, the buyer's user name or email (exact, any
-    case), or a shop whose slug is ``term`` or whose name contains it.
+    ``#11``), the order's marketplace id, a tracking number (the order's, a replacement's
+    or a return's), a party (the buyer's, or a shop member's, user name or email, exact,
+    any case), a shop whose slug is ``term`` or whose name contains it, or the words of a
+    message (every word of ``term``, whole words on PostgreSQL).
 
     Each kind of match is resolved to ids first (on an index, or on the small shop table),
     so the condition on disputes is an ``OR`` of indexed columns; a ``LIKE`` across the
@@ -139,22 +146,62 @@ def search_condition(term: str) -> Q:
     number = _CASE_NUMBER.fullmatch(term)
     if number:
         condition |= Q(pk=int(number.group(1)))
-    orders = Order.objects.filter(external_id__in={term, term.upper()}).values_list("pk", flat=True)
-    people = (
+    orders = Order.objects.filter(
+        Q(external_id__in={term, term.upper()}) | Q(tracking_number=term)
+    ).values_list("pk", flat=True)
+    people = list(
         get_user_model()
         .objects.filter(Q(username=term) | Q(email__iexact=term))
-        .values_list("pk", flat=True)
+        .values_list("pk", flat=True)[:SEARCH_MATCHES]
     )
-    shops = Shop.objects.filter(Q(slug=term) | Q(name__icontains=term)).values_list("pk", flat=True)
+    shops = Shop.objects.filter(
+        Q(slug=term) | Q(name__icontains=term) | Q(pk__in=_member_shops(people))
+    ).values_list("pk", flat=True)
     for field, ids in (
         ("order_id", orders),
-        ("buyer_id", people),
         ("shop_id", shops),
+        (
+            "pk",
+            Fulfilment.objects.filter(tracking_number=term).values_list("dispute_id", flat=True),
+        ),
+        ("pk", _message_matches(term)),
     ):
         found = list(ids.order_by()[:SEARCH_MATCHES])
         if found:
             condition |= Q(**{f"{field}__in": found})
+    if people:
+        condition |= Q(buyer_id__in=people)
     return condition
+
+
+def _member_shops(people: list[int]) -> list[int]:
+    if not people:
+        return []
+    return list(ShopMember.objects.filter(user_id__in=people).values_list("shop_id", flat=True))
+
+
+# A message search needs a word of this many characters at least (fewer would match most).
+MESSAGE_SEARCH_MIN = 3
+
+
+def _message_matches(term: str) -> QuerySet[Any]:
+    """The disputes with a message holding every word of ``term``: through the GIN index
+    of the words of messages on PostgreSQL (migration 0028), a LIKE on SQLite."""
+    words = [w for w in term.split() if len(w) >= MESSAGE_SEARCH_MIN]
+    if not words:
+        return Message.objects.none().values_list("dispute_id", flat=True)
+    if connection.vendor == "postgresql":
+        match = RawSQL(
+            "to_tsvector('simple', body) @@ plainto_tsquery('simple', %s)",
+            [" ".join(words)],
+            output_field=BooleanField(),
+        )
+        found = Message.objects.filter(match)
+    else:
+        found = Message.objects.all()
+        for word in words:
+            found = found.filter(body__icontains=word)
+    return found.values_list("dispute_id", flat=True).distinct()
 
 
 def overdue_filter(now: Any = None) -> Q:

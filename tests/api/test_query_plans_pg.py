@@ -120,6 +120,32 @@ def test_every_list_is_read_through_an_index(marketplace: dict[str, Any]) -> Non
     assert problems == {}, "\n".join(f"{u}\n  " + "\n  ".join(s) for u, s in problems.items())
 
 
+def test_a_search_in_message_words_reads_their_index(marketplace: dict[str, Any]) -> None:
+    """The console's search in messages goes through the GIN index of their words
+    (``message_body_words``), and a tracking number through its btree, never a scan."""
+    from mediation.models import Message
+
+    case = Dispute.objects.select_related("buyer").order_by("pk")[N // 3]
+    Message.objects.create(
+        dispute=case, author=case.buyer, author_role="buyer", body="Held at the Evri depot."
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE mediation_message")
+    console = Client()
+    console.force_login(get_user_model().objects.get(username=marketplace["mediator"]))
+    for term, index in (("evri depot", "message_body_words"), ("1Z999AA1", "order_tracking")):
+        with CaptureQueriesContext(connection) as queries:
+            response = console.get("/admin/mediation/dispute/", {"q": term, "state__exact": "all"})
+        assert response.status_code == 200
+        if term == "evri depot":
+            assert f"/admin/mediation/dispute/{case.pk}/change/" in response.content.decode()
+        sql = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().startswith("SELECT")]
+        tables = ("mediation_message", "mediation_order", "mediation_fulfilment")
+        assert [s for s in sql if seq_scans(s, None, connection, tables)] == []
+        used = {n.get("Index Name") for s in sql for n in nodes(explain(s, None, connection))}
+        assert index in used, (term, used)
+
+
 def test_the_plan_reader_sees_a_sequential_scan(marketplace: dict[str, Any]) -> None:
     """The check above can fail: a condition no index serves is reported."""
     sql = "SELECT id FROM mediation_dispute WHERE description LIKE %s"

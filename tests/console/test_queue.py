@@ -105,6 +105,47 @@ def test_filters_and_search(db: Any) -> None:
     assert ids("q=Inkwell") == set()
 
 
+def test_search_finds_tracking_numbers_sellers_and_message_words(db: Any) -> None:
+    from mediation.models import Fulfilment, Message, Order
+
+    cast = make_cast()
+    shipped = dispute_in("escalated", cast=cast, order=cast.new_order(external_id="PP-SHIP"))
+    Order.objects.filter(pk=shipped.dispute.order_id).update(tracking_number="1Z999AA10123456784")
+    talked = dispute_in("under_review", cast=cast, order=cast.new_order(external_id="PP-TALK"))
+    Message.objects.create(
+        dispute_id=talked.id,
+        author=cast.buyer,
+        author_role="buyer",
+        body="The parcel came back to the Hermes depot in Leeds.",
+    )
+    returned = dispute_in("awaiting_buyer", cast=cast, order=cast.new_order(external_id="PP-RET"))
+    Fulfilment.objects.create(
+        dispute_id=returned.id,
+        kind="return_shipment",
+        tracking_number="RR123456785GB",
+        recorded_by=cast.buyer,
+    )
+    other = dispute_in("escalated", cast=None)  # another shop, another buyer
+    client = browser(cast.mediator_agent)
+
+    def ids(term: str) -> set[int]:
+        response = client.get(QUEUE, {"q": term, "state__exact": "all"})
+        assert response.status_code == 200, term
+        return set(_rows(response.content.decode()))
+
+    assert ids(f"#{shipped.id}") == {shipped.id} == ids(str(shipped.id))
+    assert ids("1Z999AA10123456784") == {shipped.id}
+    assert ids("RR123456785GB") == {returned.id}
+    assert ids("hermes depot") == {talked.id}
+    assert ids("Hermes Leeds") == {talked.id}  # every word, in any order
+    assert ids("hermes paris") == set()
+    # A shop member's user name finds their shop's cases; a buyer's their own.
+    everyone = {shipped.id, talked.id, returned.id}
+    assert ids(cast.agent.get_username()) == everyone
+    assert other.id not in ids(cast.agent.get_username())
+    assert ids(cast.owner.email.upper()) == everyone
+
+
 def test_waiting_for_my_approval_matches_allowed_actions(db: Any) -> None:
     cast = make_cast(total=300000, shipping=0)
     by_agent = dispute_in("pending_approval", cast=cast, amount=50000)  # 500.00: a senior's
