@@ -8,6 +8,7 @@ state machine. Shops, orders and people are managed by superusers.
 
 from __future__ import annotations
 
+import re
 from typing import Any, cast
 
 from django.conf import settings
@@ -524,7 +525,7 @@ def _pk(value: Any) -> int | None:
 @admin.register(AuditEntry)
 class AuditEntryAdmin(NoEdits, MediatorReadable):
     list_display = [
-        "dispute",
+        "case",
         "seq",
         "action",
         "actor_display",
@@ -532,8 +533,36 @@ class AuditEntryAdmin(NoEdits, MediatorReadable):
         "to_state",
         "created_at",
     ]
+    list_display_links = ["seq"]
     list_filter = ["action"]
-    search_fields = ["dispute__id", "actor_display"]
+    list_select_related = ["dispute__order"]
+    # Any field makes the admin show its search box; get_search_results decides.
+    search_fields = ["dispute_id"]
+    search_help_text = "Case number (11 or #11) or the order's marketplace id (PP-1001)."
+    show_full_result_count = False
+
+    @admin.display(description="Case", ordering="dispute_id")
+    def case(self, obj: AuditEntry) -> Any:
+        """The case by its number and its order's marketplace id, linked to the case page."""
+        return format_html(
+            '<a href="{}">#{} · {}</a>',
+            reverse("admin:mediation_dispute_change", args=[obj.dispute_id]),
+            obj.dispute_id,
+            obj.dispute.order.external_id,
+        )
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: Any, search_term: str
+    ) -> tuple[Any, bool]:
+        """By the case (its foreign key's index), never a ``LIKE`` over millions of entries."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        number = re.fullmatch(r"#?(\d{1,18})", term)
+        cases = Q(dispute_id=int(number.group(1))) if number else Q(pk__in=[])
+        orders = Order.objects.filter(external_id__in={term, term.upper()}).values("pk")
+        disputes = list(Dispute.objects.filter(order__in=orders).values_list("pk", flat=True)[:50])
+        return queryset.filter(cases | Q(dispute_id__in=disputes)), False
 
 
 def _duration(value: Any) -> str:

@@ -29,14 +29,23 @@ def may_use_console(user: Any) -> bool:
 
 
 class ConsoleLoginForm(AdminAuthenticationForm):
+    """The console's login. A buyer, a seller or an integration that signs in with their
+    own, right password is told what the console is, not that the password is wrong
+    (they know it is right, and would try again or reset it); a wrong password reads as
+    Django's, whoever the account is."""
+
+    error_messages = {
+        **AdminAuthenticationForm.error_messages,
+        "not_a_mediator": (
+            "This console is for the marketplace's mediators. Buyers and sellers follow "
+            "their disputes on the marketplace's site, or through the API."
+        ),
+    }
+
     def confirm_login_allowed(self, user: Any) -> None:
         AuthenticationForm.confirm_login_allowed(self, user)
         if not may_use_console(user):
-            raise ValidationError(
-                self.error_messages["invalid_login"],
-                code="invalid_login",
-                params={"username": self.username_field.verbose_name},
-            )
+            raise ValidationError(self.error_messages["not_a_mediator"], code="not_a_mediator")
 
 
 class ConsoleSite(admin.AdminSite):

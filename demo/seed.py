@@ -319,6 +319,10 @@ def _demo_disputes(users: dict[str, Any], orders: dict[str, Order]) -> None:
         reason="buyer_request",
         note="I would like someone to look at the photos.",
     )
+    # ... and past the platform's deadline, as if escalated two days and three hours ago:
+    # the queue's Overdue filter and its red "overdue" have a case to show (the sweeper
+    # flags the breach on its next run, and the case stays in the queue).
+    Dispute.objects.filter(pk=d.pk).update(respond_by=timezone.now() - timedelta(hours=3))
 
     # Under review by a mediator, with an internal note.
     d = t.raise_dispute(

@@ -105,6 +105,8 @@ def test_every_list_is_read_through_an_index(marketplace: dict[str, Any]) -> Non
         (console, "/admin/mediation/dispute/?conduct=reported"),
         (console, f"/admin/mediation/dispute/{case.pk}/change/"),
         (console, "/admin/dashboard/"),
+        (console, f"/admin/mediation/auditentry/?q=%23{case.pk}"),
+        (console, "/admin/mediation/auditentry/"),
         (console, "/admin/"),
         (console, "/admin/mediation/dispute/?state__exact=all"),
         # A case's thread, timeline and audit trail: a page of each.

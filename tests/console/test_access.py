@@ -90,6 +90,16 @@ def test_the_login_form_lets_mediators_in_and_parties_not(db: Any) -> None:
             assert r.status_code == 302 and r["Location"] == "/admin/"
         else:
             assert r.status_code == 200 and "_auth_user_id" not in client.session
+            page = r.content.decode()
+            assert "This console is for the marketplace&#x27;s mediators." in page
+            assert "correct username and password" not in page
+    # A wrong password reads as one, whoever the account is.
+    r = Client().post(
+        "/admin/login/?next=/admin/",
+        {"username": sc["buyer"].get_username(), "password": "not-the-password-1"},
+    )
+    assert r.status_code == 200 and "correct username and password" in r.content.decode()
+    assert "for the marketplace" not in r.content.decode()
 
 
 def test_audit_entries_are_read_only_even_for_superusers(db: Any) -> None:

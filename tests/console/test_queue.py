@@ -259,3 +259,13 @@ def test_the_count_is_bounded(db: Any, monkeypatch: Any) -> None:
     assert "More than 3 disputes" in body
     counts = [q["sql"] for q in queries if "COUNT(" in q["sql"].upper()]
     assert counts and all("LIMIT 4" in sql for sql in counts), counts
+
+
+def test_the_demo_data_has_an_overdue_case_in_the_queue(demo: dict[str, Any]) -> None:
+    """The README's demo data and its screenshot agree: the Overdue filter shows a case."""
+    client = browser(demo["mia_agent"])
+    overdue = _rows(client.get(f"{QUEUE}?overdue=yes").content.decode())
+    assert len(overdue) == 1
+    case = Dispute.objects.select_related("order").get(pk=overdue[0])
+    assert (case.order.external_id, case.state) == ("IW-2001", "escalated")
+    assert 'class="console-overdue sla sla-breached"' in client.get(QUEUE).content.decode()
