@@ -22,7 +22,7 @@ from demo.tour import (
 from mediation.models import Dispute
 
 QUEUE = "/admin/mediation/dispute/"
-CHARTS = 10
+CHARTS = 11
 
 
 def test_agent_rules_beyond_authority_senior_approves_dashboard_draws(
@@ -110,12 +110,38 @@ def test_agent_rules_beyond_authority_senior_approves_dashboard_draws(
     settle(page)
     assert page.evaluate("typeof window.Chart") == "function"
     sizes = page.eval_on_selector_all(
-        ".dashboard-chart canvas", "els => els.map(c => [c.id, c.width, c.height])"
+        ".dashboard-chart canvas:not([hidden])", "els => els.map(c => [c.id, c.width, c.height])"
     )
-    assert len(sizes) == CHARTS
+    empty = page.evaluate("window.mediationDashboard.empty")
+    assert len(sizes) + len(empty) == CHARTS
+    assert len(sizes) >= 8, empty  # the demo data fills nearly every chart
     assert all(w > 0 and h > 0 for _, w, h in sizes), sizes
+    assert page.locator(".chart-empty").count() == len(empty)
     shoot(page, artifacts / "08-sam-dashboard.png", full_page=True)
     sam.close()
 
     assert problems.errors == []
     assert Dispute.objects.get(pk=dispute.pk).state == "awaiting_fulfilment"
+
+
+def test_a_dashboard_without_data_says_so_on_every_chart(
+    transactional_db: Any, live_server: Any, chromium: Any, artifacts: Path
+) -> None:
+    from tests.factories import MediatorProfileFactory
+
+    mediator = MediatorProfileFactory().user
+    mediator.set_password(PASSWORD)
+    mediator.save()
+    problems = PageProblems()
+    context = new_context(chromium)
+    page = problems.watch(context.new_page())
+    log_in(page, live_server.url, mediator.get_username(), PASSWORD)
+    page.goto(f"{live_server.url}/admin/dashboard/")
+    page.wait_for_selector(f'#dashboard[data-charts-ready="{CHARTS}"]')
+    assert page.get_attribute("#dashboard", "data-charts-empty") == str(CHARTS)
+    assert page.locator(".chart-empty").count() == CHARTS
+    assert page.locator(".dashboard-chart canvas:not([hidden])").count() == 0
+    assert "No data for this period yet." in page.inner_text("#dashboard")
+    shoot(page, artifacts / "empty-dashboard.png", full_page=True)
+    context.close()
+    assert problems.errors == []

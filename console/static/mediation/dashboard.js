@@ -18,9 +18,39 @@
     return rows.map(function (row) { return row[key]; });
   }
 
+  var empty = [];
+
+  // A chart with nothing to draw (no labels, or every value 0) says so instead of drawing
+  // empty axes.
+  function hasData(config) {
+    var data = config.data || {};
+    var sets = data.datasets || [];
+    if (!data.labels || data.labels.length === 0) return false;
+    return sets.some(function (set) {
+      return set.data.some(function (value) {
+        return value !== null && (value !== 0 || config.zeroIsData);
+      });
+    });
+  }
+
+  function sayEmpty(canvas) {
+    canvas.hidden = true;
+    var note = document.createElement("p");
+    note.className = "chart-empty";
+    note.textContent = "No data for this period yet.";
+    canvas.parentNode.classList.add("is-empty");
+    canvas.parentNode.appendChild(note);
+    empty.push(canvas.id);
+  }
+
   function draw(id, config) {
     var canvas = document.getElementById(id);
     if (!canvas) return;
+    if (!hasData(config)) {
+      sayEmpty(canvas);
+      return;
+    }
+    delete config.zeroIsData;
     config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false }, config.options || {});
     charts[id] = new window.Chart(canvas, config);
   }
@@ -125,16 +155,27 @@
       options: { indexAxis: "y", scales: { x: { stacked: true, beginAtZero: true, ticks: { precision: 0 } }, y: { stacked: true } } }
     });
 
+    // Per shop (the 10 with the highest dispute rate): two measures, two charts, each on
+    // its own percentage axis.
+    var percent = { beginAtZero: true, ticks: { callback: function (v) { return Math.round(v * 100) + "%"; } } };
     draw("chart-shops", {
       type: "bar",
       data: {
         labels: pluck(stats.shops, "name"),
-        datasets: [
-          { label: "Disputes per order", data: pluck(stats.shops, "dispute_rate"), backgroundColor: PALETTE[0] },
-          { label: "Share of rulings against the shop", data: pluck(stats.shops, "ruled_against_share"), backgroundColor: PALETTE[2] }
-        ]
+        datasets: [{ label: "Orders disputed", data: pluck(stats.shops, "dispute_rate"), backgroundColor: PALETTE[0] }]
       },
-      options: { scales: { y: { beginAtZero: true } } }
+      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: percent } }
+    });
+    // Only the shops with a ruling have a share (0 % against is a figure; no ruling is none).
+    var ruled = stats.shops.filter(function (row) { return row.ruled_against_share !== null; });
+    draw("chart-shops-ruled", {
+      type: "bar",
+      zeroIsData: true,
+      data: {
+        labels: pluck(ruled, "name"),
+        datasets: [{ label: "Rulings against the shop", data: pluck(ruled, "ruled_against_share"), backgroundColor: PALETTE[2] }]
+      },
+      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: Object.assign({}, percent, { max: 1 }) } }
     });
   }
 
@@ -142,7 +183,9 @@
     var node = document.getElementById("dashboard-data");
     if (!node || !window.Chart) return;
     render(JSON.parse(node.textContent));
-    document.getElementById("dashboard").setAttribute("data-charts-ready", Object.keys(charts).length);
+    var dashboard = document.getElementById("dashboard");
+    dashboard.setAttribute("data-charts-empty", empty.length);
+    dashboard.setAttribute("data-charts-ready", Object.keys(charts).length + empty.length);
   }
 
   if (document.readyState === "loading") {
@@ -150,5 +193,5 @@
   } else {
     start();
   }
-  window.mediationDashboard = { charts: charts };
+  window.mediationDashboard = { charts: charts, empty: empty };
 })();

@@ -187,7 +187,7 @@ class Command(BaseCommand):
         case = shoot(page, out / "case.png")
 
         page.goto(f"{base}/admin/dashboard/")
-        page.wait_for_selector('#dashboard[data-charts-ready="10"]')
+        page.wait_for_selector('#dashboard[data-charts-ready="11"]')
         settle(page)
         # From the charts' second row: reasons, states, outcomes, resolved without us.
         page.evaluate(

@@ -27,6 +27,7 @@ CHART_IDS = [
     "chart-refunds",
     "chart-feedback",
     "chart-shops",
+    "chart-shops-ruled",
 ]
 
 
