@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import zoneinfo
 from datetime import timedelta
 from decimal import Decimal
 from hashlib import sha256
@@ -179,6 +180,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The console's pages in the mediator's time zone (the API keeps its ISO 8601 offsets).
+    "console.timezones.ConsoleTimeZoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Turns a login refused for a locked-out account or address into its answer.
@@ -321,9 +324,17 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LANGUAGE_CODE = "en-us"
-TIME_ZONE = "UTC"
+# TIME_ZONE: the marketplace's time zone (an IANA name, "UTC" by default): the console's
+# times for a mediator who chose none, and the days the dashboard counts by. Every time
+# is stored in UTC and the API sends ISO 8601 with its offset, whatever this is.
+TIME_ZONE = env("TIME_ZONE", "UTC").strip() or "UTC"
+if TIME_ZONE not in zoneinfo.available_timezones():
+    raise ImproperlyConfigured(f"TIME_ZONE={TIME_ZONE!r} is not an IANA time zone name.")
 USE_I18N = True
 USE_TZ = True
+# One date format throughout the console (config/formats/en/formats.py): 2026-12-04 18:16
+# CET, in the mediator's time zone, with its name.
+FORMAT_MODULE_PATH = ["config.formats"]
 
 # --- Static and uploaded files ----------------------------------------------------------
 

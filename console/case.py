@@ -23,6 +23,7 @@ from django.utils.safestring import SafeString
 
 from console import forms as cf
 from console.queue import SLA_LABELS, sla_status
+from console.timezones import shown
 from mediation.actors import mediator_profile, with_joined_membership
 from mediation.audit import verify_entries
 from mediation.models import (
@@ -242,7 +243,8 @@ def _request_info(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str
         expected_version=data["version"],
     )
     by = result.dispute.respond_by
-    return f"Asked the {data['party']}; the answer is due by {by:%Y-%m-%d %H:%M} UTC."
+    due = shown(by) if by else "the default deadline"
+    return f"Asked the {data['party']}; the answer is due by {due}."
 
 
 def _rule(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:

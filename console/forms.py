@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 
+from console.timezones import zone_label
 from mediation.models import FulfilmentKind, Funder, Party, Remedy
 from mediation.money import MINOR_UNITS
 
@@ -77,8 +78,14 @@ class RequestInfoForm(ActionForm):
         label="Answer by",
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-        help_text="Blank: the default information deadline.",
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read in the mediator's time zone (console.timezones), which the picker names.
+        self.fields[
+            "respond_by"
+        ].help_text = f"In your time zone, {zone_label()}. Blank: the default information deadline."
 
 
 class RuleForm(ActionForm):

@@ -3,7 +3,7 @@
 from django.contrib import admin
 from django.urls import path
 
-from console import dashboard
+from console import dashboard, timezones
 
 urlpatterns = [
     path(
@@ -15,5 +15,10 @@ urlpatterns = [
         "state-machine/",
         admin.site.admin_view(dashboard.state_machine_view),
         name="console-state-machine",
+    ),
+    path(
+        "preferences/",
+        admin.site.admin_view(timezones.preferences_view),
+        name="console-preferences",
     ),
 ]

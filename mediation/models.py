@@ -136,6 +136,9 @@ class MediatorProfile(models.Model):
     # may decide alone in each currency. A lead has no limit; a currency not listed is 0.
     authority = models.JSONField(default=dict, blank=True)
     active = models.BooleanField(default=True)
+    # The IANA time zone the console shows this mediator's times in; blank: the
+    # marketplace's (settings.TIME_ZONE). Chosen on the console's "My settings" page.
+    time_zone = models.CharField(max_length=64, blank=True, default="", db_default="")
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.tier})"
