@@ -344,6 +344,7 @@ class WebhookEndpointDetailView(APIView):
 
 class WebhookRotateSecretView(APIView):
     @extend_schema(
+        operation_id="rotate_webhook_secret",
         summary="Rotate the signing secret",
         request=RotateSecretSerializer,
         responses={200: WebhookEndpointWithSecretSerializer},
@@ -398,6 +399,7 @@ class WebhookDeliveryListView(APIView):
 
 class WebhookRedeliverView(APIView):
     @extend_schema(
+        operation_id="redeliver_webhook_delivery",
         summary="Send a delivery again",
         request=None,
         responses={202: WebhookDeliverySerializer},
