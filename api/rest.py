@@ -79,6 +79,18 @@ def add_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, An
     return result
 
 
+def anonymous_security(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: an operation anyone may call (the login) says
+    ``security: []``, no requirement, rather than ``[{}]``, an empty one. Both mean the same;
+    openapi-python-client reads any non-empty list as "needs a token" and would make the
+    generated ``create_token`` take an ``AuthenticatedClient`` (its issue #1372)."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if isinstance(operation, dict) and operation.get("security") == [{}]:
+                operation["security"] = []
+    return result
+
+
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
