@@ -194,3 +194,23 @@ def test_only_the_login_is_anonymous_and_says_so_with_no_requirement() -> None:
     }
     assert anonymous == {("post", "/api/v1/auth/token/")}
     assert schema["paths"]["/api/v1/auth/token/"]["post"]["security"] == []
+
+
+def test_every_default_is_a_value_its_field_accepts() -> None:
+    """A generated client sends a field's default when the caller leaves it out: a default
+    that its own minLength, pattern or enum refuses would make every such call a 400."""
+    schema = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    wrong = []
+    for name, component in schema["components"]["schemas"].items():
+        for field, prop in (component.get("properties") or {}).items():
+            if "default" not in prop or prop.get("readOnly"):
+                continue
+            value = prop["default"]
+            if isinstance(value, str) and (
+                len(value) < prop.get("minLength", 0)
+                or ("pattern" in prop and not re.search(prop["pattern"], value))
+            ):
+                wrong.append(f"{name}.{field}")
+            if "enum" in prop and value not in prop["enum"]:
+                wrong.append(f"{name}.{field}")
+    assert not wrong

@@ -19,13 +19,13 @@ class WebhookEndpointCreateRequest:
         events (list[EventsEnum]): Event types, or ["*"] for every party-visible event.
         description (str | Unset):  Default: ''.
         shop (str | Unset): The shop's slug; needed only when you own several shops. The platform integration leaves it
-            out: its endpoints cover every shop. Default: ''.
+            out: its endpoints cover every shop.
     """
 
     url: str
     events: list[EventsEnum]
     description: str | Unset = ""
-    shop: str | Unset = ""
+    shop: str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         url = self.url
