@@ -24,7 +24,7 @@ SCHEMA = ROOT / "openapi.yaml"
 CONFIG = ROOT / "clients" / "openapi-python-client.yaml"
 TARGET = ROOT / "clients" / "python"
 # Kept across regenerations: the generator knows nothing of them.
-HAND_WRITTEN = ("mediation_client/webhooks.py",)
+HAND_WRITTEN = ("mediation_client/problems.py", "mediation_client/webhooks.py")
 # What tools leave in the folder (caches, an editable install's metadata): never compared.
 JUNK = ("__pycache__", ".ruff_cache", ".mypy_cache", ".pytest_cache", "build", "dist")
 

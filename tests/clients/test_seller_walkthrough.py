@@ -12,13 +12,16 @@ shop's list.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
 import secrets
 import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from mediation_client import AuthenticatedClient, Client
@@ -43,7 +46,8 @@ from mediation_client.models import (
     Token,
     WebhookEndpointCreateRequest,
 )
-from mediation_client.webhooks import parse_webhook, verify_webhook
+from mediation_client.problems import ApiError, expect
+from mediation_client.webhooks import InvalidSignature, parse_webhook, verify_webhook
 
 from tests import live
 from tests.outages import Gunicorn
@@ -52,20 +56,21 @@ from tests.webhooks.helpers import Received, receiver
 # The server's port: apart from the other live servers' (8400-8599).
 PORTS = range(18200, 18300)
 PASSWORD = "demo-pass-123"  # every demo user's (README "Demo data")
+README = Path(__file__).resolve().parents[2] / "README.md"
+LOCAL = '"http://127.0.0.1:8000"'  # the README's API address (make run)
 
-T = TypeVar("T")
 
-
-def ok(result: T | Problem | None) -> T:
-    """The parsed answer of a call that must succeed (the client returns a Problem, the
-    problem+json body, for an error status)."""
-    assert result is not None, "no answer the schema describes"
-    assert not isinstance(result, Problem), f"{result.status} {result.code}: {result.detail}"
-    return result
+def readme_snippet() -> str:
+    """The Python block of the README's "A client for sellers" section, as written."""
+    section = README.read_text().split("## A client for sellers (Python)", 1)[1]
+    section = section.split("\n## ", 1)[0]
+    match = re.search(r"```python\n(.*?)```", section, flags=re.S)
+    assert match, "the README's client section has no Python snippet"
+    return match.group(1)
 
 
 def log_in(base_url: str, username: str) -> AuthenticatedClient:
-    token = ok(
+    token = expect(
         create_token.sync(
             client=Client(base_url=base_url),
             body=LoginRequest(username=username, password=PASSWORD),
@@ -76,7 +81,7 @@ def log_in(base_url: str, username: str) -> AuthenticatedClient:
 
 
 def waiting_for_the_shop(owner: AuthenticatedClient) -> list[int]:
-    page = ok(list_disputes.sync(client=owner, state=[ListDisputesStateItem.AWAITING_SELLER]))
+    page = expect(list_disputes.sync(client=owner, state=[ListDisputesStateItem.AWAITING_SELLER]))
     assert all(d.state == StateEnum.AWAITING_SELLER for d in page.results)
     assert {d.shop.slug for d in page.results} <= {"paper-petals"}  # petals_owner's only
     return [d.id for d in page.results]
@@ -128,15 +133,31 @@ def test_a_sellers_integration_through_the_generated_client(
 
 
 def walkthrough(base_url: str, hook: Any, logs: Path, worker: Any) -> None:
-    refused = create_token.sync(
-        client=Client(base_url=base_url),
-        body=LoginRequest(username="petals_owner", password="not-the-password"),
-    )
-    assert isinstance(refused, Problem) and refused.status == 401
-    assert refused.code == "invalid_credentials"
+    with pytest.raises(ApiError) as refused:
+        expect(
+            create_token.sync(
+                client=Client(base_url=base_url),
+                body=LoginRequest(username="petals_owner", password="not-the-password"),
+            )
+        )
+    assert refused.value.status == 401 and refused.value.code == "invalid_credentials"
+    assert isinstance(refused.value.problem, Problem)
+
+    # The README's integration, as written, on the demo's Inkwell Studio (Bob's IW-2003).
+    snippet = readme_snippet()
+    assert LOCAL in snippet
+    readme: dict[str, Any] = {}
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        exec(compile(snippet.replace(LOCAL, repr(base_url)), "README.md", "exec"), readme)
+    assert printed.getvalue().splitlines() == ["IW-2003 full_refund 2850", "awaiting_buyer"]
+    inkwell = log_in(base_url, "inkwell_owner")
+    [iw_2003] = expect(list_disputes.sync(client=inkwell, order="IW-2003")).results
+    assert iw_2003.state == StateEnum.AWAITING_BUYER
+    assert [(o.kind.value, o.amount) for o in iw_2003.offers] == [("partial_refund", 1200)]
 
     owner = log_in(base_url, "petals_owner")
-    endpoint = ok(
+    endpoint = expect(
         create_webhook_endpoint.sync(
             client=owner,
             body=WebhookEndpointCreateRequest(url=hook.url, events=[EventsEnum.DISPUTE_OFFER_MADE]),
@@ -147,8 +168,8 @@ def walkthrough(base_url: str, hook: Any, logs: Path, worker: Any) -> None:
 
     # Alice's bouquet arrived crushed (the README's walkthrough): she raises a dispute.
     alice = log_in(base_url, "alice")
-    order = ok(list_orders.sync(client=alice, external_id="PP-1001")).results[0]
-    raised = ok(
+    order = expect(list_orders.sync(client=alice, external_id="PP-1001")).results[0]
+    raised = expect(
         create_dispute.sync(
             client=alice,
             body=DisputeCreateRequest(
@@ -164,19 +185,19 @@ def walkthrough(base_url: str, hook: Any, logs: Path, worker: Any) -> None:
     # The seller's side: what waits for the shop, and an offer on it.
     waiting = waiting_for_the_shop(owner)
     assert set(waiting) == {*before, raised.id}
-    dispute = ok(get_dispute.sync(raised.id, client=owner))
+    dispute = expect(get_dispute.sync(raised.id, client=owner))
     assert AllowedActionsEnum.OFFER in dispute.allowed_actions
     assert dispute.respond_by is not None
 
     offer = OfferInputRequest(kind=PartyRemedyEnum.PARTIAL_REFUND, amount=10000, note="So sorry!")
     key = str(uuid.uuid4())
-    offered = ok(make_offer.sync(raised.id, client=owner, body=offer, idempotency_key=key))
+    offered = expect(make_offer.sync(raised.id, client=owner, body=offer, idempotency_key=key))
     assert offered.state == StateEnum.AWAITING_BUYER
     # A retry after a lost answer, with the same key: the first answer, no second offer.
-    again = ok(make_offer.sync(raised.id, client=owner, body=offer, idempotency_key=key))
+    again = expect(make_offer.sync(raised.id, client=owner, body=offer, idempotency_key=key))
     assert again.to_dict() == offered.to_dict()
 
-    read_back = ok(get_dispute.sync(raised.id, client=owner))
+    read_back = expect(get_dispute.sync(raised.id, client=owner))
     [made] = read_back.offers
     assert (made.kind.value, made.amount, made.note) == ("partial_refund", 10000, "So sorry!")
     assert made.status == OfferStatusEnum.OPEN and made.author == "petals_owner"
@@ -186,6 +207,9 @@ def walkthrough(base_url: str, hook: Any, logs: Path, worker: Any) -> None:
     refused_offer = make_offer.sync(raised.id, client=owner, body=offer)
     assert isinstance(refused_offer, Problem) and refused_offer.status == 409
     assert refused_offer.code == "invalid_transition"
+    with pytest.raises(ApiError) as refusal:
+        expect(make_offer.sync(raised.id, client=owner, body=offer))
+    assert refusal.value.code == "invalid_transition"
 
     # The webhook of the offer, signed with the endpoint's secret.
     delivery = wait_for(hook, "dispute.offer_made", logs, worker)
@@ -198,11 +222,20 @@ def walkthrough(base_url: str, hook: Any, logs: Path, worker: Any) -> None:
     assert [o.amount for o in event.data.offers] == [10000]
     assert str(event.id) == delivery.headers["Mediation-Event-Id"]
     assert json.loads(delivery.body)["data"]["shop"]["slug"] == "paper-petals"
+    # The README's handler, with this endpoint's secret.
+    readme["WEBHOOK_SECRET"] = endpoint.secret
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        readme["on_webhook"](delivery.body, header)
+    assert printed.getvalue().split() == ["dispute.offer_made", str(raised.id), "awaiting_buyer"]
+    readme["WEBHOOK_SECRET"] = "whsec_someone-elses"
+    with pytest.raises(InvalidSignature):
+        readme["on_webhook"](delivery.body, header)
 
     # Alice accepts: the shop owes a partial refund, and the case waits for its delivery.
-    accepted = ok(
+    accepted = expect(
         accept_offer.sync(raised.id, client=alice, body=AcceptOfferRequest(offer=made.id))
     )
     assert accepted.state == StateEnum.AWAITING_FULFILMENT
     assert accepted.agreement is not None and accepted.agreement.amount == 10000
-    assert ok(get_dispute.sync(raised.id, client=owner)).state == StateEnum.AWAITING_FULFILMENT
+    assert expect(get_dispute.sync(raised.id, client=owner)).state == StateEnum.AWAITING_FULFILMENT
