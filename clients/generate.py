@@ -98,19 +98,20 @@ def main(argv: list[str]) -> int:
                 print("clients/python is stale: run `make openapi` and commit the result")
                 return 1
             return 0
-        kept = {
-            name: (TARGET / name).read_bytes() for name in HAND_WRITTEN if (TARGET / name).exists()
-        }
-        if TARGET.exists():
-            for name in files(TARGET):
-                (TARGET / name).unlink()
-        for name, content in {**generated, **kept}.items():
+        committed = files(TARGET) if TARGET.exists() else {}
+        # Only what changed is written: an unchanged setup.py keeps its time, so that make
+        # does not reinstall the virtualenv after every `make openapi`.
+        changed = [name for name, content in generated.items() if committed.get(name) != content]
+        gone = [name for name in committed if name not in generated and name not in HAND_WRITTEN]
+        for name in gone:
+            (TARGET / name).unlink()
+        for name in changed:
             (TARGET / name).parent.mkdir(parents=True, exist_ok=True)
-            (TARGET / name).write_bytes(content)
+            (TARGET / name).write_bytes(generated[name])
         for folder in sorted(TARGET.rglob("*"), reverse=True):  # left empty by a removal
             if folder.is_dir() and not any(folder.iterdir()):
                 folder.rmdir()
-    print(f"wrote {TARGET.relative_to(ROOT)} ({len(generated)} generated files)")
+    print(f"clients/python: {len(changed)} files written, {len(gone)} removed")
     return 0
 
 
