@@ -4,8 +4,9 @@ openapi-python-client writes the whole project (``mediation_client``, its ``setu
 ``README.md``) into a temporary folder, formatted by the locked ruff; the result replaces
 clients/python/ but for the modules written by hand (:data:`HAND_WRITTEN`). With
 ``--check`` nothing is written: it exits 1 and prints the differences when the committed
-client is not what openapi.yaml generates (tests/api/test_openapi.py runs it so). Offline:
-the generator reads the file, and runs from this virtualenv.
+client is not what openapi.yaml generates (tests/api/test_openapi.py does the same with
+:func:`generate`, :func:`files` and :func:`differences`). Offline: the generator reads the
+file, and runs from this virtualenv.
 
     python clients/generate.py [--check]
 """
