@@ -10,10 +10,10 @@ STAMP := $(VENV)/.installed-stamp
 
 .PHONY: run test test-postgres contract install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api bench-scale
 
-$(STAMP): pyproject.toml requirements.lock
+$(STAMP): pyproject.toml requirements.lock clients/python/setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]'
+	$(PY) -m pip install --quiet -c requirements.lock -e '.[dev]' -e ./clients/python
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -59,8 +59,10 @@ format: install
 typecheck: install
 	$(BIN)/mypy .
 
+# openapi.yaml from the code, then the Python client (clients/python) from openapi.yaml.
 openapi: install
 	$(PY) manage.py spectacular --file openapi.yaml --validate
+	$(PY) clients/generate.py
 
 openapi-check: install
 	$(PY) -m pytest -q -p no:cacheprovider tests/api/test_openapi.py

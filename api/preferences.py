@@ -55,6 +55,7 @@ def _data(preference: NotificationPreference) -> dict[str, Any]:
 
 class NotificationPreferenceView(APIView):
     @extend_schema(
+        operation_id="get_notification_preferences",
         summary="Your email preferences",
         responses={200: NotificationPreferenceSerializer},
         tags=TAGS,
@@ -64,6 +65,7 @@ class NotificationPreferenceView(APIView):
         return Response(_data(preference_for(request.user)))
 
     @extend_schema(
+        operation_id="update_notification_preferences",
         summary="Change your email preferences",
         request=NotificationPreferenceSerializer,
         responses={200: NotificationPreferenceSerializer},

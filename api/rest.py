@@ -79,6 +79,18 @@ def add_problem_responses(result: dict[str, Any], **kwargs: Any) -> dict[str, An
     return result
 
 
+def anonymous_security(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular post-processing hook: an operation anyone may call (the login) says
+    ``security: []``, no requirement, rather than ``[{}]``, an empty one. Both mean the same;
+    openapi-python-client reads any non-empty list as "needs a token" and would make the
+    generated ``create_token`` take an ``AuthenticatedClient`` (its issue #1372)."""
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if isinstance(operation, dict) and operation.get("security") == [{}]:
+                operation["security"] = []
+    return result
+
+
 IF_MATCH = OpenApiParameter(
     "If-Match",
     OpenApiTypes.STR,
@@ -115,10 +127,65 @@ NOT_BLANK = f"^[^\\u0000]*[^\\u0000{WHITESPACE}][^\\u0000]*$"
 SLUG = "^[-a-zA-Z0-9_]+$"  # DRF's SlugField (ASCII)
 
 
+# A method's verb in an operation id; a POST to a collection creates one of it.
+VERBS = {"post": "create", "put": "replace", "patch": "update", "delete": "delete"}
+
+
+def singular(noun: str) -> str:
+    """``policies`` -> ``policy``, ``api_keys`` -> ``api_key``; a word without a plural
+    (``evidence``, ``feedback``) is left as it is."""
+    if noun.endswith("ies"):
+        return noun[:-3] + "y"
+    return noun[:-1] if noun.endswith("s") else noun
+
+
+def operation_id(method: str, path: str, *, list_view: bool, readable: bool) -> str:
+    """The operation id of ``method`` on ``path`` (``/api/v1/disputes/{dispute_id}/``), with
+    ``list_view`` when its GET answers a list and ``readable`` when the path answers GET:
+
+    * ``GET`` a list: ``list_<noun>`` (``list_disputes``, ``list_messages``); one thing:
+      ``get_<noun>`` (``get_dispute``, ``get_audit``, ``get_stats``);
+    * ``POST`` to a verb after an item, a path with no GET (``.../messages/{message_id}/
+      report/``): ``<verb>_<noun>`` (``report_message``, ``revoke_api_key``, ``approve_offer``);
+    * any other ``POST`` creates: ``create_<noun>`` (``create_dispute``, ``create_token``);
+      ``PATCH``, ``PUT``, ``DELETE``: ``update_``, ``replace_``, ``delete_<noun>``;
+
+    where the noun is the path's last literal segment, with ``-`` as ``_``, made singular
+    where it names one of a list (``disputes/{dispute_id}/``, a POST to ``disputes/``).
+    Path parameters and the ``/api/v1/`` prefix never appear."""
+    segments = [s for s in path.strip("/").split("/") if s][2:]  # after api/v1
+    literal = [(i, s.replace("-", "_")) for i, s in enumerate(segments) if not s.startswith("{")]
+    last, noun = literal[-1]
+    item = last < len(segments) - 1  # the path ends with a parameter
+    verb = method.lower()
+    if verb == "get":
+        if item:
+            return f"get_{singular(noun)}"
+        return f"{'list' if list_view else 'get'}_{noun}"
+    acts = verb == "post" and not readable and not item and len(literal) > 1
+    if acts and literal[-2][0] == last - 2:  # <noun>/{id}/<verb>/
+        return f"{noun}_{singular(literal[-2][1])}"
+    return f"{VERBS[verb]}_{singular(noun)}"
+
+
 class ApiSchema(AutoSchema):
     """The OpenAPI operation of every endpoint: what the view declares, plus the problem+json
     responses it may answer with (by method; 412 where it takes If-Match), so that no error
     status is undocumented and every one has the Problem schema."""
+
+    def get_operation_id(self) -> str:
+        """``<verb>_<noun>`` from the method and the path, so that a generated client's
+        functions read like what they do and stay put while the path does (see
+        :func:`operation_id`); a view names the few that read badly so with
+        ``extend_schema(operation_id=...)``."""
+        if not self.path.startswith("/api/v1/"):  # the webhooks' mocked view ("/")
+            return str(super().get_operation_id())
+        return operation_id(
+            self.method,
+            self.path,
+            list_view=self.method == "GET" and self._is_list_view(),
+            readable=hasattr(self.view, "get"),
+        )
 
     def _map_serializer_field(self, field: Any, direction: Any, *args: Any, **kwargs: Any) -> Any:
         schema = super()._map_serializer_field(field, direction, *args, **kwargs)

@@ -131,6 +131,7 @@ class TokenView(APIView):
 
 class LogoutView(APIView):
     @extend_schema(
+        operation_id="logout",
         summary="Log out: revoke this token",
         request=None,
         responses={204: None},
@@ -149,6 +150,7 @@ class LogoutView(APIView):
 
 class LogoutAllView(APIView):
     @extend_schema(
+        operation_id="logout_all",
         summary="Log out everywhere: revoke every token",
         request=None,
         responses={200: s.LogoutAllSerializer},
@@ -400,6 +402,11 @@ class DisputeDetailView(APIView):
         return Response(data, headers={"ETag": tag})
 
 
+# POST /disputes/{id}/offer/ makes an offer and .../counter/ counters one: as operation ids
+# (the generated client's function names), ``offer`` and ``counter`` would read as things.
+ACTION_OPERATION_IDS = {"offer": "make_offer", "counter": "counter_offer"}
+
+
 class ActionSchema(ApiSchema):
     """The OpenAPI operation of one action, read from its registry entry."""
 
@@ -408,7 +415,10 @@ class ActionSchema(ApiSchema):
         return cast(DisputeActionView, self.view).action_spec
 
     def get_operation_id(self) -> str:
-        return f"disputes_{self.lifecycle_action.slug.replace('-', '_')}"
+        """The action's slug, as in its path (``accept_offer``, ``escalate``), but for the
+        slugs that are nouns too."""
+        slug = self.lifecycle_action.slug
+        return ACTION_OPERATION_IDS.get(slug, slug.replace("-", "_"))
 
     def get_description(self) -> str:  # type: ignore[override]  # drf-spectacular's signature
         return self.lifecycle_action.description
@@ -468,7 +478,7 @@ OFFER_DECISIONS = {"approve": REGISTRY["approve-offer"], "reject": REGISTRY["rej
 
 class OfferActionSchema(ActionSchema):
     def get_operation_id(self) -> str:
-        return f"disputes_offers_{self.lifecycle_action.slug.split('-')[0]}"
+        return ApiSchema.get_operation_id(self)  # from the path: approve_offer, reject_offer
 
 
 class OfferDecisionView(DisputeActionView):
@@ -737,6 +747,7 @@ EVIDENCE_TYPES = tuple(sorted(evidence.ALLOWED))
 
 class EvidenceDownloadView(APIView):
     @extend_schema(
+        operation_id="download_evidence",
         summary="Download an evidence file",
         responses={(200, *EVIDENCE_TYPES): OpenApiTypes.BINARY},
         tags=["evidence"],

@@ -880,6 +880,7 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.rest.add_problem_responses",
         "api.rest.refuse_additional_properties",
+        "api.rest.anonymous_security",
     ],
     "ENUM_NAME_OVERRIDES": {
         "RemedyEnum": "mediation.models.Remedy",

@@ -708,7 +708,7 @@ def test_dockerignore_keeps_local_state_out_but_the_code_in() -> None:
                 result = not negated
         return result
 
-    for path in (".git", ".venv", "var", "staticfiles", ".env", "config/__pycache__"):
+    for path in (".git", ".venv", "var", "staticfiles", ".env", "config/__pycache__", "clients"):
         assert ignored(path), path
     for path in (
         "manage.py",

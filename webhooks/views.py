@@ -132,10 +132,13 @@ def _url_field(**kwargs: Any) -> serializers.RegexField:
 class WebhookEndpointCreateSerializer(serializers.Serializer):
     url = _url_field()
     events = EventListField(help_text='Event types, or ["*"] for every party-visible event.')
-    description = serializers.CharField(max_length=200, required=False, default="")
+    description = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+    # No default: the schema's default is what a client sends for "none", and a blank slug
+    # is refused (a generated client would send it on every registration).
     shop = serializers.SlugField(
         required=False,
-        default="",
         help_text=(
             "The shop's slug; needed only when you own several shops. The platform "
             "integration leaves it out: its endpoints cover every shop."
@@ -300,7 +303,7 @@ class WebhookEndpointListView(APIView):
     def post(self, request: Request) -> Response:
         data = valid(WebhookEndpointCreateSerializer, request)
         endpoint = service.register_endpoint(
-            shop=_shop_for_new_endpoint(request, data["shop"]),
+            shop=_shop_for_new_endpoint(request, data.get("shop", "")),
             url=data["url"],
             events=data["events"],
             description=data["description"],
@@ -344,6 +347,7 @@ class WebhookEndpointDetailView(APIView):
 
 class WebhookRotateSecretView(APIView):
     @extend_schema(
+        operation_id="rotate_webhook_secret",
         summary="Rotate the signing secret",
         request=RotateSecretSerializer,
         responses={200: WebhookEndpointWithSecretSerializer},
@@ -398,6 +402,7 @@ class WebhookDeliveryListView(APIView):
 
 class WebhookRedeliverView(APIView):
     @extend_schema(
+        operation_id="redeliver_webhook_delivery",
         summary="Send a delivery again",
         request=None,
         responses={202: WebhookDeliverySerializer},

@@ -47,6 +47,16 @@ def register(user: Any, **body: Any) -> Any:
     return as_user(user).post(URL, body, format="json")
 
 
+def test_a_registration_with_the_schemas_defaults_is_taken(sc: Any) -> None:
+    """What a generated client sends when the optional fields are left as they are: the
+    schema's default description (blank) and no shop."""
+    r = register(sc["owner"], description="")
+    assert r.status_code == 201, r.json()
+    assert r.json()["description"] == "" and r.json()["shop"]["slug"] == sc.cast.shop.slug
+    r = register(sc["owner"], shop="")
+    assert r.status_code == 400 and r.json()["code"] == "invalid", r.json()
+
+
 def test_the_owner_registers_and_sees_the_secret_once(sc: Any) -> None:
     r = register(sc["owner"], events=["dispute.closed", "dispute.escalated"])
     assert r.status_code == 201, r.json()

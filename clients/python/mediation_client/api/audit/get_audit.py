@@ -1,0 +1,243 @@
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.audit_page import AuditPage
+from ...models.problem import Problem
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    dispute_id: int,
+    *,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["cursor"] = cursor
+
+    params["page_size"] = page_size
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/disputes/{dispute_id}/audit/".format(
+            dispute_id=quote(str(dispute_id), safe=""),
+        ),
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> AuditPage | Problem | None:
+    if response.status_code == 200:
+        response_200 = AuditPage.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[AuditPage | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    dispute_id: int,
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> Response[AuditPage | Problem]:
+    """The dispute's audit entries
+
+     The audit entries with their hashes, in order, a page at a time (`results`, `next`, `previous`;
+    `page_size` 50 by default, at most 100). `verified` checks the page: every entry's hash, each link
+    to the entry before it (the page's first entry to the last of the page before), and on the last page
+    the head recorded on the dispute; following every page checks the whole chain.
+
+    Args:
+        dispute_id (int):
+        cursor (str | Unset):
+        page_size (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AuditPage | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        dispute_id=dispute_id,
+        cursor=cursor,
+        page_size=page_size,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    dispute_id: int,
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> AuditPage | Problem | None:
+    """The dispute's audit entries
+
+     The audit entries with their hashes, in order, a page at a time (`results`, `next`, `previous`;
+    `page_size` 50 by default, at most 100). `verified` checks the page: every entry's hash, each link
+    to the entry before it (the page's first entry to the last of the page before), and on the last page
+    the head recorded on the dispute; following every page checks the whole chain.
+
+    Args:
+        dispute_id (int):
+        cursor (str | Unset):
+        page_size (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AuditPage | Problem
+    """
+
+    return sync_detailed(
+        dispute_id=dispute_id,
+        client=client,
+        cursor=cursor,
+        page_size=page_size,
+    ).parsed
+
+
+async def asyncio_detailed(
+    dispute_id: int,
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> Response[AuditPage | Problem]:
+    """The dispute's audit entries
+
+     The audit entries with their hashes, in order, a page at a time (`results`, `next`, `previous`;
+    `page_size` 50 by default, at most 100). `verified` checks the page: every entry's hash, each link
+    to the entry before it (the page's first entry to the last of the page before), and on the last page
+    the head recorded on the dispute; following every page checks the whole chain.
+
+    Args:
+        dispute_id (int):
+        cursor (str | Unset):
+        page_size (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[AuditPage | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        dispute_id=dispute_id,
+        cursor=cursor,
+        page_size=page_size,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    dispute_id: int,
+    *,
+    client: AuthenticatedClient,
+    cursor: str | Unset = UNSET,
+    page_size: int | Unset = UNSET,
+) -> AuditPage | Problem | None:
+    """The dispute's audit entries
+
+     The audit entries with their hashes, in order, a page at a time (`results`, `next`, `previous`;
+    `page_size` 50 by default, at most 100). `verified` checks the page: every entry's hash, each link
+    to the entry before it (the page's first entry to the last of the page before), and on the last page
+    the head recorded on the dispute; following every page checks the whole chain.
+
+    Args:
+        dispute_id (int):
+        cursor (str | Unset):
+        page_size (int | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        AuditPage | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            dispute_id=dispute_id,
+            client=client,
+            cursor=cursor,
+            page_size=page_size,
+        )
+    ).parsed

@@ -1,0 +1,235 @@
+import datetime
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.problem import Problem
+from ...models.stats import Stats
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    since: datetime.date | Unset = UNSET,
+    until: datetime.date | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    json_since: str | Unset = UNSET
+    if not isinstance(since, Unset):
+        json_since = since.isoformat()
+    params["since"] = json_since
+
+    json_until: str | Unset = UNSET
+    if not isinstance(until, Unset):
+        json_until = until.isoformat()
+    params["until"] = json_until
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/api/v1/stats/",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Problem | Stats | None:
+    if response.status_code == 200:
+        response_200 = Stats.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 403:
+        response_403 = Problem.from_dict(response.json())
+
+        return response_403
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 414:
+        response_414 = Problem.from_dict(response.json())
+
+        return response_414
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 429:
+        response_429 = Problem.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(*, client: AuthenticatedClient | Client, response: httpx.Response) -> Response[Problem | Stats]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    since: datetime.date | Unset = UNSET,
+    until: datetime.date | Unset = UNSET,
+) -> Response[Problem | Stats]:
+    """Dispute statistics
+
+     Disputes opened per week, by reason, state and outcome; median time to resolution; SLA breaches; the
+    share resolved without the platform; refunds by funder; per-shop rates; feedback scores, by party,
+    mediator, outcome, reason and shop. Mediators only.
+
+    Args:
+        since (datetime.date | Unset):
+        until (datetime.date | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Stats]
+    """
+
+    kwargs = _get_kwargs(
+        since=since,
+        until=until,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    since: datetime.date | Unset = UNSET,
+    until: datetime.date | Unset = UNSET,
+) -> Problem | Stats | None:
+    """Dispute statistics
+
+     Disputes opened per week, by reason, state and outcome; median time to resolution; SLA breaches; the
+    share resolved without the platform; refunds by funder; per-shop rates; feedback scores, by party,
+    mediator, outcome, reason and shop. Mediators only.
+
+    Args:
+        since (datetime.date | Unset):
+        until (datetime.date | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Stats
+    """
+
+    return sync_detailed(
+        client=client,
+        since=since,
+        until=until,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    since: datetime.date | Unset = UNSET,
+    until: datetime.date | Unset = UNSET,
+) -> Response[Problem | Stats]:
+    """Dispute statistics
+
+     Disputes opened per week, by reason, state and outcome; median time to resolution; SLA breaches; the
+    share resolved without the platform; refunds by funder; per-shop rates; feedback scores, by party,
+    mediator, outcome, reason and shop. Mediators only.
+
+    Args:
+        since (datetime.date | Unset):
+        until (datetime.date | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Problem | Stats]
+    """
+
+    kwargs = _get_kwargs(
+        since=since,
+        until=until,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    since: datetime.date | Unset = UNSET,
+    until: datetime.date | Unset = UNSET,
+) -> Problem | Stats | None:
+    """Dispute statistics
+
+     Disputes opened per week, by reason, state and outcome; median time to resolution; SLA breaches; the
+    share resolved without the platform; refunds by funder; per-shop rates; feedback scores, by party,
+    mediator, outcome, reason and shop. Mediators only.
+
+    Args:
+        since (datetime.date | Unset):
+        until (datetime.date | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Problem | Stats
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            since=since,
+            until=until,
+        )
+    ).parsed

@@ -1,0 +1,13 @@
+from enum import StrEnum
+
+
+class PartyRemedyEnum(StrEnum):
+    FULL_REFUND = "full_refund"
+    GOODWILL = "goodwill"
+    PARTIAL_REFUND = "partial_refund"
+    REPLACEMENT = "replacement"
+    RETURN_AND_REFUND = "return_and_refund"
+    STORE_CREDIT = "store_credit"
+
+    def __str__(self) -> str:
+        return str(self.value)
