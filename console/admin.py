@@ -32,6 +32,7 @@ from console.sites import may_use_console
 from mediation.errors import DomainError
 from mediation.models import (
     ApiKey,
+    AssignmentPolicy,
     AuditEntry,
     CredentialEvent,
     DeadlinePolicy,
@@ -522,6 +523,32 @@ class DeadlinePolicyAdmin(MediatorReadable):
     @admin.display(description="Reminder before it")
     def reminder(self, obj: DeadlinePolicy) -> str:
         return _duration(policy.remind_before(obj.state, obj.reason))
+
+
+@admin.register(AssignmentPolicy)
+class AssignmentPolicyAdmin(MediatorReadable):
+    """The marketplace's automatic assignment switch (workflows.assignment): one row.
+    Mediators see it; those given its permissions (and superusers) switch it."""
+
+    list_display = ["__str__", "auto_assign", "updated_at"]
+    fields = ["auto_assign"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return (
+            _is_mediator(request)
+            and super().has_add_permission(request)
+            and not AssignmentPolicy.objects.exists()
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_mediator(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.pk = 1  # the one row (a check constraint holds it)
+        super().save_model(request, obj, form, change)
 
 
 @admin.register(MediatorProfile)
