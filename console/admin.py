@@ -27,6 +27,7 @@ from django.urls import path, reverse
 from django.utils.functional import cached_property
 from rest_framework_api_key.models import APIKey
 
+from console import bulk
 from console import case as console
 from console.sites import may_use_console
 from mediation.errors import DomainError
@@ -379,6 +380,14 @@ class DisputeAdmin(NoEdits, MediatorReadable):
     @admin.display(description="Assignee", ordering="assigned_to__username")
     def assignee(self, obj: Dispute) -> str:
         return obj.assigned_to.get_username() if obj.assigned_to else "-"
+
+    # --- Bulk actions (console.bulk: each case through its service)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        for func in bulk.actions_for(request):
+            actions[func.__name__] = (func, func.__name__, func.short_description)  # type: ignore[attr-defined]
+        return actions
 
     # --- The case view and its actions
 
