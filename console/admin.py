@@ -29,7 +29,9 @@ from rest_framework_api_key.models import APIKey
 
 from console import bulk
 from console import case as console
+from console.models import SavedReply
 from console.sites import may_use_console
+from mediation.actors import mediator_profile
 from mediation.errors import DomainError
 from mediation.models import (
     ApiKey,
@@ -49,6 +51,7 @@ from mediation.models import (
     ShopMember,
     ShopPolicy,
     State,
+    Tier,
 )
 from mediation.money import format_money
 from mediation.party_history import flagged_buyer_ids, flagged_shop_ids
@@ -690,3 +693,51 @@ class NotificationAdmin(ReadOnlyLog):
     list_filter = ["status", "kind", "party"]
     search_fields = ["email", "user__username", "subject"]
     list_select_related = ["user"]
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(MediatorReadable):
+    """Saved replies (macros) for the case page's message and request-for-information
+    forms. Every mediator keeps personal ones; leads (and whoever holds the model's change
+    permission) also curate the shared ones, which everyone is offered."""
+
+    list_display = ["title", "kind", "shared", "owner", "updated_at"]
+    list_filter = ["kind", "shared"]
+    search_fields = ["title", "body"]
+    list_select_related = ["owner"]
+    fields = ["title", "kind", "body", "shared"]
+
+    @staticmethod
+    def _curator(request: HttpRequest) -> bool:
+        profile = mediator_profile(request.user)
+        user = cast(Any, request.user)
+        return (
+            user.is_superuser
+            or (profile is not None and profile.tier == Tier.LEAD)
+            or user.has_perm("console.change_savedreply")
+        )
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        if cast(Any, request.user).is_superuser:
+            return qs
+        return qs.filter(pk__in=SavedReply.offered_to(request.user).values("pk"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if self._curator(request) else ["shared"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_mediator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not _is_mediator(request):
+            return False
+        return obj is None or obj.owner_id == request.user.pk or self._curator(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)
