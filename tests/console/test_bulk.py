@@ -146,3 +146,20 @@ def test_bulk_assign_costs_the_same_queries_per_case(db: Any) -> None:
     per_case = counts[1] - counts[0]
     assert counts[2] - counts[1] == 2 * per_case
     assert per_case <= 25, counts
+
+
+def test_the_mediator_page_costs_the_same_queries_for_few_or_many_mediators(db: Any) -> None:
+    cast = make_cast()
+    cases = _escalated(cast, 3)
+    lead = browser(cast.mediator_lead)
+
+    def page_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            response = _post(lead, "assign_to_mediator", cases)
+        assert response.status_code == 200
+        return len(ctx.captured_queries)
+
+    few = page_queries()
+    for _ in range(6):
+        MediatorProfileFactory(senior=True)
+    assert page_queries() == few

@@ -12,6 +12,7 @@ from tests.scenarios import Cast, dispute_in, make_cast
 from workflows import relay
 from workflows import transitions as t
 from workflows.assignment import auto_assign, loads
+from workflows.sweeper import sweep
 
 
 def _switch(on: bool) -> None:
@@ -111,3 +112,23 @@ def test_no_eligible_mediator_leaves_the_case_in_the_queue(db: Any) -> None:
     MediatorProfile.objects.update(active=False)
     d = _relayed(_escalate(cast))
     assert d.state == "escalated" and d.assigned_to is None
+
+
+def test_escalations_of_a_sweeper_batch_are_each_assigned(db: Any) -> None:
+    """The sweeper writes its batch's transitions and events together; each escalated case
+    is then assigned from the outbox, spread by load."""
+    cast = make_cast()
+    _switch(True)
+    waiting = [
+        dispute_in("awaiting_seller", cast=cast, order=cast.new_order(), overdue=True).dispute
+        for _ in range(3)
+    ]
+    sweep()
+    relay.relay_pending()
+    rows = list(Dispute.objects.filter(pk__in=[d.pk for d in waiting]))
+    assert {d.escalation_reason for d in rows} == {"seller_no_response"}
+    assert {d.state for d in rows} == {"under_review"}
+    # A full refund of 245.00 is beyond the agent's authority: senior and lead share them.
+    held = sorted(d.assigned_to.get_username() for d in rows if d.assigned_to)
+    assert len(held) == 3
+    assert set(held) == {cast.mediator_senior.get_username(), cast.mediator_lead.get_username()}
