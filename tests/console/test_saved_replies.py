@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 
 from console.models import SavedReply
 from console.replies import Case, Unavailable, check, render
+from demo.seed import REPLIES, seed
 from mediation.models import Message
 from mediation.money import format_money
 from tests.console.helpers import act, browser, case_page
@@ -151,3 +152,15 @@ def test_a_message_to_the_parties_from_the_case_page(db: Any) -> None:
     assert texts == ["Message sent to the parties."]
     message = Message.objects.get(dispute=sc.dispute, body="We are on it.")
     assert not message.internal and message.author == sc["mediator_agent"]
+
+
+def test_the_demo_team_replies_are_valid_and_render_on_a_demo_case(db: Any) -> None:
+    seed()
+    seed()  # running it again adds nothing
+    assert SavedReply.objects.filter(shared=True).count() == len(REPLIES)
+    for reply in SavedReply.objects.all():
+        reply.full_clean()
+    case = dispute_in("under_review")
+    page = case_page(browser(case["mediator_agent"]), case.dispute)
+    taking = SavedReply.objects.get(title="Taking the case")
+    assert case.dispute.order.external_id in _attr(_option(page, taking), "data-text")
