@@ -77,7 +77,11 @@ def each(
 def _selected(
     modeladmin: Any, request: HttpRequest, queryset: QuerySet[Dispute]
 ) -> list[Dispute] | None:
-    disputes = list(queryset.select_related("assigned_to", "order").order_by("pk")[: MAX_CASES + 1])
+    disputes = list(
+        queryset.select_related("assigned_to", "order")
+        .prefetch_related("items")
+        .order_by("pk")[: MAX_CASES + 1]
+    )
     if len(disputes) > MAX_CASES:
         modeladmin.message_user(
             request,

@@ -34,7 +34,9 @@ from mediation.models import (
     OutboxEvent,
     ShopMember,
     State,
+    Tier,
 )
+from mediation.money import format_money
 from workflows.base import Result, enter, locked_dispute
 from workflows.rules import remedy_value, tier_ok
 
@@ -96,11 +98,16 @@ class Candidate:
     load: int
     eligible: list[int] = field(default_factory=list)
     refused: dict[int, str] = field(default_factory=dict)
+    # Their authority in each currency of the cases ("no limit" for a lead), and the cases
+    # whose request is beyond it: they may take them, but such a ruling waits for approval.
+    authority: list[str] = field(default_factory=list)
+    beyond: list[int] = field(default_factory=list)
 
 
 def candidates(disputes: list[Dispute]) -> list[Candidate]:
     """Every active mediator, their load and which of ``disputes`` they may be given, in
-    three queries whatever the number of cases or mediators."""
+    three queries whatever the number of cases or mediators (``disputes`` loaded with their
+    order and items)."""
     profiles = list(
         MediatorProfile.objects.filter(active=True)
         .select_related("user")
@@ -112,12 +119,21 @@ def candidates(disputes: list[Dispute]) -> list[Candidate]:
     result = []
     for p in profiles:
         c = Candidate(profile=p, load=load[p.user_id])
+        currencies = sorted({d.order.currency for d in disputes})
+        c.authority = (
+            ["no limit"]
+            if p.tier == Tier.LEAD
+            else [format_money(p.authority_for(cur) or 0, cur) for cur in currencies]
+        )
         for d in disputes:
             why = refusal(p, d, conflicted)
             if why:
                 c.refused[d.pk] = why
             else:
                 c.eligible.append(d.pk)
+                value = remedy_value(d, d.requested_outcome, d.requested_amount)
+                if not p.covers(value, d.order.currency):
+                    c.beyond.append(d.pk)
         result.append(c)
     return result
 

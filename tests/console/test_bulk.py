@@ -81,6 +81,10 @@ def test_assign_to_a_mediator_lists_who_may_take_each_case_then_assigns(db: Any)
     assert f'value="{conflicted.user_id}"' not in body  # listed, but no radio to pick
     assert "a party to it (its buyer or a member of its shop)" in body
     assert "the appeal needs a senior or higher" in body
+    # The agent may take the 245.00 refunds, but a ruling on them would wait for approval.
+    agent_row = body[body.index(f'<tr data-mediator="{agent.get_username()}">') :]
+    agent_row = agent_row[: agent_row.index("</tr>")]
+    assert "100.00 USD" in agent_row and "beyond their authority" in agent_row
 
     response = _post(
         lead, "assign_to_mediator", [*cases, appeal], apply="yes", mediator=str(agent.pk)
