@@ -67,13 +67,19 @@ def _entries(**lookups: Any) -> QuerySet[AuditEntry]:
 
 def _timed(first: QuerySet[AuditEntry], disputes: QuerySet[Dispute]) -> list[dict[str, Any]]:
     """Per mediator (the actor of each dispute's entry ``first``), how many disputes and the
-    average time from the dispute's first escalation to that entry."""
-    escalated = _entries(to_state=State.ESCALATED).values("created_at")[:1]
+    average time from the dispute's first escalation to that entry (the first such entry
+    after the escalation: a mediator's message while the parties still negotiated does not
+    count)."""
+    escalated = _entries(to_state=State.ESCALATED)
+    after = first.filter(seq__gt=OuterRef("escalated_seq"))
     rows = (
         disputes.annotate(
-            escalated_at=Subquery(escalated),
-            done_at=Subquery(first.values("created_at")[:1]),
-            mediator=Subquery(first.values("actor__username")[:1]),
+            escalated_seq=Subquery(escalated.values("seq")[:1]),
+            escalated_at=Subquery(escalated.values("created_at")[:1]),
+        )
+        .annotate(
+            done_at=Subquery(after.values("created_at")[:1]),
+            mediator=Subquery(after.values("actor__username")[:1]),
         )
         .filter(escalated_at__isnull=False, mediator__isnull=False)
         .values("mediator")

@@ -14,6 +14,7 @@ from mediation.actors import SYSTEM
 from reports.mediators import NOT_ASSIGNED, mediator_sla
 from tests.factories import MediatorProfileFactory
 from tests.scenarios import Cast, dispute_in, make_cast, make_overdue, travel
+from workflows import conversation
 from workflows import transitions as t
 from workflows.sweeper import flag_overdue
 
@@ -98,3 +99,16 @@ def test_three_queries_whatever_the_number_of_mediators() -> None:
         t.request_info(dispute_id=other.pk, actor=extra, party="buyer", question="When?")
     assert len(mediator_sla()) == 6
     assert few == _queries() == 3
+
+
+def test_a_message_before_the_escalation_is_no_first_response() -> None:
+    cast = make_cast()
+    d = dispute_in("awaiting_seller", cast=cast).dispute
+    conversation.post_message(dispute_id=d.pk, actor=cast.mediator_senior, body="Can I help?")
+    t.escalate(dispute_id=d.pk, actor=cast.owner, reason="seller_request", note="Please help.")
+    with travel(timedelta(hours=3)):
+        t.assign(dispute_id=d.pk, actor=cast.mediator_agent)
+        t.request_info(dispute_id=d.pk, actor=cast.mediator_agent, party="buyer", question="?")
+    rows = _by_name(mediator_sla())
+    assert set(rows) == {cast.mediator_agent.get_username()}
+    assert _near(rows[cast.mediator_agent.get_username()]["first_response_seconds"], 3 * 3600)
