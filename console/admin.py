@@ -29,12 +29,16 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from rest_framework_api_key.models import APIKey
 
+from console import bulk
 from console import case as console
+from console.models import SavedReply
 from console.queue import shown_amount, with_pending_ruling
 from console.sites import may_use_console
+from mediation.actors import mediator_profile
 from mediation.errors import DomainError
 from mediation.models import (
     ApiKey,
+    AssignmentPolicy,
     AuditEntry,
     CredentialEvent,
     DeadlinePolicy,
@@ -50,6 +54,7 @@ from mediation.models import (
     ShopMember,
     ShopPolicy,
     State,
+    Tier,
 )
 from mediation.money import format_money
 from mediation.party_history import flagged_buyer_ids, flagged_shop_ids
@@ -434,6 +439,14 @@ class DisputeAdmin(NoEdits, MediatorReadable):
     def assignee(self, obj: Dispute) -> str:
         return obj.assigned_to.get_username() if obj.assigned_to else "-"
 
+    # --- Bulk actions (console.bulk: each case through its service)
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        for func in bulk.actions_for(request):
+            actions[func.__name__] = (func, func.__name__, func.short_description)  # type: ignore[attr-defined]
+        return actions
+
     # --- The case view and its actions
 
     def get_urls(self) -> list[Any]:
@@ -607,6 +620,32 @@ class DeadlinePolicyAdmin(MediatorReadable):
         return _duration(policy.remind_before(obj.state, obj.reason))
 
 
+@admin.register(AssignmentPolicy)
+class AssignmentPolicyAdmin(MediatorReadable):
+    """The marketplace's automatic assignment switch (workflows.assignment): one row.
+    Mediators see it; those given its permissions (and superusers) switch it."""
+
+    list_display = ["__str__", "auto_assign", "updated_at"]
+    fields = ["auto_assign"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return (
+            _is_mediator(request)
+            and super().has_add_permission(request)
+            and not AssignmentPolicy.objects.exists()
+        )
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_mediator(request) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        obj.pk = 1  # the one row (a check constraint holds it)
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(MediatorProfile)
 class MediatorProfileAdmin(admin.ModelAdmin):
     list_display = ["user", "tier", "authority", "active"]
@@ -737,3 +776,51 @@ class NotificationAdmin(ReadOnlyLog):
     list_filter = ["status", "kind", "party"]
     search_fields = ["email", "user__username", "subject"]
     list_select_related = ["user"]
+
+
+@admin.register(SavedReply)
+class SavedReplyAdmin(MediatorReadable):
+    """Saved replies (macros) for the case page's message and request-for-information
+    forms. Every mediator keeps personal ones; leads (and whoever holds the model's change
+    permission) also curate the shared ones, which everyone is offered."""
+
+    list_display = ["title", "kind", "shared", "owner", "updated_at"]
+    list_filter = ["kind", "shared"]
+    search_fields = ["title", "body"]
+    list_select_related = ["owner"]
+    fields = ["title", "kind", "body", "shared"]
+
+    @staticmethod
+    def _curator(request: HttpRequest) -> bool:
+        profile = mediator_profile(request.user)
+        user = cast(Any, request.user)
+        return (
+            user.is_superuser
+            or (profile is not None and profile.tier == Tier.LEAD)
+            or user.has_perm("console.change_savedreply")
+        )
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        qs = super().get_queryset(request)
+        if cast(Any, request.user).is_superuser:
+            return qs
+        return qs.filter(pk__in=SavedReply.offered_to(request.user).values("pk"))
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if self._curator(request) else ["shared"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return _is_mediator(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        if not _is_mediator(request):
+            return False
+        return obj is None or obj.owner_id == request.user.pk or self._curator(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self.has_change_permission(request, obj)
+
+    def save_model(self, request: HttpRequest, obj: Any, form: Any, change: bool) -> None:
+        if not change:
+            obj.owner = request.user
+        super().save_model(request, obj, form, change)

@@ -22,6 +22,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from console import forms as cf
+from console.picker import pickers
 from console.queue import SLA_LABELS, sla_status
 from console.timezones import shown
 from mediation.actors import mediator_profile, with_joined_membership
@@ -165,6 +166,7 @@ def case_context(dispute: Dispute, user: Any, *, allowed: list[str]) -> dict[str
     profile = mediator_profile(user)
     is_lead = profile is not None and profile.tier == Tier.LEAD
     action_forms = []
+    replies = pickers(dispute, user) if profile is not None else {}
     for name, action in ACTIONS.items():
         if not action.allowed(allowed, profile):
             continue
@@ -176,7 +178,9 @@ def case_context(dispute: Dispute, user: Any, *, allowed: list[str]) -> dict[str
             else:
                 label = "Assign to me"
         initial = (
-            {"audit_seq": dispute.audit_seq} if name == "note" else {"version": dispute.version}
+            {"audit_seq": dispute.audit_seq}
+            if name in ("note", "message")
+            else {"version": dispute.version}
         )
         form = action.form(initial=initial, auto_id=f"id_{name}_%s", **kwargs)
         if name == "assign" and not is_lead:
@@ -187,6 +191,7 @@ def case_context(dispute: Dispute, user: Any, *, allowed: list[str]) -> dict[str
                 "label": label,
                 "form": form,
                 "url": reverse("admin:mediation_dispute_act", args=[dispute.pk, name]),
+                "picker": replies.get(name),
             }
         )
     return {
@@ -295,6 +300,13 @@ def _fulfil(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
     return f"Fulfilment recorded. The dispute is {result.dispute.get_state_display().lower()}."
 
 
+def _message(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
+    conversation.post_message(
+        dispute_id=d.pk, actor=user, body=data["body"], expected_audit_seq=data["audit_seq"]
+    )
+    return "Message sent to the parties."
+
+
 def _note(d: Dispute, user: Any, data: dict[str, Any], form: Any) -> str:
     conversation.post_message(
         dispute_id=d.pk,
@@ -348,7 +360,8 @@ ACTIONS: dict[str, Action] = {
         for slug, spec in REGISTRY.items()
         if spec.console is not None
     },
-    # Not a lifecycle action: any mediator may add a note at any time.
+    # Not lifecycle actions: any mediator may write to the parties or add a note at any time.
+    "message": Action("Message the parties", cf.MessageForm, _message, None),
     "note": Action("Add internal note", cf.NoteForm, _note, None),
 }
 

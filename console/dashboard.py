@@ -10,6 +10,9 @@ files; the state machine is the SVG generated from the transition table.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
@@ -17,9 +20,11 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.safestring import mark_safe
 
+from console.case import humanize
 from console.sites import may_use_console
 from mediation.errors import DomainError
 from reports.diagram import render_svg
+from reports.mediators import mediator_sla
 from reports.stats import dispute_stats, low_ratings, parse_window
 
 
@@ -27,6 +32,22 @@ def _refused(request: HttpRequest) -> HttpResponse | None:
     if may_use_console(request.user):
         return None
     return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+
+
+def _mediator_rows(since: date | None, until: date | None) -> list[dict[str, Any]]:
+    """The per-mediator SLA figures with their averages written as durations."""
+
+    def took(seconds: float | None) -> str:
+        return "-" if seconds is None else humanize(timedelta(seconds=seconds))
+
+    return [
+        {
+            **row,
+            "first_response": took(row["first_response_seconds"]),
+            "to_ruling": took(row["ruling_seconds"]),
+        }
+        for row in mediator_sla(since=since, until=until)
+    ]
 
 
 def dashboard_view(request: HttpRequest) -> HttpResponse:
@@ -44,6 +65,7 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "title": "Dashboard",
         "stats": stats,
         "low_ratings": low_ratings(),
+        "mediator_sla": _mediator_rows(since, until),
         "since": since.isoformat() if since else "",
         "until": until.isoformat() if until else "",
         "error": error,

@@ -121,12 +121,21 @@ class NoteForm(ConsoleForm):
     )
 
 
+class MessageForm(ConsoleForm):
+    # Like a note, guarded by the audit sequence; the parties read it.
+    audit_seq = forms.IntegerField(widget=forms.HiddenInput, min_value=0)
+    body = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), max_length=20_000, label="Message to the parties"
+    )
+
+
 __all__ = [
     "ActionForm",
     "AssignForm",
     "ConsoleForm",
     "DecideRulingForm",
     "FulfilForm",
+    "MessageForm",
     "NoteForm",
     "RequestInfoForm",
     "RuleForm",

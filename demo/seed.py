@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
+from console.models import SavedReply
 from mediation.models import (
     ApiKey,
     Dispute,
@@ -267,7 +268,50 @@ def seed() -> dict[str, int]:
         order__external_id__in=["IW-2001", "IW-2003", "IW-2004", "IW-2005", "IW-2006", "PP-1006"]
     ).exists():
         _demo_disputes(users, orders)
+    _demo_replies(users["lee_lead"])
     return {"users": len(users), "orders": len(orders), "disputes": Dispute.objects.count()}
+
+
+# The team's shared saved replies, curated by the lead: warm, plain, and specific about
+# what happens next.
+REPLIES = [
+    (
+        "Taking the case",
+        "message",
+        "Hello {{ buyer_name }} and {{ shop_name }}, I'm {{ mediator_name }}, the mediator now "
+        "looking at case {{ case }} (order {{ order }}). I will read everything you have both "
+        "sent and come back to you within two working days. Thank you for your patience "
+        "while I do.",
+    ),
+    (
+        "Photos of the item and packaging",
+        "request_info",
+        "Dear {{ party_name }}, to understand what happened with order {{ order }}, could you "
+        "send clear photos of the item and its packaging, including any damage and the "
+        "shipping label? They help me reach a fair decision quickly.",
+    ),
+    (
+        "Proof of delivery",
+        "request_info",
+        "Dear {{ party_name }}, could you share the carrier's proof of delivery for order "
+        "{{ order }} (a delivery scan, photo or signature)? The buyer says it did not arrive "
+        "as expected, and this is the fastest way to settle it.",
+    ),
+    (
+        "The ruling explained",
+        "message",
+        "Hello {{ buyer_name }} and {{ shop_name }}, I have ruled on case {{ case }}: "
+        "{{ ruled_amount }}. The reasons are in the ruling on the case. Thank you both for "
+        "your patience and for the details you shared.",
+    ),
+]
+
+
+def _demo_replies(lead: Any) -> None:
+    for title, kind, body in REPLIES:
+        SavedReply.objects.get_or_create(
+            title=title, owner=lead, defaults={"kind": kind, "body": body, "shared": True}
+        )
 
 
 def _demo_disputes(users: dict[str, Any], orders: dict[str, Order]) -> None:

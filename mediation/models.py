@@ -1007,6 +1007,33 @@ class DeadlinePolicy(models.Model):
         return f"{self.state} ({self.reason or 'every reason'})"
 
 
+class AssignmentPolicy(models.Model):
+    """How newly escalated cases find a mediator: one row for the marketplace, edited in the
+    console (*Assignment policy*) by whoever holds its permissions; no deploy needed.
+
+    With ``auto_assign`` on, a case that enters the platform's queue is given, by the system,
+    to the eligible active mediator holding the fewest open cases (``workflows.assignment``).
+    Without the row, or with it off, cases wait in the queue for a mediator to take them.
+    """
+
+    auto_assign = models.BooleanField(
+        default=False,
+        help_text="Give each newly escalated case to the eligible active mediator with the "
+        "fewest open cases (tier, authority and conflicts of interest respected).",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "assignment policy"
+        verbose_name_plural = "assignment policy"
+        constraints = [
+            models.CheckConstraint(condition=Q(id=1), name="assignment_policy_single_row"),
+        ]
+
+    def __str__(self) -> str:
+        return "Automatic assignment " + ("on" if self.auto_assign else "off")
+
+
 class FeedbackReason(models.TextChoices):
     """Why a party rated the handling low (1 or 2), for the follow-up."""
 

@@ -250,7 +250,7 @@ def test_buttons_are_exactly_the_allowed_actions(db: Any, state: str, options: A
     for name in ("mediator_agent", "mediator_senior", "mediator_lead"):
         user = sc[name]
         d = Dispute.objects.select_related("order").get(pk=sc.id)
-        expected = (set(allowed_actions(d, user)) & CONSOLE_ACTIONS) | {"note"}
+        expected = (set(allowed_actions(d, user)) & CONSOLE_ACTIONS) | {"note", "message"}
         assert rendered_actions(case_page(browser(user), sc.dispute)) == expected, (
             state,
             options,
