@@ -27,10 +27,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.views.decorators.http import require_POST
 from rest_framework_api_key.models import APIKey
 
 from console import bulk
 from console import case as console
+from console import views as saved_views
 from console.models import SavedReply
 from console.queue import shown_amount, with_pending_ruling
 from console.sites import may_use_console
@@ -433,7 +435,9 @@ class DisputeAdmin(NoEdits, MediatorReadable):
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        return super().changelist_view(request, {"title": "Disputes", **(extra_context or {})})
+        return super().changelist_view(
+            request, {"title": "Disputes", **saved_views.sidebar(request), **(extra_context or {})}
+        )
 
     @admin.display(description="Assignee", ordering="assigned_to__username")
     def assignee(self, obj: Dispute) -> str:
@@ -456,6 +460,17 @@ class DisputeAdmin(NoEdits, MediatorReadable):
                 "<path:object_id>/act/<slug:action>/",
                 self.admin_site.admin_view(self.act_view),
                 name="{}_{}_act".format(*info),
+            ),
+            # Saved views of the queue (console.views): POST only, CSRF-protected.
+            path(
+                "views/save/",
+                self.admin_site.admin_view(require_POST(saved_views.save_view)),
+                name="{}_{}_save_view".format(*info),
+            ),
+            path(
+                "views/<int:pk>/delete/",
+                self.admin_site.admin_view(require_POST(saved_views.delete_view)),
+                name="{}_{}_delete_view".format(*info),
             ),
             *super().get_urls(),
         ]

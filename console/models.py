@@ -57,3 +57,26 @@ class SavedReply(models.Model):
         """The replies ``user`` may use: the shared ones and their own."""
         pk = getattr(user, "pk", None)
         return cls.objects.filter(Q(shared=True) | Q(owner_id=pk)).select_related(None)
+
+
+class SavedView(models.Model):
+    """A queue's filters, sort and search under a name (``console.views``): a mediator's
+    own, or shared with every mediator ("Escalated, USD, over 500", "Overdue appeals")."""
+
+    name = models.CharField(max_length=80)
+    # The queue's query string (only its filter, sort and search parameters).
+    query = models.CharField(max_length=1000)
+    shared = models.BooleanField(default=False)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="saved_views"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_name_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
