@@ -129,44 +129,42 @@ def tier_queue(user: Any) -> Q | None:
     )
 
 
+def _work(key: str, title: str, empty: str, link: str, qs: QuerySet[Dispute]) -> WorkList:
+    return WorkList(key, title, empty, link, _page(qs), _bounded_count(qs))
+
+
 def my_work(user: Any) -> list[WorkList]:
     queue = reverse("admin:mediation_dispute_changelist")
     lists = []
     approvals = awaiting_approval_by(user)
     if approvals is not None:
-        qs = Dispute.objects.filter(approvals)
         lists.append(
-            WorkList(
+            _work(
                 "approvals",
                 "Waiting for my approval",
                 "No ruling waits for your approval.",
                 f"{queue}?approval=mine",
-                _page(qs),
-                _bounded_count(qs),
+                Dispute.objects.filter(approvals),
             )
         )
-    mine = Dispute.objects.filter(~Q(state=State.CLOSED), assigned_to_id=user.pk)
     lists.append(
-        WorkList(
+        _work(
             "mine",
             "My cases, by deadline",
             "You hold no open case.",
             f"{queue}?assigned=me",
-            _page(mine),
-            _bounded_count(mine),
+            Dispute.objects.filter(~Q(state=State.CLOSED), assigned_to_id=user.pk),
         )
     )
     unassigned = tier_queue(user)
     if unassigned is not None:
-        qs = Dispute.objects.filter(unassigned)
         lists.append(
-            WorkList(
+            _work(
                 "unassigned",
                 "Unassigned, for my tier",
                 "No escalated case waits for a mediator.",
                 f"{queue}?assigned=none",
-                _page(qs),
-                _bounded_count(qs),
+                Dispute.objects.filter(unassigned),
             )
         )
     return lists
