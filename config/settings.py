@@ -857,6 +857,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The "Authorize" dialog's token survives a reload of the page (in the browser's local
+    # storage, until "Logout" there); no online validator is asked about the schema.
+    "SWAGGER_UI_SETTINGS": {
+        "deepLinking": True,
+        "persistAuthorization": True,
+        "validatorUrl": None,
+    },
     "REDOC_DIST": "SIDECAR",
     # 3.1: the document describes what webhook endpoints receive (its `webhooks`).
     "OAS_VERSION": "3.1.0",
