@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres contract install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api bench-scale
+.PHONY: run demo-reset test test-postgres contract install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api bench-scale
 
 $(STAMP): pyproject.toml requirements.lock
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ migrate: install
 
 seed: migrate
 	$(PY) manage.py seed_demo
+
+# The demo data back to its initial state (README "Demo data"): everything the service
+# stored is erased and seeded anew, so the walkthrough can be run again.
+demo-reset: migrate
+	$(PY) manage.py seed_demo --reset --noinput
 
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
