@@ -583,14 +583,16 @@ NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 300
 # (10: about 28 hours of retries) before it is marked failed.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "disputes@marketplace.local")
+# SERVICE_URL: where browsers reach this service, for the links in emails; by default the
+# address `make run` serves (manage.py serve passes its --port to its processes as PORT).
+SERVICE_URL = env("SERVICE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 # CONSOLE_CASE_URL: the link in mediators' emails (the case in the console); {id} as above.
-CONSOLE_CASE_URL = env(
-    "CONSOLE_CASE_URL", "http://127.0.0.1:8000/admin/mediation/dispute/{id}/change/"
-)
-# STOREFRONT_DISPUTE_URL: the link in every notification; {id} becomes the dispute's id.
-STOREFRONT_DISPUTE_URL = env(
-    "STOREFRONT_DISPUTE_URL", "http://127.0.0.1:8000/api/v1/disputes/{id}/"
-)
+CONSOLE_CASE_URL = env("CONSOLE_CASE_URL", f"{SERVICE_URL}/admin/mediation/dispute/{{id}}/change/")
+# STOREFRONT_DISPUTE_URL: the link in the parties' emails, the storefront's page of the
+# dispute; {id} becomes the dispute's id. Unset, the service's own read-only page of the
+# dispute (demo/pages.py: log in, see the dispute), which is served only then.
+STOREFRONT_DISPUTE_URL = env("STOREFRONT_DISPUTE_URL", f"{SERVICE_URL}/disputes/{{id}}/")
+DISPUTE_PAGES = env_raw("STOREFRONT_DISPUTE_URL") is None
 
 # --- Celery -----------------------------------------------------------------------------
 

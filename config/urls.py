@@ -28,6 +28,8 @@ urlpatterns = [
     path("admin/", include("console.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    # The parties' email links while no storefront is configured (demo/pages.py).
+    path("", include("demo.urls")),
     path("api/v1/", include("webhooks.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script as a file of its own (?script), not inline: the

@@ -51,11 +51,12 @@ def commands(*, port: int, web_workers: int, concurrency: int) -> dict[str, list
     }
 
 
-def child_environment(environ: dict[str, str]) -> dict[str, str]:
+def child_environment(environ: dict[str, str], *, port: int) -> dict[str, str]:
     """The environment of the three processes: the web server speaks plain http on
     127.0.0.1, so DJANGO_HTTPS=0 (no redirect to https, no Secure cookies a browser would
-    drop, no HSTS) unless the caller set DJANGO_HTTPS."""
-    return {**environ, "DJANGO_HTTPS": environ.get("DJANGO_HTTPS", "0")}
+    drop, no HSTS) unless the caller set DJANGO_HTTPS; and PORT is the port served, from
+    which the links in emails are made (SERVICE_URL's default), whatever PORT was."""
+    return {**environ, "DJANGO_HTTPS": environ.get("DJANGO_HTTPS", "0"), "PORT": str(port)}
 
 
 class Command(BaseCommand):
@@ -79,7 +80,7 @@ class Command(BaseCommand):
             web_workers=options["web_workers"],
             concurrency=options["concurrency"],
         )
-        env = child_environment(dict(os.environ))
+        env = child_environment(dict(os.environ), port=options["port"])
         children: dict[str, subprocess.Popen[bytes]] = {}
         stopping = False
 
