@@ -446,7 +446,7 @@ def _stored_files() -> list[tuple[Storage, str]]:
     return found
 
 
-def _migration_defaults() -> None:
+def migration_defaults() -> None:
     """The rows migrations write (the deadline policy's default row per open state), as a
     freshly migrated database has them."""
     module = importlib.import_module("mediation.migrations.0005_deadline_policy")
@@ -465,7 +465,7 @@ def reset() -> Reset:
     with transaction.atomic():
         statements = connection.ops.sql_flush(no_style(), tables, reset_sequences=True)
         connection.ops.execute_sql_flush(statements)
-        _migration_defaults()
+        migration_defaults()
         done.counts = seed()
     done.tables = len(tables)
     for storage, name in files:
