@@ -32,8 +32,7 @@ demo-reset: migrate
 
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "Serving on http://127.0.0.1:$(PORT)/  (API /api/v1/, docs /api/docs/, console /admin/)"
-	$(PY) manage.py serve --port $(PORT)
+	@$(PY) manage.py serve --port $(PORT)
 
 # In parallel, one pytest-xdist worker per core (each with its own test database).
 test: install

@@ -561,8 +561,12 @@ CACHES = cache_config(REDIS_URL, CACHE_SOCKET_TIMEOUT)
 
 # --- Email ------------------------------------------------------------------------------
 
-# EMAIL_BACKEND: console by default; set django.core.mail.backends.smtp.EmailBackend for SMTP.
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# EMAIL_BACKEND: by default nothing is sent: each email is written whole to a file under
+# EMAIL_FILE_PATH and summed up in one line of the log (notifications/mail.py); set
+# django.core.mail.backends.smtp.EmailBackend for SMTP.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "notifications.mail.FileSummaryBackend")
+# EMAIL_FILE_PATH: that folder (also Django's file backend's).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 # EMAIL_HOST_USER / EMAIL_HOST_PASSWORD: SMTP login, when the server asks for one.
@@ -968,7 +972,11 @@ PROBLEM_SELLER_LOSS_RATE_FACTOR = float(env("PROBLEM_SELLER_LOSS_RATE_FACTOR", "
 # log collector; the image and compose set it). LOG_LEVEL: the root level. Every record carries
 # the request_id, user_id and dispute_id of the request or task it belongs to (config/logs.py).
 LOG_FORMAT = env("LOG_FORMAT", "plain").strip().lower() or "plain"
-LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", "INFO"))
+# LOG_QUIET_IDLE: leave out what a service at rest logs (beat's ticks, routine task lines,
+# periodic tasks that found nothing to do, successful health probes); `make run` sets it.
+LOGGING = logging_config(
+    LOG_FORMAT, env("LOG_LEVEL", "INFO"), quiet_idle=env_bool("LOG_QUIET_IDLE", False)
+)
 configure_structlog()
 # django-structlog: the request's id (X-Request-ID when well-formed: RequestLogMiddleware
 # checks it), its user, and the same ids carried into the Celery tasks it enqueues. A

@@ -1,5 +1,7 @@
 """The service's own pages for a browser, on a laptop with no storefront in front of it.
 
+- ``/``: what runs here, with links to the API docs, the console and the health probes
+  (the root of the service answered 404 before);
 - ``/disputes/<id>/``: the link of the parties' emails while ``STOREFRONT_DISPUTE_URL`` is
   not set (a marketplace's storefront shows its own page of the dispute): the buyer or the
   shop's member logs in with their password and reads the dispute as the API shows it to
@@ -25,11 +27,15 @@ from reports.timeline import timeline
 from workflows.visibility import viewer_of, visible_offers, visible_rulings
 
 
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "demo/home.html", {"dispute_pages": settings.DISPUTE_PAGES})
+
+
 class LoginView(auth_views.LoginView):
     template_name = "demo/login.html"
     redirect_authenticated_user = True
-    # Without a ?next= (the email links give one): the API docs, where the answers go.
-    next_page = "/api/docs/"
+    # Without a ?next= (the email links give one): the service's home page.
+    next_page = "/"
 
 
 def _label(choices: Any, value: str) -> str:
