@@ -22,13 +22,14 @@ migrate: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 
+# Quietly, as serve: each step of the demo disputes queues a relay (a log line each).
 seed: migrate
-	$(PY) manage.py seed_demo
+	LOG_QUIET_IDLE=$${LOG_QUIET_IDLE:-1} $(PY) manage.py seed_demo
 
 # The demo data back to its initial state (README "Demo data"): everything the service
 # stored is erased and seeded anew, so the walkthrough can be run again.
 demo-reset: migrate
-	$(PY) manage.py seed_demo --reset --noinput
+	LOG_QUIET_IDLE=$${LOG_QUIET_IDLE:-1} $(PY) manage.py seed_demo --reset --noinput
 
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
