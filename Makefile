@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: run test test-postgres contract install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api bench-scale
+.PHONY: run demo-reset test test-postgres contract install migrate seed lint format typecheck openapi openapi-check check clean ci bench-upload bench-sweep bench-stats bench-api bench-scale
 
 $(STAMP): pyproject.toml requirements.lock clients/python/setup.py
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,13 +22,18 @@ migrate: install
 	@mkdir -p var
 	$(PY) manage.py migrate --noinput
 
+# Quietly, as serve: each step of the demo disputes queues a relay (a log line each).
 seed: migrate
-	$(PY) manage.py seed_demo
+	LOG_QUIET_IDLE=$${LOG_QUIET_IDLE:-1} $(PY) manage.py seed_demo
+
+# The demo data back to its initial state (README "Demo data"): everything the service
+# stored is erased and seeded anew, so the walkthrough can be run again.
+demo-reset: migrate
+	LOG_QUIET_IDLE=$${LOG_QUIET_IDLE:-1} $(PY) manage.py seed_demo --reset --noinput
 
 run: seed
 	$(PY) manage.py collectstatic --noinput --verbosity 0
-	@echo "Serving on http://127.0.0.1:$(PORT)/  (API /api/v1/, docs /api/docs/, console /admin/)"
-	$(PY) manage.py serve --port $(PORT)
+	@$(PY) manage.py serve --port $(PORT)
 
 # In parallel, one pytest-xdist worker per core (each with its own test database).
 test: install

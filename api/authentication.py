@@ -137,8 +137,10 @@ class TokenScheme(OpenApiAuthenticationExtension):
             "type": "apiKey",
             "in": "header",
             "name": "Authorization",
-            "description": "A personal token from `POST /api/v1/auth/token/`: "
-            "`Token <token>` (or `Bearer <token>`).",
+            "description": "A personal token from `POST /api/v1/auth/token/`, sent as the "
+            "`Authorization` header exactly as typed: type `Token ` and then the token, "
+            "`Token 9f86d081884c7d65...`. (Or paste the bare token into `apiKeyAuth`, "
+            "which adds `Bearer ` itself.)",
         }
 
 
@@ -150,6 +152,7 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "An integration's API key (a shop's, or the platform's): "
-            "`Bearer <key>`.",
+            "description": "An integration's API key (a shop's, or the platform's), or a "
+            "personal token: paste the bare key or token, `Bearer ` is added to it "
+            "(`Authorization: Bearer <key>`).",
         }

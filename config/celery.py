@@ -5,7 +5,7 @@ import os
 from typing import Any
 
 from celery import Celery
-from celery.signals import task_revoked
+from celery.signals import beat_init, task_revoked, worker_ready
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -69,3 +69,24 @@ def expired_count(name: str) -> int:
     from django.core.cache import cache
 
     return int(cache.get(EXPIRED_KEY.format(name)) or 0)
+
+
+def _started(name: str) -> None:
+    """``manage.py serve`` waits for the worker and beat to be up before its banner: each
+    leaves a file named after itself in ``SERVE_READY_DIR`` (set by serve only)."""
+    from pathlib import Path
+
+    folder = os.environ.get("SERVE_READY_DIR", "")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        (Path(folder) / name).touch()
+
+
+@worker_ready.connect
+def _worker_ready(**kwargs: Any) -> None:
+    _started("worker")
+
+
+@beat_init.connect
+def _beat_ready(**kwargs: Any) -> None:
+    _started("beat")

@@ -30,6 +30,11 @@ max_requests_jitter = max_requests // 10
 # address than MAX_URL_LENGTH with 414 problem+json (config.middleware.UrlLengthMiddleware).
 limit_request_line = 8190
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# GUNICORN_CONTROL_SOCKET: the path of gunicorn's control socket (gunicornc); unset, none:
+# its default place is the user's home ($HOME/.gunicorn), which an image need not have
+# writable, and nothing here uses it. `make run` puts its own under DATA_DIR.
+control_socket = os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip() or "gunicorn.ctl"
+control_socket_disable = not os.environ.get("GUNICORN_CONTROL_SOCKET", "").strip()
 
 # With PROMETHEUS_MULTIPROC_DIR set (compose's web), each worker writes its request metrics
 # to files there and /metrics adds up every worker's (config/metrics.py): the folder is

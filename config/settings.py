@@ -575,8 +575,12 @@ CACHES = cache_config(REDIS_URL, CACHE_SOCKET_TIMEOUT)
 
 # --- Email ------------------------------------------------------------------------------
 
-# EMAIL_BACKEND: console by default; set django.core.mail.backends.smtp.EmailBackend for SMTP.
-EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+# EMAIL_BACKEND: by default nothing is sent: each email is written whole to a file under
+# EMAIL_FILE_PATH and summed up in one line of the log (notifications/mail.py); set
+# django.core.mail.backends.smtp.EmailBackend for SMTP.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "notifications.mail.FileSummaryBackend")
+# EMAIL_FILE_PATH: that folder (also Django's file backend's).
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", str(DATA_DIR / "mail"))
 EMAIL_HOST = env("EMAIL_HOST", "localhost")
 EMAIL_PORT = env_int("EMAIL_PORT", 25)
 # EMAIL_HOST_USER / EMAIL_HOST_PASSWORD: SMTP login, when the server asks for one.
@@ -597,14 +601,16 @@ NOTIFICATION_SEND_LEASE_SECONDS = env_int("NOTIFICATION_SEND_LEASE_SECONDS", 300
 # (10: about 28 hours of retries) before it is marked failed.
 NOTIFICATION_MAX_ATTEMPTS = env_int("NOTIFICATION_MAX_ATTEMPTS", 10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "disputes@marketplace.local")
+# SERVICE_URL: where browsers reach this service, for the links in emails; by default the
+# address `make run` serves (manage.py serve passes its --port to its processes as PORT).
+SERVICE_URL = env("SERVICE_URL", f"http://127.0.0.1:{env_int('PORT', 8000)}").rstrip("/")
 # CONSOLE_CASE_URL: the link in mediators' emails (the case in the console); {id} as above.
-CONSOLE_CASE_URL = env(
-    "CONSOLE_CASE_URL", "http://127.0.0.1:8000/admin/mediation/dispute/{id}/change/"
-)
-# STOREFRONT_DISPUTE_URL: the link in every notification; {id} becomes the dispute's id.
-STOREFRONT_DISPUTE_URL = env(
-    "STOREFRONT_DISPUTE_URL", "http://127.0.0.1:8000/api/v1/disputes/{id}/"
-)
+CONSOLE_CASE_URL = env("CONSOLE_CASE_URL", f"{SERVICE_URL}/admin/mediation/dispute/{{id}}/change/")
+# STOREFRONT_DISPUTE_URL: the link in the parties' emails, the storefront's page of the
+# dispute; {id} becomes the dispute's id. Unset, the service's own read-only page of the
+# dispute (demo/pages.py: log in, see the dispute), which is served only then.
+STOREFRONT_DISPUTE_URL = env("STOREFRONT_DISPUTE_URL", f"{SERVICE_URL}/disputes/{{id}}/")
+DISPUTE_PAGES = env_raw("STOREFRONT_DISPUTE_URL") is None
 
 # --- Celery -----------------------------------------------------------------------------
 
@@ -871,6 +877,13 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # The "Authorize" dialog's token survives a reload of the page (in the browser's local
+    # storage, until "Logout" there); no online validator is asked about the schema.
+    "SWAGGER_UI_SETTINGS": {
+        "deepLinking": True,
+        "persistAuthorization": True,
+        "validatorUrl": None,
+    },
     "REDOC_DIST": "SIDECAR",
     # 3.1: the document describes what webhook endpoints receive (its `webhooks`).
     "OAS_VERSION": "3.1.0",
@@ -974,7 +987,11 @@ PROBLEM_SELLER_LOSS_RATE_FACTOR = float(env("PROBLEM_SELLER_LOSS_RATE_FACTOR", "
 # log collector; the image and compose set it). LOG_LEVEL: the root level. Every record carries
 # the request_id, user_id and dispute_id of the request or task it belongs to (config/logs.py).
 LOG_FORMAT = env("LOG_FORMAT", "plain").strip().lower() or "plain"
-LOGGING = logging_config(LOG_FORMAT, env("LOG_LEVEL", "INFO"))
+# LOG_QUIET_IDLE: leave out what a service at rest logs (beat's ticks, routine task lines,
+# periodic tasks that found nothing to do, successful health probes); `make run` sets it.
+LOGGING = logging_config(
+    LOG_FORMAT, env("LOG_LEVEL", "INFO"), quiet_idle=env_bool("LOG_QUIET_IDLE", False)
+)
 configure_structlog()
 # django-structlog: the request's id (X-Request-ID when well-formed: RequestLogMiddleware
 # checks it), its user, and the same ids carried into the Celery tasks it enqueues. A

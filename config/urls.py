@@ -2,12 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic.base import RedirectView
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from api.docs import RedocView, redoc_bundle
 from api.health import ready
 from api.views import health
 from config.metrics import metrics_view
@@ -31,14 +28,14 @@ urlpatterns = [
     path("admin/", include("console.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    # The parties' email links while no storefront is configured (demo/pages.py).
+    path("", include("demo.urls")),
     path("api/v1/", include("webhooks.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI's start-up script as a file of its own (?script), not inline: the
     # Content-Security-Policy allows scripts from the service only.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="swagger-ui"),
-    path(
-        "api/redoc/",
-        SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
-        name="redoc",
-    ),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
+    # Redoc's bundle with its footer logo served here, not from Redocly's CDN (api/docs.py).
+    path("api/redoc/redoc.standalone.js", redoc_bundle, name="redoc-bundle"),
 ]

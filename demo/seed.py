@@ -3,15 +3,22 @@ handful of disputes in different states, all made through the real services."""
 
 from __future__ import annotations
 
+import importlib
 import zlib
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.core.cache import cache
+from django.core.files.storage import Storage
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
 from django.utils import timezone
 
 from console.models import SavedReply
+from mediation import audit_anchor
 from mediation.models import (
     ApiKey,
     Dispute,
@@ -444,3 +451,81 @@ def _demo_disputes(users: dict[str, Any], orders: dict[str, Order]) -> None:
         kind="full_refund",
         rationale="The title says 'solid walnut'; the details contradict it.",
     )
+
+
+# --- Back to the initial state (seed_demo --reset) ---------------------------------------
+
+# Tables a reset keeps: what migrate and beat write and the demo never changes (content
+# types and permissions, which other rows point at; beat's schedule, which a running beat
+# holds in memory under the DatabaseScheduler).
+KEPT_TABLE_PREFIXES = ("django_content_type", "auth_permission", "django_celery_beat_")
+
+
+@dataclass
+class Reset:
+    """What :func:`reset` removed besides the database rows."""
+
+    tables: int = 0
+    files: int = 0
+    checkpoints: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+def _erased_tables() -> list[str]:
+    return sorted(
+        name
+        for name in connection.introspection.django_table_names(
+            only_existing=True, include_views=False
+        )
+        if not name.startswith(KEPT_TABLE_PREFIXES)
+    )
+
+
+def _stored_files() -> list[tuple[Storage, str]]:
+    """(storage, name) of every file a row points at (the evidence)."""
+    found: list[tuple[Storage, str]] = []
+    for model in apps.get_models():
+        for model_field in model._meta.get_fields():
+            if isinstance(model_field, models.FileField):
+                names = model._default_manager.exclude(**{model_field.name: ""}).values_list(
+                    model_field.name, flat=True
+                )
+                found.extend((model_field.storage, name) for name in names)
+    return found
+
+
+def migration_defaults() -> None:
+    """The rows migrations write (the deadline policy's default row per open state), as a
+    freshly migrated database has them."""
+    module = importlib.import_module("mediation.migrations.0005_deadline_policy")
+    module.seed_defaults(apps, None)
+
+
+def reset() -> Reset:
+    """Erase every row the service wrote (disputes, messages, audit entries, checkpoints,
+    outbox, notifications, webhooks, orders, users and their tokens and lockouts, sessions)
+    with the id sequences, the evidence files and the signed audit checkpoints, and seed
+    the demo data again: the state of a first ``make run`` on an empty ``var/``, the same
+    ids included."""
+    done = Reset()
+    files = _stored_files()
+    tables = _erased_tables()
+    with transaction.atomic():
+        statements = connection.ops.sql_flush(no_style(), tables, reset_sequences=True)
+        connection.ops.execute_sql_flush(statements)
+        migration_defaults()
+        done.counts = seed()
+    done.tables = len(tables)
+    for storage, name in files:
+        if storage.exists(name):
+            storage.delete(name)
+            done.files += 1
+    # The checkpoints anchored the erased chains: kept, they would name heads the new
+    # chains (with the same dispute ids) never had, and verify_audit would call it tampering.
+    anchors = audit_anchor.storage()
+    for name in audit_anchor.checkpoint_names():
+        anchors.delete(name)
+        done.checkpoints += 1
+    # Request rates, login lockouts, the deadline policy's copy: all of the erased world.
+    cache.clear()
+    return done

@@ -283,14 +283,18 @@ class Anchors:
             self.earlier.setdefault(dispute_id, []).append(before)
 
 
+def checkpoint_names() -> list[str]:
+    """The checkpoints in the anchor storage, in order."""
+    try:
+        return sorted(name for name in storage().listdir("")[1] if _NAME.match(name))
+    except FileNotFoundError:  # the local folder is made by the first checkpoint
+        return []
+
+
 def load_anchors() -> Anchors:
     """Read and check every checkpoint in the anchor storage, in order."""
     anchors = Anchors()
-    store = storage()
-    try:
-        names = sorted(name for name in store.listdir("")[1] if _NAME.match(name))
-    except FileNotFoundError:  # the local folder is made by the first checkpoint
-        names = []
+    names = checkpoint_names()
     previous = ""
     expected = 1
     for name in names:

@@ -270,6 +270,8 @@ def test_gunicorn_reads_the_projects_settings_file() -> None:
     assert config.timeout == 30 and config.graceful_timeout == 25
     assert config.max_requests == 2000 and config.max_requests_jitter == 200
     assert config.workers == 3
+    # No control socket in the home of the image's user (GUNICORN_CONTROL_SOCKET sets one).
+    assert config.control_socket_disable is True
 
 
 def test_gunicorn_serves_the_wsgi_application() -> None:

@@ -110,10 +110,10 @@ def test_debug_off_means_https_unless_said_otherwise() -> None:
     bare = {k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")}
     assert settings_in(bare)["SECURE_SSL_REDIRECT"] is True
     assert settings_in({**bare, "DJANGO_DEBUG": "1"})["SESSION_COOKIE_SECURE"] is False
-    local = settings_in(child_environment(bare))  # what `make run` serves with
+    local = settings_in(child_environment(bare, port=8000))  # what `make run` serves with
     assert (local["SECURE_SSL_REDIRECT"], local["SESSION_COOKIE_SECURE"]) == (False, False)
     assert local["SECURE_HSTS_SECONDS"] == 0
-    assert child_environment({"DJANGO_HTTPS": "1"})["DJANGO_HTTPS"] == "1"
+    assert child_environment({"DJANGO_HTTPS": "1"}, port=8000)["DJANGO_HTTPS"] == "1"
     done = manage({**bare, "DJANGO_SECURE_PROXY_SSL_HEADER": "https"}, "check")
     assert done.returncode != 0 and "X-Forwarded-Proto: https" in done.stderr
 

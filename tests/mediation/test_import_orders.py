@@ -17,15 +17,21 @@ from django.db import connections
 from mediation.errors import InvalidInput
 from mediation.management.commands.import_orders import (
     COLUMNS,
+    MAJOR,
+    MINOR,
+    MINOR_COLUMNS,
     Command,
     parse_amount,
     parse_items,
+    parse_row,
     parse_when,
 )
 from mediation.models import Order, OrderItem
 from mediation.services import ItemData
 
-SAMPLE = Path(__file__).resolve().parents[2] / "docs" / "samples" / "orders.csv"
+SAMPLES = Path(__file__).resolve().parents[2] / "docs" / "samples"
+SAMPLE = SAMPLES / "orders.csv"
+SAMPLE_MINOR = SAMPLES / "orders_minor.csv"
 User = get_user_model()
 
 
@@ -37,8 +43,8 @@ def row(external_id: str, /, **cells: str) -> dict[str, str]:
         "buyer_email": "alice@example.com",
         "shop": "paper-petals",
         "currency": "USD",
-        "total": "5000",
-        "shipping": "500",
+        "total_minor": "5000",
+        "shipping_minor": "500",
         "placed_at": "2025-05-01T10:00:00Z",
         "shipped_at": "",
         "carrier": "",
@@ -62,8 +68,8 @@ def existing(external_id: str, **cells: str) -> dict[str, str]:
             buyer_email=order.buyer.email,
             shop=order.shop.slug,
             currency=order.currency,
-            total=str(order.total),
-            shipping=str(order.shipping),
+            total_minor=str(order.total),
+            shipping_minor=str(order.shipping),
             placed_at=order.placed_at.isoformat(),
             shipped_at=order.shipped_at.isoformat() if order.shipped_at else "",
             carrier=order.carrier,
@@ -79,7 +85,7 @@ def write(
     tmp_path: Path,
     rows: list[dict[str, str]],
     *,
-    columns: tuple[str, ...] | list[str] = COLUMNS,
+    columns: tuple[str, ...] | list[str] = MINOR_COLUMNS,
     encoding: str = "utf-8",
 ) -> Path:
     buffer = io.StringIO()
@@ -152,7 +158,7 @@ def test_creates_new_orders_and_updates_known_ones(demo: dict[str, Any], tmp_pat
 
 
 def test_items_are_parsed(demo: dict[str, Any], tmp_path: Path) -> None:
-    path = write(tmp_path, [row("T-1", items=" A | Alpha | 2 | 1500 ; B|Beta, large|1|20.50 ;")])
+    path = write(tmp_path, [row("T-1", items=" A | Alpha | 2 | 1500 ; B|Beta, large|1|2050 ;")])
     assert run(path).ok
     order = Order.objects.get(external_id="T-1")
     assert list(
@@ -201,30 +207,29 @@ def test_a_row_refused_after_the_service_wrote_is_rolled_back_whole(
 
 def test_line_numbers_are_physical_lines(demo: dict[str, Any], tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
-    header = ",".join(COLUMNS)
+    header = ",".join(MINOR_COLUMNS)
     good = 'T-1,alice,,paper-petals,USD,5000,0,2025-05-01,,"USPS\nGround",,,'
     bad = "T-2,alice,,paper-petals,USD,12x,0,2025-05-01,,,,,"
     path.write_text(f"{header}\n{good}\n\n{bad}\n", encoding="utf-8")
     result = run(path)
     # Header on line 1, T-1 on lines 2-3 (a quoted line break), a blank line 4, T-2 on 5.
-    assert "line 5 (T-2): invalid: total: '12x' is not an amount" in result.out
+    assert "line 5 (T-2): invalid: total_minor: '12x' is not an amount" in result.out
     assert Order.objects.get(external_id="T-1").carrier == "USPS\nGround"
 
 
 @pytest.mark.parametrize(
     ("cells", "reason"),
     [
-        ({"total": "12x"}, "invalid: total: '12x' is not an amount"),
-        ({"total": "1,000"}, "invalid: total: '1,000' is not an amount"),
-        ({"total": "1e3"}, "invalid: total: '1e3' is not an amount"),
+        ({"total_minor": "12x"}, "invalid: total_minor: '12x' is not an amount"),
+        ({"total_minor": "1,000"}, "invalid: total_minor: '1,000' is not an amount"),
+        ({"total_minor": "1e3"}, "invalid: total_minor: '1e3' is not an amount"),
+        ({"total_minor": ""}, "invalid: total_minor: is required."),
+        ({"total_minor": "-100"}, "invalid: total is a non-negative integer in minor units."),
+        ({"shipping_minor": "-100"}, "invalid: shipping is a non-negative integer in minor"),
         (
-            {"total": "12.345"},
-            "invalid: total: '12.345' is not a whole number of minor units of USD",
+            {"total_minor": "99999999999999999999"},
+            "invalid: total_minor: '99999999999999999999' is too large.",
         ),
-        ({"total": ""}, "invalid: total: is required."),
-        ({"total": "-100"}, "invalid: total is a non-negative integer in minor units."),
-        ({"shipping": "-1.00"}, "invalid: shipping is a non-negative integer in minor units."),
-        ({"total": "99999999999999999999"}, "invalid: total: '99999999999999999999' is too large."),
         ({"currency": "XYZ"}, "invalid: currency: 'XYZ' is not an ISO 4217 currency."),
         ({"currency": ""}, "invalid: currency: is required."),
         ({"shop": "nowhere"}, "unknown_shop: No shop 'nowhere'."),
@@ -273,7 +278,7 @@ def test_lowering_an_order_below_what_was_refunded_is_refused(
 ) -> None:
     order = Order.objects.get(external_id="PP-1006")
     assert order.refunded_total == 1500  # the demo's settled dispute
-    path = write(tmp_path, [existing("PP-1006", total="1000", shipping="0")])
+    path = write(tmp_path, [existing("PP-1006", total_minor="1000", shipping_minor="0")])
     result = run(path)
     assert "line 2 (PP-1006): amount_below_refunded:" in result.out
     order.refresh_from_db()
@@ -300,7 +305,9 @@ def test_an_order_keeps_its_buyer_shop_and_currency(
 def test_a_duplicate_external_id_is_refused_on_its_second_row(
     demo: dict[str, Any], tmp_path: Path
 ) -> None:
-    path = write(tmp_path, [row("T-1", total="1000"), row("T-2"), row("T-1", total="2000")])
+    path = write(
+        tmp_path, [row("T-1", total_minor="1000"), row("T-2"), row("T-1", total_minor="2000")]
+    )
     result = run(path)
     assert "created 2, updated 0, refused 1." in result.out
     assert (
@@ -326,17 +333,19 @@ def test_a_row_with_the_wrong_number_of_fields_is_refused(
 
 def test_missing_columns_fail_before_any_row(demo: dict[str, Any], tmp_path: Path) -> None:
     before = counts()
-    columns = [c for c in COLUMNS if c not in {"total", "items"}]
+    columns = [c for c in MINOR_COLUMNS if c not in {"total_minor", "items"}]
     result = run(write(tmp_path, [row("T-1")], columns=columns))
     assert result.error is not None
-    assert str(result.error).startswith("The header lacks the required column(s): total, items.")
+    assert str(result.error).startswith(
+        "The header lacks the required column(s): total_minor, items."
+    )
     assert counts() == before
 
 
 def test_buyer_email_column_is_optional_and_unknown_columns_are_ignored(
     demo: dict[str, Any], tmp_path: Path
 ) -> None:
-    columns = [c for c in COLUMNS if c != "buyer_email"] + ["note"]
+    columns = [c for c in MINOR_COLUMNS if c != "buyer_email"] + ["note"]
     result = run(write(tmp_path, [row("T-1", note="gift")], columns=columns))
     assert result.ok
     assert "Ignoring unknown column(s): note." in result.err
@@ -363,7 +372,7 @@ def test_a_utf8_file_read_as_plain_utf8_keeps_its_header(
 def test_a_file_of_refused_rows_says_nothing_was_imported(
     demo: dict[str, Any], tmp_path: Path
 ) -> None:
-    result = run(write(tmp_path, [row("T-1", shop="nowhere"), row("T-2", total="x")]))
+    result = run(write(tmp_path, [row("T-1", shop="nowhere"), row("T-2", total_minor="x")]))
     assert result.error is not None
     assert str(result.error) == "2 of 2 rows refused; nothing was imported."
     assert "line 2 (T-1): unknown_shop" in result.out and "line 3 (T-2): invalid" in result.out
@@ -426,7 +435,7 @@ def test_a_utf8_byte_order_mark_is_accepted(demo: dict[str, Any], tmp_path: Path
 def test_not_valid_csv_is_refused(db: Any, tmp_path: Path) -> None:
     path = tmp_path / "orders.csv"
     huge = "x" * (csv.field_size_limit() + 1)
-    path.write_text(",".join(COLUMNS) + f'\nT-1,"{huge}"\n', encoding="utf-8")
+    path.write_text(",".join(MINOR_COLUMNS) + f'\nT-1,"{huge}"\n', encoding="utf-8")
     result = run(path)
     assert result.error is not None and "is not valid CSV" in str(result.error)
 
@@ -537,52 +546,192 @@ def test_the_sample_file_imports_cleanly_against_the_demo_data(demo: dict[str, A
     assert Order.objects.count() == before + 6
 
 
+def test_the_two_sample_files_say_the_same_in_either_unit(demo: dict[str, Any]) -> None:
+    assert run(SAMPLE).ok
+    major = snapshot()
+    result = run(SAMPLE_MINOR)
+    assert result.ok, result.out
+    assert "Imported: created 0, updated 6, refused 0." in result.out
+    assert snapshot() == major
+    usd = Order.objects.get(external_id="PP-2001")
+    assert (usd.total, usd.shipping) == (9000, 500)
+    assert sorted(usd.items.values_list("unit_price", flat=True)) == [3000, 3000]
+
+
+# --- the unit of the amounts ---------------------------------------------------------------
+
+
+def major(external_id: str, /, **cells: str) -> dict[str, str]:
+    """A valid new order with its amounts in major units (header total, shipping)."""
+    base = row(external_id)
+    del base["total_minor"], base["shipping_minor"]
+    return base | {"total": "50.00", "shipping": "5.00", "items": "PP-TEST|Test|1|50.00"} | cells
+
+
+def test_a_file_in_major_units(demo: dict[str, Any], tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        [
+            major("T-1", total="100.00", shipping="4.5", items="A|Alpha|2|50.00"),
+            major("T-2", currency="JPY", total="1500", shipping="0", items="B|Beta|1|1500"),
+        ],
+        columns=COLUMNS,
+    )
+    result = run(path)
+    assert result.ok, result.out
+    usd, yen = Order.objects.get(external_id="T-1"), Order.objects.get(external_id="T-2")
+    assert (usd.total, usd.shipping, usd.items.get().unit_price) == (10000, 450, 5000)
+    assert (yen.total, yen.shipping, yen.currency) == (1500, 0, "JPY")
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "cell"),
+    [
+        ({"total_minor": "100.00"}, "total_minor", "100.00"),
+        ({"shipping_minor": "5.00"}, "shipping_minor", "5.00"),
+        ({"items": "A|Alpha|1|100;B|Beta|1|1.00"}, "items: item 2 unit_price", "1.00"),
+    ],
+)
+def test_a_decimal_in_a_file_of_minor_units_refuses_the_file(
+    demo: dict[str, Any], tmp_path: Path, bad: dict[str, str], column: str, cell: str
+) -> None:
+    before = snapshot()
+    path = write(tmp_path, [row("T-1"), row("T-2"), row("T-3", **bad)])
+    result = run(path)
+    assert result.error is not None and result.error.returncode == 1
+    message = str(result.error)
+    assert message.startswith(f"Line 4 (T-3): {column} is {cell!r}, a decimal,")
+    assert "minor units" in message and message.endswith("Nothing was imported.")
+    assert snapshot() == before  # not even T-1 and T-2
+    dry = run(path, "--dry-run")
+    assert dry.error is not None and str(dry.error) == message
+
+
+@pytest.mark.parametrize(
+    ("bad", "column", "cell"),
+    [
+        ({"total": "100"}, "total", "100"),
+        ({"shipping": "5"}, "shipping", "5"),
+        ({"currency": "BHD", "total": "12.500", "shipping": "1250"}, "shipping", "1250"),
+        ({"items": "A|Alpha|1|10000"}, "items: item 1 unit_price", "10000"),
+    ],
+)
+def test_an_integer_in_a_file_of_major_units_refuses_the_file(
+    demo: dict[str, Any], tmp_path: Path, bad: dict[str, str], column: str, cell: str
+) -> None:
+    before = snapshot()
+    path = write(tmp_path, [major("T-1"), major("T-2", **bad)], columns=COLUMNS)
+    result = run(path)
+    assert result.error is not None
+    message = str(result.error)
+    assert message.startswith(f"Line 3 (T-2): {column} is {cell!r}, an integer,")
+    assert "major units" in message and "total_minor" in message
+    assert snapshot() == before
+
+
+def test_an_integer_of_a_currency_without_decimals_is_no_mix(
+    demo: dict[str, Any], tmp_path: Path
+) -> None:
+    path = write(
+        tmp_path,
+        [major("T-1"), major("T-2", currency="JPY", total="800", shipping="0", items="")],
+        columns=COLUMNS,
+    )
+    assert run(path).ok
+    assert Order.objects.get(external_id="T-2").total == 800
+
+
+def test_a_row_in_the_other_unit_is_refused_with_its_line_even_without_the_scan() -> None:
+    # parse_row refuses it too, for callers that hand it rows themselves.
+    with pytest.raises(InvalidInput, match="has a decimal point, but the file's amounts are in"):
+        parse_row(row("T-1", total_minor="50.00"), unit=MINOR)
+    with pytest.raises(InvalidInput, match="has no decimal point, but the file's amounts are"):
+        parse_row(major("T-1", total="50"), unit=MAJOR)
+
+
+@pytest.mark.parametrize(
+    "columns",
+    [
+        [c for c in MINOR_COLUMNS if c != "shipping_minor"] + ["shipping"],
+        [*COLUMNS, "total_minor"],
+    ],
+)
+def test_a_header_naming_both_units_is_refused(
+    demo: dict[str, Any], tmp_path: Path, columns: list[str]
+) -> None:
+    before = snapshot()
+    result = run(write(tmp_path, [row("T-1", shipping="500")], columns=columns))
+    assert result.error is not None
+    assert str(result.error).startswith("The header names amounts in both units: ")
+    assert "(major units) and " in str(result.error)
+    assert snapshot() == before
+
+
+def test_a_header_without_amount_columns_asks_for_them(db: Any, tmp_path: Path) -> None:
+    columns = [c for c in COLUMNS if c not in {"total", "shipping"}]
+    result = run(write(tmp_path, [], columns=columns))
+    assert result.error is not None
+    assert str(result.error).startswith("The header lacks the required column(s): total, shipping.")
+
+
 # --- the parsers ---------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("raw", "currency", "expected"),
+    ("raw", "currency", "unit", "expected"),
     [
-        ("24000", "USD", 24000),
-        (" 24000 ", "USD", 24000),
-        ("240.00", "USD", 24000),
-        ("240.5", "USD", 24050),
-        ("240.010", "USD", 24001),
-        ("0", "USD", 0),
-        ("0.00", "USD", 0),
-        ("-1.50", "USD", -150),
-        ("1500", "JPY", 1500),
-        ("1500.0", "JPY", 1500),
-        ("1.234", "BHD", 1234),
-        ("1.2", "BHD", 1200),
-        ("9223372036854775807", "USD", 2**63 - 1),
+        ("24000", "USD", MINOR, 24000),
+        (" 24000 ", "USD", MINOR, 24000),
+        ("0", "USD", MINOR, 0),
+        ("-150", "USD", MINOR, -150),
+        ("1500", "JPY", MINOR, 1500),
+        ("1234", "BHD", MINOR, 1234),
+        ("9223372036854775807", "USD", MINOR, 2**63 - 1),
+        ("240.00", "USD", MAJOR, 24000),
+        ("240.5", "USD", MAJOR, 24050),
+        ("240.010", "USD", MAJOR, 24001),
+        ("0.00", "USD", MAJOR, 0),
+        ("-1.50", "USD", MAJOR, -150),
+        ("1500", "JPY", MAJOR, 1500),
+        ("1500.0", "JPY", MAJOR, 1500),
+        ("1.234", "BHD", MAJOR, 1234),
+        ("1.2", "BHD", MAJOR, 1200),
+        ("92233720368547758.07", "USD", MAJOR, 2**63 - 1),
     ],
 )
-def test_amounts_in_minor_or_exact_major_units(raw: str, currency: str, expected: int) -> None:
-    assert parse_amount(raw, currency=currency, column="total") == expected
+def test_amounts_in_the_declared_unit(raw: str, currency: str, unit: str, expected: int) -> None:
+    assert parse_amount(raw, currency=currency, column="total", unit=unit) == expected
 
 
 @pytest.mark.parametrize(
-    ("raw", "currency"),
+    ("raw", "currency", "unit"),
     [
-        ("240.005", "USD"),
-        ("1500.5", "JPY"),
-        ("1.2345", "BHD"),
-        ("240.", "USD"),
-        (".5", "USD"),
-        ("1e3", "USD"),
-        ("+5", "USD"),
-        ("1_000", "USD"),
-        ("٣", "USD"),  # an Arabic-Indic digit
-        ("NaN", "USD"),
-        ("inf", "USD"),
-        ("9223372036854775808", "USD"),
-        ("92233720368547758.08", "USD"),
+        # The other unit's form: never read.
+        ("240.00", "USD", MINOR),
+        ("1500.0", "JPY", MINOR),
+        ("24000", "USD", MAJOR),
+        ("1234", "BHD", MAJOR),
+        # Not exact, or not an amount.
+        ("240.005", "USD", MAJOR),
+        ("1500.5", "JPY", MAJOR),
+        ("1.2345", "BHD", MAJOR),
+        ("240.", "USD", MAJOR),
+        (".5", "USD", MAJOR),
+        ("1e3", "USD", MINOR),
+        ("+5", "USD", MINOR),
+        ("1_000", "USD", MINOR),
+        ("٣", "USD", MINOR),  # an Arabic-Indic digit
+        ("NaN", "USD", MAJOR),
+        ("inf", "USD", MAJOR),
+        ("9223372036854775808", "USD", MINOR),
+        ("92233720368547758.08", "USD", MAJOR),
     ],
 )
-def test_inexact_or_odd_amounts_are_refused(raw: str, currency: str) -> None:
+def test_amounts_in_the_other_unit_inexact_or_odd_are_refused(
+    raw: str, currency: str, unit: str
+) -> None:
     with pytest.raises(InvalidInput) as info:
-        parse_amount(raw, currency=currency, column="total")
+        parse_amount(raw, currency=currency, column="total", unit=unit)
     assert info.value.message.startswith("total: ")
 
 
@@ -600,7 +749,12 @@ def test_dates_are_iso_8601_and_naive_means_utc() -> None:
 
 
 def test_items_parser() -> None:
-    assert parse_items("", currency="USD") == ()
-    assert parse_items("A|Alpha|3|1.25;;", currency="USD") == (ItemData("A", "Alpha", 3, 125),)
+    assert parse_items("", currency="USD", unit=MAJOR) == ()
+    assert parse_items("A|Alpha|3|1.25;;", currency="USD", unit=MAJOR) == (
+        ItemData("A", "Alpha", 3, 125),
+    )
+    assert parse_items("A|Alpha|3|125", currency="USD", unit=MINOR) == (
+        ItemData("A", "Alpha", 3, 125),
+    )
     with pytest.raises(InvalidInput, match="longer than 300"):
-        parse_items(f"A|{'x' * 301}|1|1", currency="USD")
+        parse_items(f"A|{'x' * 301}|1|1", currency="USD", unit=MINOR)
