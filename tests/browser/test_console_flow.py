@@ -129,7 +129,7 @@ def test_a_dashboard_without_data_says_so_on_every_chart(
 ) -> None:
     from tests.factories import MediatorProfileFactory
 
-    mediator = MediatorProfileFactory().user
+    mediator: Any = MediatorProfileFactory().user
     mediator.set_password(PASSWORD)
     mediator.save()
     problems = PageProblems()
