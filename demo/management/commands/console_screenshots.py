@@ -98,6 +98,11 @@ class Command(BaseCommand):
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
             ALLOWED_HOSTS=[*settings.ALLOWED_HOSTS, "localhost"],
             OUTBOX_RELAY_ON_COMMIT=False,
+            # The throw-away server speaks plain HTTP on localhost, whatever the settings
+            # of a deployment would redirect to.
+            SECURE_SSL_REDIRECT=False,
+            SESSION_COOKIE_SECURE=False,
+            CSRF_COOKIE_SECURE=False,
         ):
             connection.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
             try:
