@@ -19,6 +19,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -52,14 +53,22 @@ class ConsoleTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if request.path.startswith(_console_prefix()) and getattr(user, "is_authenticated", False):
-            timezone.activate(zoneinfo.ZoneInfo(zone_of(user)))
-            try:
-                return self.get_response(request)
-            finally:
-                timezone.deactivate()
-        return self.get_response(request)
+        if not request.path.startswith(_console_prefix()):
+            return self.get_response(request)
+        try:
+            user = getattr(request, "user", None)
+            zone = zone_of(user) if getattr(user, "is_authenticated", False) else None
+        except DatabaseError:
+            # The session or the user could not be read: the view meets the same error and
+            # answers it (503 database_unavailable), which a middleware's error would not.
+            zone = None
+        if zone is None:
+            return self.get_response(request)
+        timezone.activate(zoneinfo.ZoneInfo(zone))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
 
 
 class TimeZoneForm(forms.Form):

@@ -49,6 +49,13 @@ from workflows import conversation
 from workflows.transitions import PARTY_EVENT_TYPES
 shop = Dispute.objects.get(order__external_id="IW-2003").shop
 assert not OutboxEvent.objects.filter(relayed_at__isnull=False).exists()
+# The demo's overdue case (IW-2001) would be flagged by the first sweep, an event after this
+# list is taken: its deadline is put a day ahead.
+from datetime import timedelta
+from django.utils import timezone
+Dispute.objects.filter(respond_by__lt=timezone.now()).update(
+    respond_by=timezone.now() + timedelta(days=1)
+)
 secret = new_secret()
 endpoint = WebhookEndpoint.objects.create(shop=shop, url="{url}", events=["*"], secret=secret)
 open_disputes = Dispute.objects.filter(shop=shop).exclude(state=State.CLOSED).order_by("pk")
