@@ -18,6 +18,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from console.case import humanize
@@ -32,6 +33,17 @@ def _refused(request: HttpRequest) -> HttpResponse | None:
     if may_use_console(request.user):
         return None
     return redirect_to_login(request.get_full_path(), reverse("admin:login"))
+
+
+# The per-mediator figures are read from the audit log (reports.mediators), so their cost
+# grows with the window: without one they cover the disputes of the last this many days.
+MEDIATOR_DAYS = 30
+
+
+def mediator_window(since: date | None, until: date | None) -> tuple[date | None, date | None]:
+    if since is None and until is None:
+        return timezone.localdate() - timedelta(days=MEDIATOR_DAYS - 1), None
+    return since, until
 
 
 def _mediator_rows(since: date | None, until: date | None) -> list[dict[str, Any]]:
@@ -65,7 +77,8 @@ def dashboard_view(request: HttpRequest) -> HttpResponse:
         "title": "Dashboard",
         "stats": stats,
         "low_ratings": low_ratings(),
-        "mediator_sla": _mediator_rows(since, until),
+        "mediator_sla": _mediator_rows(*mediator_window(since, until)),
+        "mediator_days": MEDIATOR_DAYS if since is None and until is None else None,
         "since": since.isoformat() if since else "",
         "until": until.isoformat() if until else "",
         "error": error,

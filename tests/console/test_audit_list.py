@@ -34,6 +34,11 @@ def test_audit_rows_name_the_case_and_its_order(db: Any) -> None:
     assert cases("pp-4712") == {"PP-4712"}
     assert cases("PP-0000") == set()
 
+    # The action filter lists the service's steps; choosing one shows its entries only.
+    page = client.get(AUDIT, {"action": "escalate"}).content.decode()
+    assert 'href="?action=request_info"' in page
+    assert set(re.findall(r'class="field-action">([a-z_]+)<', page)) == {"escalate"}
+
     with CaptureQueriesContext(connection) as queries:
         client.get(AUDIT)
     entries = AuditEntry.objects.filter(dispute_id__in=[first.id, second.id]).count()

@@ -62,3 +62,21 @@ def test_the_dashboard_costs_the_same_queries_for_one_mediator_or_many() -> None
     many = _page_queries(client)
     assert 'data-mediator="' in client.get(URL).content.decode()
     assert one == many
+
+
+def test_without_a_window_the_table_covers_the_last_30_days() -> None:
+    """Read from the audit log, the figures are bounded by default: a dispute created 40
+    days ago counts only when the window asks for it."""
+    from mediation.models import Dispute
+
+    cast = make_cast()
+    _answered(cast, cast.mediator_agent, timedelta(hours=2))
+    Dispute.objects.update(created_at=timezone.now() - timedelta(days=40))
+    client = browser(cast.mediator_lead)
+    html = client.get(URL).content.decode()
+    assert "(disputes of the last 30 days)" in html
+    assert f'<tr data-mediator="{cast.mediator_agent.get_username()}">' not in html
+    since = (timezone.now() - timedelta(days=60)).date().isoformat()
+    html = client.get(URL, {"since": since}).content.decode()
+    assert "(disputes of the last 30 days)" not in html
+    assert "<td>1</td><td>2 h</td>" in _row(html, cast.mediator_agent.get_username())
