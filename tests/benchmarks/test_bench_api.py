@@ -91,3 +91,14 @@ def test_captured_transition_sql_runs_in_pgbench(transactional_db: Any, tmp_path
         assert result.returncode == 0, result.stderr
         assert "number of failed transactions: 0" in result.stdout
     assert Dispute.objects.get(pk=pk).version == version
+
+
+def test_both_servers_take_the_dockerfiles_gunicorn_options() -> None:
+    """The Dockerfile's CMD minus the program, the application and ``--bind``: the config
+    file's option and its value stay together."""
+    from benchmarks.management.commands.bench_api import gunicorn_flags
+    from tests.live import ROOT
+
+    flags = gunicorn_flags(ROOT / "Dockerfile")
+    assert flags[:2] == ["-c", "config/gunicorn.conf.py"]
+    assert "config.wsgi:application" not in flags and "--bind" not in flags

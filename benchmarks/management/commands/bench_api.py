@@ -78,7 +78,9 @@ def gunicorn_flags(dockerfile: Path) -> list[str]:
             cmd = json.loads(line[4:])
     if not cmd or cmd[0] != "gunicorn":
         raise CommandError(f"No gunicorn CMD in {dockerfile}")
-    flags = cmd[2:]
+    # Everything but the program and its WSGI application (``module:callable``), which each
+    # server names itself.
+    flags = [arg for arg in cmd[1:] if not re.fullmatch(r"[\w.]+:\w+", arg)]
     if "--bind" in flags:
         i = flags.index("--bind")
         del flags[i : i + 2]
