@@ -22,7 +22,7 @@ from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone
 
 from mediation.actors import mediator_profile
@@ -40,9 +40,13 @@ def zone_of(user: Any) -> str:
     return chosen if chosen in zoneinfo.available_timezones() else settings.TIME_ZONE
 
 
-@lru_cache(maxsize=1)
-def _console_prefix() -> str:
-    return reverse("admin:index")
+def _console_prefix() -> str | None:
+    """The console's path, in the request's URLconf (a URLconf without the console, such as
+    the benchmarks' bare server, has none)."""
+    try:
+        return reverse("admin:index")
+    except NoReverseMatch:
+        return None
 
 
 class ConsoleTimeZoneMiddleware:
@@ -53,7 +57,8 @@ class ConsoleTimeZoneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if not request.path.startswith(_console_prefix()):
+        prefix = _console_prefix()
+        if prefix is None or not request.path.startswith(prefix):
             return self.get_response(request)
         try:
             user = getattr(request, "user", None)
