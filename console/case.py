@@ -19,7 +19,7 @@ from django.db.models import Prefetch, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from console import forms as cf
 from console.picker import pickers
@@ -80,22 +80,18 @@ def time_left(dispute: Dispute, now: datetime | None = None) -> str | SafeString
         return "-"
     now = now or timezone.now()
     status = sla_status(dispute, now) or "on_track"
+    css = f"sla sla-{status.replace('_', '-')}"
     if status == "breached":
-        return format_html(
-            '<span class="console-overdue sla sla-breached" title="{}">overdue {}</span>',
-            SLA_LABELS[status],
-            humanize(now - dispute.respond_by),
+        css, text, note = (
+            f"console-overdue {css}",
+            f"overdue {humanize(now - dispute.respond_by)}",
+            "",
         )
-    if status == "at_risk":
-        return format_html(
-            '<span class="sla sla-at-risk" title="{}">{} <small>at risk</small></span>',
-            SLA_LABELS[status],
-            humanize(dispute.respond_by - now),
-        )
+    else:
+        text = humanize(dispute.respond_by - now)
+        note = " <small>at risk</small>" if status == "at_risk" else ""
     return format_html(
-        '<span class="sla sla-on-track" title="{}">{}</span>',
-        SLA_LABELS[status],
-        humanize(dispute.respond_by - now),
+        '<span class="{}" title="{}">{}{}</span>', css, SLA_LABELS[status], text, mark_safe(note)
     )
 
 

@@ -25,17 +25,15 @@ from django.utils import timezone
 from mediation.actors import mediator_profile
 from mediation.models import (
     DEADLINE_STATES,
-    TIER_RANK,
     Dispute,
     Ruling,
     RulingStatus,
-    ShopMember,
     State,
-    Tier,
 )
 from mediation.money import format_money
 from workflows import policy
 from workflows.review import awaiting_approval_by
+from workflows.rules import not_a_party, within_tier
 
 # A case is at risk once less than this share of its state's deadline is left.
 AT_RISK_SHARE = 0.25
@@ -118,14 +116,10 @@ def tier_queue(user: Any) -> Q | None:
     profile = mediator_profile(user)
     if profile is None:
         return None
-    tiers = [t for t in Tier if TIER_RANK[t] <= profile.rank]
-    impartial = ~Q(buyer_id=user.pk) & ~Q(
-        shop_id__in=ShopMember.objects.filter(user_id=user.pk).values("shop_id")
-    )
     return (
         Q(state=State.ESCALATED, assigned_to__isnull=True)
-        & (Q(required_tier="") | Q(required_tier__in=tiers))
-        & impartial
+        & within_tier(profile)
+        & not_a_party(user.pk)
     )
 
 

@@ -27,7 +27,6 @@ from mediation.models import (
     Remedy,
     Ruling,
     RulingStatus,
-    ShopMember,
     State,
     Tier,
 )
@@ -46,6 +45,7 @@ from workflows.rules import (
     default_amount,
     is_party,
     money,
+    not_a_party,
     nothing_to_deliver,
     pending_ruling,
     remedy_value,
@@ -146,10 +146,7 @@ def awaiting_approval_by(user: Any) -> Q | None:
             covered |= Q(dispute__order__currency=currency, value__lte=int(limit))
         rulings = rulings.filter(covered)
     # Never a case the mediator is a party to (its buyer, or a member of its shop).
-    impartial = ~Q(buyer_id=user.pk) & ~Q(
-        shop_id__in=ShopMember.objects.filter(user_id=user.pk).values("shop_id")
-    )
-    return Q(state=State.PENDING_APPROVAL) & Q(Exists(rulings)) & impartial
+    return Q(state=State.PENDING_APPROVAL) & Q(Exists(rulings)) & not_a_party(user.pk)
 
 
 @action(

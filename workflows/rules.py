@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, Q, prefetch_related_objects
 
 from mediation.actors import Roles, human
 from mediation.errors import (
@@ -152,6 +152,20 @@ def is_party(user_id: int, dispute: Dispute) -> bool:
         dispute.buyer_id == user_id
         or ShopMember.objects.filter(shop_id=dispute.shop_id, user_id=user_id).exists()
     )
+
+
+def not_a_party(user_id: int) -> Q:
+    """:func:`is_party` as a query: the disputes ``user_id`` is neither the buyer of nor a
+    member of the shop of (the shops found by the member's user index)."""
+    return ~Q(buyer_id=user_id) & ~Q(
+        shop_id__in=ShopMember.objects.filter(user_id=user_id).values("shop_id")
+    )
+
+
+def within_tier(profile: MediatorProfile) -> Q:
+    """:func:`tier_ok` as a query: no tier required, or one at most the mediator's."""
+    tiers = [tier for tier in Tier if TIER_RANK[tier] <= profile.rank]
+    return Q(required_tier="") | Q(required_tier__in=tiers)
 
 
 def require_holder(dispute: Dispute, roles: Roles) -> None:
