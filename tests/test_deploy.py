@@ -787,6 +787,27 @@ def test_ci_runs_both_suites_in_parallel_and_checks_the_layers() -> None:
     assert "the suite took" in script
 
 
+def test_ci_runs_the_contract_test_on_both_databases_with_a_fixed_seed() -> None:
+    script = ci_script()
+    main = script.split("\nmain() {", 1)[1]
+    assert main.count("run_contract ") == 2
+    assert 'section "contract test (SQLite)"' in main
+    assert 'section "contract test (PostgreSQL + Redis)"' in main
+    # each after its suite: the SQLite one on the embedded defaults, the other on PostgreSQL
+    assert main.index("make test") < main.index("contract test (SQLite)")
+    assert main.index("--create-db") < main.index("contract test (PostgreSQL + Redis)")
+    sqlite = main.split('section "contract test (SQLite)"', 1)[1].split("step_done", 1)[0]
+    assert '"${DEFAULTS[@]}"' in sqlite
+    postgres = main.split('section "contract test (PostgreSQL + Redis)"', 1)[1]
+    postgres = postgres.split("step_done", 1)[0]
+    assert 'DATABASE_URL="$CI_DATABASE_URL"' in postgres
+    assert re.search(r'^CONTRACT_SEED="\$\{CONTRACT_SEED:-\d+\}"$', script, re.MULTILINE)
+    runner = script.split("run_contract() {", 1)[1].split("\n}\n", 1)[0]
+    assert "-m contract tests/contract" in runner
+    assert 'CONTRACT_SEED="$CONTRACT_SEED"' in runner
+    assert "run_pytest" in runner  # "no tests collected" fails it too
+
+
 def _run_pytest_gate(command: str) -> subprocess.CompletedProcess[str]:
     # Sourcing the script defines its functions without running the gate.
     return subprocess.run(
