@@ -102,3 +102,41 @@ def test_both_servers_take_the_dockerfiles_gunicorn_options() -> None:
     flags = gunicorn_flags(ROOT / "Dockerfile")
     assert flags[:2] == ["-c", "config/gunicorn.conf.py"]
     assert "config.wsgi:application" not in flags and "--bind" not in flags
+
+
+def test_a_servers_cpu_keeps_what_its_replaced_workers_used(tmp_path: Path) -> None:
+    """gunicorn replaces a worker after ``max_requests``: the server's CPU figure still
+    counts what the replaced worker used (its master reaped it), so a run's CPU never
+    drops when a worker is recycled during it."""
+    import sys
+    import time
+
+    from benchmarks.management.commands.bench_api import Server
+
+    # A "master" that forks a worker, which spends about 0.4 s on the CPU and exits, and
+    # reaps it (as gunicorn does), then idles.
+    program = (
+        "import os, sys, time\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    end = time.process_time() + 0.4\n"
+        "    while time.process_time() < end:\n"
+        "        pass\n"
+        "    os._exit(0)\n"
+        "os.waitpid(pid, 0)\n"
+        "print('reaped', flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    master = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True)
+    server = Server("probe", 0, master, tmp_path / "log")  # type: ignore[arg-type]
+    try:
+        assert master.stdout is not None
+        assert master.stdout.readline().strip() == "reaped"
+        assert server.workers() == []  # no live worker: only the reaped one's CPU is left
+        assert server.cpu() >= 0.35
+        before = server.cpu()
+        time.sleep(0.05)
+        assert server.cpu() >= before
+    finally:
+        master.kill()
+        master.wait()
