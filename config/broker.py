@@ -9,8 +9,8 @@ into place, which on one filesystem is atomic: the worker finds either nothing o
 whole message. A hidden name (``.<uuid>.part``) is never taken for a queue's message,
 whose name ends in ``.<queue>.msg``.
 
-``CELERY_BROKER_TRANSPORT`` names this transport for ``filesystem://`` (config.settings);
-Redis in deployment is unaffected.
+:func:`install` (called by config.celery, before any connection) makes it what
+``filesystem://`` means in every process of the service; Redis in deployment is unaffected.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from time import monotonic
 from typing import Any
 
 from kombu.exceptions import ChannelError
-from kombu.transport import filesystem
+from kombu.transport import TRANSPORT_ALIASES, filesystem
 from kombu.utils.encoding import str_to_bytes
 from kombu.utils.json import dumps
 
@@ -47,3 +47,8 @@ class Channel(filesystem.Channel):
 
 class Transport(filesystem.Transport):
     Channel = Channel
+
+
+def install() -> None:
+    """``filesystem://`` (kombu's alias) names :class:`Transport` from now on."""
+    TRANSPORT_ALIASES["filesystem"] = f"{__name__}:Transport"

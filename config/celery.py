@@ -8,7 +8,11 @@ from celery import Celery
 from celery.signals import beat_init, task_revoked, worker_ready
 from django_structlog.celery.steps import DjangoStructLogInitStep
 
+from config import broker
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# The broker on local files writes each message whole before a worker can take it.
+broker.install()
 
 app = Celery("mediation")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -658,12 +658,6 @@ CELERY_BROKER_TRANSPORT_OPTIONS = (
     if CELERY_BROKER_URL.startswith("filesystem")
     else {}
 )
-# On local files, kombu's filesystem transport with each message written whole before a
-# worker can see it (config.broker: the stock one lets a worker read a half-written file
-# and stop). Any other broker: the transport its URL names.
-CELERY_BROKER_TRANSPORT = (
-    "config.broker:Transport" if CELERY_BROKER_URL.startswith("filesystem") else None
-)
 # CELERY_RESULT_BACKEND: results are not needed by the service; off unless set.
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", "") or None
 CELERY_TASK_ACKS_LATE = True

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from kombu import Connection
-from kombu.transport import filesystem
+from kombu.transport import filesystem, resolve_transport
 
 from config import broker
 
@@ -97,10 +97,11 @@ def test_the_stock_transport_lets_a_consumer_read_a_half_written_message(
     assert "Expecting value" in errors[0]
 
 
-def test_settings_name_the_transport_for_the_files_broker() -> None:
-    from django.conf import settings
+def test_every_process_means_ours_by_filesystem() -> None:
+    """config.celery installs it: the web, the workers and beat, whatever their broker URL
+    says at the time (a Redis URL keeps kombu's Redis transport)."""
+    import config.celery  # noqa: F401  (what every process imports through config)
 
-    if settings.CELERY_BROKER_URL.startswith("filesystem"):
-        assert settings.CELERY_BROKER_TRANSPORT == "config.broker:Transport"
-    else:
-        assert settings.CELERY_BROKER_TRANSPORT is None
+    assert resolve_transport("filesystem") is broker.Transport
+    assert type(Connection("filesystem://").transport) is broker.Transport
+    assert resolve_transport("redis") is not broker.Transport
