@@ -86,6 +86,9 @@ def test_the_console_publishes_a_new_version_and_shows_the_old_ones_read_only() 
     old = cast.shop.policies.get()
     assert old.text in page
     assert 'name="policies-0-text"' not in page, "published versions are not editable"
+    # An hour ahead, as the console's clock shows it: date and time of one instant (taken
+    # apart, an hour before midnight gave today's date with tomorrow's time: backdated).
+    effective = timezone.localtime(timezone.now() + timedelta(hours=1))
     form = {
         "name": cast.shop.name,
         "slug": cast.shop.slug,
@@ -97,8 +100,8 @@ def test_the_console_publishes_a_new_version_and_shows_the_old_ones_read_only() 
         "policies-0-shop": str(cast.shop.pk),
         "policies-1-shop": str(cast.shop.pk),
         "policies-1-text": "Exchanges only, within 14 days.",
-        "policies-1-effective_from_0": timezone.now().strftime("%Y-%m-%d"),
-        "policies-1-effective_from_1": (timezone.now() + timedelta(hours=1)).strftime("%H:%M:%S"),
+        "policies-1-effective_from_0": effective.strftime("%Y-%m-%d"),
+        "policies-1-effective_from_1": effective.strftime("%H:%M:%S"),
     }
     r = client.post(url, form)
     assert r.status_code == 302, r.content.decode()[:2000]
