@@ -144,10 +144,8 @@ def _stat(pid: int) -> list[str]:
 
 
 def _ppid(proc: Path) -> int:
-    try:
-        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return -1
+    fields = _stat(int(proc.name))
+    return int(fields[1]) if len(fields) > 1 else -1
 
 
 def start_server(
